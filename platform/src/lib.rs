@@ -1,0 +1,35 @@
+//! The shared service kit of the Bookstore mesh. Every service crate starts through
+//! [`server::serve`] and keeps nothing of this here in its own code.
+//!
+//! # Layout
+//! - [`config`]: defaults < file < `BOOKSTORE_` environment, validated, errors name the key.
+//! - [`telemetry`]: `tracing` setup, W3C trace context over gRPC, Prometheus metrics.
+//! - [`auth`]: JWT verification, per-RPC policies, service tokens for outgoing calls.
+//! - [`server`]: the gRPC bootstrap (health, reflection, layers, TLS, graceful shutdown).
+//! - [`client`]: lazily connecting, balanced channels and retries for idempotent reads.
+//! - [`error_code`]: the one table from error code to gRPC, GraphQL and HTTP.
+//! - [`store`]: SQLite/PostgreSQL from one URL with migrations; Redis with a key prefix.
+//! - [`shutdown`]: SIGINT/SIGTERM into a cancellation token.
+//! - `testing` (feature `testsuite`): fresh databases, Redis prefixes, test keys.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod error_code;
+pub mod server;
+pub mod service_name;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+#[cfg(any(test, feature = "testsuite"))]
+pub mod testing;
+
+pub use error_code::ErrorCode;
+pub use service_name::ServiceName;
+
+/// Returns the file path of a `sqlite://` URL, or `None` for other backends.
+pub fn store_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" { None } else { Some(path) }
+}

@@ -1,0 +1,206 @@
+//! The one gRPC server bootstrap every service uses: tonic-health (NOT_SERVING until the
+//! service's stores answer), reflection v1 and v1alpha, telemetry and auth layers, optional
+//! TLS, deadlines and graceful shutdown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::RoutesBuilder;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::ServiceName;
+use crate::auth::{AuthLayer, PolicyTable, Verifier};
+use crate::telemetry::metrics::GrpcTelemetryLayer;
+
+/// Answers `Ok` when a store the service needs responds; the error says which and why.
+pub type ReadinessCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// Settings shared by every gRPC server (`grpc.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcServerConfig {
+    /// Upper bound on any request; a smaller `grpc-timeout` from the caller wins.
+    pub request_timeout_ms: u64,
+    /// How often readiness checks run, so health follows the stores both ways.
+    pub health_interval_ms: u64,
+    /// PEM certificate chain and key; plaintext when unset.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+}
+
+impl Default for GrpcServerConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout_ms: 10_000,
+            health_interval_ms: 2_000,
+            tls_cert_file: None,
+            tls_key_file: None,
+        }
+    }
+}
+
+impl crate::config::Validate for GrpcServerConfig {
+    fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        if self.request_timeout_ms == 0 {
+            return Err(ConfigError::invalid("grpc.request_timeout_ms", "must be greater than 0"));
+        }
+        if self.health_interval_ms == 0 {
+            return Err(ConfigError::invalid("grpc.health_interval_ms", "must be greater than 0"));
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(ConfigError::invalid(
+                "grpc.tls_cert_file",
+                "tls_cert_file and tls_key_file must be set together",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a service hands to [`serve`]: its routes, who may call them, and what must answer
+/// before it reports SERVING.
+pub struct GrpcService {
+    pub name: ServiceName,
+    pub routes: RoutesBuilder,
+    pub policies: PolicyTable,
+    pub readiness: Vec<ReadinessCheck>,
+}
+
+impl std::fmt::Debug for GrpcService {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("GrpcService")
+            .field("name", &self.name)
+            .field("readiness_checks", &self.readiness.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves `service` on `listener` until `shutdown` is cancelled, then flips health to
+/// NOT_SERVING and drains in-flight requests.
+///
+/// # Errors
+/// Fails when the TLS files cannot be read or the transport stops with an error.
+pub async fn serve(
+    service: GrpcService,
+    config: &GrpcServerConfig,
+    verifier: Verifier,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let (reporter, health_server) = tonic_health::server::health_reporter();
+    set_status(&reporter, service.name, ServingStatus::NotServing).await;
+
+    let mut routes = service.routes;
+    routes.add_service(health_server);
+    routes.add_service(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?,
+    );
+    routes.add_service(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?,
+    );
+
+    let mut builder = Server::builder().timeout(Duration::from_millis(config.request_timeout_ms));
+    if let (Some(cert_file), Some(key_file)) = (&config.tls_cert_file, &config.tls_key_file) {
+        let cert = tokio::fs::read(cert_file)
+            .await
+            .with_context(|| format!("failed to read {}", cert_file.display()))?;
+        let key = tokio::fs::read(key_file)
+            .await
+            .with_context(|| format!("failed to read {}", key_file.display()))?;
+        builder = builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+    }
+
+    let readiness_stop = shutdown.child_token();
+    let readiness_task = tokio::spawn(track_readiness(
+        reporter.clone(),
+        service.name,
+        service.readiness,
+        Duration::from_millis(config.health_interval_ms),
+        readiness_stop.clone(),
+    ));
+
+    let address = listener.local_addr()?;
+    tracing::info!(service = %service.name, %address, "grpc server listening");
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let drain_reporter = reporter.clone();
+    let drain_readiness = readiness_stop.clone();
+    let result = builder
+        .layer(GrpcTelemetryLayer::new(service.name.as_str()))
+        .layer(AuthLayer::new(verifier, service.policies))
+        .add_routes(routes.routes())
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.cancelled().await;
+            drain_readiness.cancel();
+            set_status(&drain_reporter, service.name, ServingStatus::NotServing).await;
+            tracing::info!(service = %service.name, "draining grpc server");
+        })
+        .await;
+    readiness_stop.cancel();
+    readiness_task.await.context("readiness task panicked")?;
+    result.context("grpc server failed")?;
+    tracing::info!(service = %service.name, "grpc server stopped");
+    Ok(())
+}
+
+async fn set_status(reporter: &HealthReporter, service: ServiceName, status: ServingStatus) {
+    reporter.set_service_status(service.grpc_name(), status).await;
+    // The empty name is what Kubernetes' grpc probe asks about.
+    reporter.set_service_status("", status).await;
+}
+
+/// Runs the readiness checks every `interval` and mirrors the result into health, so a
+/// service goes NOT_SERVING when its store disappears and comes back by itself.
+async fn track_readiness(
+    reporter: HealthReporter,
+    service: ServiceName,
+    checks: Vec<ReadinessCheck>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    let mut serving: Option<bool> = None;
+    loop {
+        let outcome = check_all(&checks, interval).await;
+        let now_serving = outcome.is_ok();
+        if serving != Some(now_serving) {
+            match &outcome {
+                Ok(()) => tracing::info!(%service, "stores answer, serving"),
+                Err(reason) => tracing::warn!(%service, reason, "store not answering, not serving"),
+            }
+            let status = if now_serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+            set_status(&reporter, service, status).await;
+            serving = Some(now_serving);
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+async fn check_all(checks: &[ReadinessCheck], timeout: Duration) -> Result<(), String> {
+    for check in checks {
+        match tokio::time::timeout(timeout, check()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => return Err(reason),
+            Err(_) => return Err("readiness check timed out".to_owned()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Connecting to the stores: SQLite or PostgreSQL from one URL (with migrations), and Redis
+//! under a key prefix.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+
+use crate::server::ReadinessCheck;
+
+/// Opens a pool on `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite it creates
+/// the file's directory and turns on WAL, foreign keys and a busy timeout, so concurrent
+/// writers wait instead of failing.
+///
+/// # Errors
+/// Fails when the directory cannot be created or the database does not answer.
+pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if let Some(path) = crate::store_path(url) {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("failed to create {}", parent.display()))?;
+            }
+        }
+        options.max_connections(8).map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options)
+        .await
+        .with_context(|| format!("failed to connect to database {}", redact(url)))
+}
+
+/// Applies every pending migration of `M`.
+///
+/// # Errors
+/// Fails when a migration fails; sea-orm-migration runs each in a transaction where the
+/// backend allows it.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
+    M::up(db, None).await.context("failed to run migrations")
+}
+
+/// Returns a readiness check that pings the database.
+pub fn database_readiness(db: DatabaseConnection) -> ReadinessCheck {
+    std::sync::Arc::new(move || {
+        let db = db.clone();
+        Box::pin(async move {
+            db.execute_unprepared("SELECT 1")
+                .await
+                .map(|_| ())
+                .map_err(|error| format!("database: {error}"))
+        })
+    })
+}
+
+
+/// Hides the password of a database URL for log lines and errors.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://{credentials}@{host}"),
+    }
+}
+
+/// A Redis connection whose keys all live under one prefix, so tests and tenants never
+/// collide. The manager reconnects by itself; clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("RedisStore").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url`, failing fast when Redis does not answer.
+    ///
+    /// # Errors
+    /// Fails with a message naming the URL when Redis cannot be reached.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2);
+        let connection = client
+            .get_connection_manager_with_config(config)
+            .await
+            .with_context(|| format!("redis at {} does not answer", redact(url)))?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// Returns `<prefix>:<name>`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.prefix)
+    }
+
+    /// Returns the prefix every key of this store starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Returns a connection handle (cheap: the manager multiplexes one connection).
+    pub fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
+    /// Returns a readiness check that sends a real `PING`.
+    pub fn readiness(&self) -> ReadinessCheck {
+        let store = self.clone();
+        std::sync::Arc::new(move || {
+            let mut connection = store.connection();
+            Box::pin(async move {
+                redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| format!("redis: {error}"))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/user"), "postgres://app:***@db:5432/user");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(redact("sqlite://data/user.db?mode=rwc"), "sqlite://data/user.db?mode=rwc");
+    }
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(crate::store_path("sqlite://data/user.db?mode=rwc"), Some("data/user.db"));
+        assert_eq!(crate::store_path("sqlite::memory:"), None);
+        assert_eq!(crate::store_path("postgres://x"), None);
+    }
+}

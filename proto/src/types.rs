@@ -1,0 +1,210 @@
+//! Identifiers and values that cross service boundaries, parsed once at the adapter.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+/// A wire value that does not parse; names the field so callers can fix their request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidField {
+    /// The request field, as named in the contract (`book_id`, `lines[2].quantity`).
+    pub field: String,
+    /// What is wrong with it, lowercase, no trailing period.
+    pub reason: String,
+}
+
+impl InvalidField {
+    /// Creates an error for `field` with a human-readable `reason`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Creates a fresh, time-ordered id (UUIDv7).
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Parses a wire string, naming `field` when it is not a UUID.
+            ///
+            /// # Errors
+            /// Returns [`InvalidField`] when the value is empty or not a UUID.
+            pub fn parse(field: &str, value: &str) -> Result<Self, InvalidField> {
+                if value.is_empty() {
+                    return Err(InvalidField::new(field, "is required"));
+                }
+                Uuid::parse_str(value)
+                    .map(Self)
+                    .map_err(|_| InvalidField::new(field, "must be a UUID"))
+            }
+
+            /// Returns the underlying UUID.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(formatter)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A user account's id.
+    UserId
+);
+uuid_id!(
+    /// A book's id in the catalog; the same id keys its stock in inventory.
+    BookId
+);
+uuid_id!(
+    /// An order's id; inventory keys reservations by it too.
+    OrderId
+);
+uuid_id!(
+    /// A stock reservation's id.
+    ReservationId
+);
+
+/// An ISO 4217 currency code: three upper-case ASCII letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Returns the code as text, e.g. `"EUR"`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored (see `FromStr`).
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl FromStr for Currency {
+    type Err = InvalidField;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let bytes = value.as_bytes();
+        let [first, second, third] = bytes else {
+            return Err(InvalidField::new("currency", "must be a 3-letter ISO 4217 code"));
+        };
+        if !bytes.iter().all(u8::is_ascii_uppercase) {
+            return Err(InvalidField::new("currency", "must be a 3-letter ISO 4217 code"));
+        }
+        Ok(Self([*first, *second, *third]))
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// An amount of money in minor units (cents) of one currency; never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Money {
+    minor: i64,
+    currency: Currency,
+}
+
+impl Money {
+    /// Creates an amount, refusing negative values.
+    ///
+    /// # Errors
+    /// Returns [`InvalidField`] naming `field` when `minor` is negative.
+    pub fn new(field: &str, minor: i64, currency: Currency) -> Result<Self, InvalidField> {
+        if minor < 0 {
+            return Err(InvalidField::new(field, "must not be negative"));
+        }
+        Ok(Self { minor, currency })
+    }
+
+    /// Returns the amount in minor units.
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    /// Returns the currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// Parses the wire message, naming `field` (e.g. `price`) in errors.
+    ///
+    /// # Errors
+    /// Returns [`InvalidField`] when the message is absent, negative or has a bad currency.
+    pub fn from_wire(field: &str, wire: Option<&crate::common::v1::Money>) -> Result<Self, InvalidField> {
+        let Some(wire) = wire else {
+            return Err(InvalidField::new(field, "is required"));
+        };
+        let currency = wire
+            .currency
+            .parse::<Currency>()
+            .map_err(|error| InvalidField::new(format!("{field}.currency"), error.reason))?;
+        Self::new(&format!("{field}.amount_minor"), wire.amount_minor, currency)
+    }
+
+    /// Returns the wire message.
+    pub fn to_wire(&self) -> crate::common::v1::Money {
+        crate::common::v1::Money {
+            amount_minor: self.minor,
+            currency: self.currency.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_name_the_field_when_they_do_not_parse() {
+        let error = BookId::parse("book_id", "not-a-uuid").unwrap_err();
+        assert_eq!(error.to_string(), "book_id: must be a UUID");
+        let error = OrderId::parse("order_id", "").unwrap_err();
+        assert_eq!(error.to_string(), "order_id: is required");
+        let id = UserId::new();
+        assert_eq!(UserId::parse("user_id", &id.to_string()).unwrap(), id);
+    }
+
+    #[test]
+    fn currency_accepts_only_three_upper_case_letters() {
+        assert_eq!("EUR".parse::<Currency>().unwrap().as_str(), "EUR");
+        for bad in ["", "eu", "eur", "EURO", "E1R", "ÉUR"] {
+            assert!(bad.parse::<Currency>().is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn money_refuses_negative_amounts_and_names_the_field() {
+        let wire = crate::common::v1::Money {
+            amount_minor: -1,
+            currency: "USD".to_owned(),
+        };
+        let error = Money::from_wire("price", Some(&wire)).unwrap_err();
+        assert_eq!(error.field, "price.amount_minor");
+        let error = Money::from_wire("price", None).unwrap_err();
+        assert_eq!(error.field, "price");
+    }
+}
