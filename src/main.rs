@@ -1,1 +1,43 @@
-fn main() {}
+//! `bookstore`: one binary for the whole mesh. See `bookstore --help`.
+
+use std::process::ExitCode;
+
+use bookstore::cli::Cli;
+use bookstore::config::BookstoreConfig;
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = platform::config::process_env();
+    let mut config: BookstoreConfig = match platform::config::load(cli.config.as_deref(), &env) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    cli.command.override_config(&mut config);
+
+    let telemetry = platform::telemetry::init(
+        &cli.command.telemetry_name(),
+        cli.command.default_log_level(),
+        &config.telemetry,
+    );
+    let _telemetry_guard = match telemetry {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("error: failed to start telemetry: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+
+    match cli.command.execute(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error.cause_chain = ?error, "bookstore stopped with an error");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -67,6 +67,16 @@ impl crate::config::Validate for GrpcServerConfig {
     }
 }
 
+/// What every service receives from whoever starts it (the binary or a test harness).
+#[derive(Debug, Clone)]
+pub struct ServeContext {
+    pub grpc: GrpcServerConfig,
+    /// Verifies incoming tokens; its audience is the service's name.
+    pub verifier: Verifier,
+    /// Service tokens for outgoing calls; `None` when the service calls nobody.
+    pub tokens: Option<crate::auth::TokenSource>,
+}
+
 /// What a service hands to [`serve`]: its routes, who may call them, and what must answer
 /// before it reports SERVING.
 pub struct GrpcService {
@@ -93,11 +103,12 @@ impl std::fmt::Debug for GrpcService {
 /// Fails when the TLS files cannot be read or the transport stops with an error.
 pub async fn serve(
     service: GrpcService,
-    config: &GrpcServerConfig,
-    verifier: Verifier,
+    context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let config = &context.grpc;
+    let verifier = context.verifier.clone();
     let (reporter, health_server) = tonic_health::server::health_reporter();
     set_status(&reporter, service.name, ServingStatus::NotServing).await;
 

@@ -44,6 +44,18 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
         .with_context(|| format!("failed to connect to database {}", redact(url)))
 }
 
+/// Connects to `url` and, when `run_migrations` is set, applies `M`'s pending migrations.
+///
+/// # Errors
+/// Fails when the database does not answer or a migration fails.
+pub async fn open_database<M: MigratorTrait>(url: &str, run_migrations: bool) -> anyhow::Result<DatabaseConnection> {
+    let db = connect_database(url).await?;
+    if run_migrations {
+        migrate::<M>(&db).await?;
+    }
+    Ok(db)
+}
+
 /// Applies every pending migration of `M`.
 ///
 /// # Errors

@@ -40,24 +40,24 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Generates a fresh key with a random key id (for tests and `bookstore up`).
+    /// Generates a fresh key (for tests and `bookstore up`).
     pub fn generate() -> Self {
         let secret = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let kid = uuid::Uuid::new_v4().simple().to_string();
-        Self::from_dalek(kid, &secret)
+        Self::from_dalek(&secret)
     }
 
-    /// Loads a PKCS#8 PEM private key under `kid`.
+    /// Loads a PKCS#8 PEM private key. Its key id is derived from the public key, so the
+    /// same file always yields the same `kid`.
     ///
     /// # Errors
     /// Returns [`KeyError::InvalidSigningKey`] when the PEM is not an Ed25519 private key.
-    pub fn from_pem(kid: impl Into<String>, pem: &str) -> Result<Self, KeyError> {
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let secret = ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
             .map_err(|error| KeyError::InvalidSigningKey(error.to_string()))?;
-        Ok(Self::from_dalek(kid.into(), &secret))
+        Ok(Self::from_dalek(&secret))
     }
 
-    fn from_dalek(kid: String, secret: &ed25519_dalek::SigningKey) -> Self {
+    fn from_dalek(secret: &ed25519_dalek::SigningKey) -> Self {
         let der = secret
             .to_pkcs8_der()
             .map(|document| document.as_bytes().to_vec())
@@ -66,10 +66,11 @@ impl SigningKey {
             .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
             .map(|pem| pem.to_string())
             .unwrap_or_default();
+        let public_x = URL_SAFE_NO_PAD.encode(secret.verifying_key().to_bytes());
         Self {
-            kid,
+            kid: format!("ed25519-{}", &public_x[..16]),
             encoding: EncodingKey::from_ed_der(&der),
-            public_x: URL_SAFE_NO_PAD.encode(secret.verifying_key().to_bytes()),
+            public_x,
             pkcs8_pem,
         }
     }
@@ -203,8 +204,9 @@ mod tests {
     #[test]
     fn a_generated_key_round_trips_through_pem_and_jwks_json() {
         let key = SigningKey::generate();
-        let reloaded = SigningKey::from_pem(key.kid(), key.to_pem()).unwrap();
+        let reloaded = SigningKey::from_pem(key.to_pem()).unwrap();
         assert_eq!(reloaded.public_jwk(), key.public_jwk());
+        assert_eq!(reloaded.kid(), key.kid());
 
         let set = KeySet::from_signing_keys(&[key.clone()]);
         let parsed = KeySet::from_json(&set.to_json()).unwrap();
@@ -213,7 +215,7 @@ mod tests {
 
     #[test]
     fn bad_keys_are_refused_with_a_reason() {
-        assert!(SigningKey::from_pem("k", "not a pem").is_err());
+        assert!(SigningKey::from_pem("not a pem").is_err());
         assert!(KeySet::from_json("{").is_err());
         let error = KeySet::from_json(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}"#)
             .unwrap_err();

@@ -1,0 +1,5 @@
+//! One module per subcommand, each with its `Args` and `execute`.
+
+pub mod migrate;
+pub mod serve;
+pub mod up;

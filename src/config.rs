@@ -1,0 +1,302 @@
+//! `BookstoreConfig`: every setting the binary reads, composed from the service crates'
+//! needs. Defaults < `--config` TOML file < `BOOKSTORE_…` variables (`__` nests).
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use platform::ServiceName;
+use platform::client::UpstreamConfig;
+use platform::config::{ConfigError, Validate};
+use platform::server::GrpcServerConfig;
+use platform::telemetry::TelemetryConfig;
+use serde::Deserialize;
+
+/// The whole configuration of one `bookstore` process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookstoreConfig {
+    /// Where embedded SQLite files (and `up`'s generated signing key) live.
+    pub data_dir: PathBuf,
+    pub redis_url: String,
+    /// Prefix of every Redis key, so several stores can share one Redis.
+    pub redis_key_prefix: String,
+    pub auth: AuthConfig,
+    pub telemetry: TelemetryConfig,
+    pub grpc: GrpcServerConfig,
+    pub user: ServiceSection,
+    pub catalog: ServiceSection,
+    pub cart: ServiceSection,
+    pub order: ServiceSection,
+    pub inventory: ServiceSection,
+    pub bff: BffSection,
+}
+
+impl Default for BookstoreConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_key_prefix: "bookstore".to_owned(),
+            auth: AuthConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            grpc: GrpcServerConfig::default(),
+            user: ServiceSection::default(),
+            catalog: ServiceSection::default(),
+            cart: ServiceSection::default(),
+            order: ServiceSection::default(),
+            inventory: ServiceSection::default(),
+            bff: BffSection::default(),
+        }
+    }
+}
+
+/// Token settings (`auth.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The `iss` every token carries and every service expects.
+    pub issuer: String,
+    /// Verification keys as a JWKS JSON document (e.g. from a Kubernetes Secret).
+    pub jwks: Option<String>,
+    /// The same, read from a file.
+    pub jwks_file: Option<PathBuf>,
+    /// Ed25519 PKCS#8 PEM private key that signs tokens. `up` generates one under
+    /// `data_dir` when unset.
+    pub signing_key_file: Option<PathBuf>,
+    /// Lifetime of service tokens minted for outgoing calls.
+    pub service_token_ttl_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "bookstore".to_owned(),
+            jwks: None,
+            jwks_file: None,
+            signing_key_file: None,
+            service_token_ttl_secs: 300,
+        }
+    }
+}
+
+/// One gRPC service's settings (`user.*`, `catalog.*`, …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSection {
+    /// Where it listens; default `127.0.0.1:<its port>` (user 50051 … inventory 50055).
+    pub listen: Option<SocketAddr>,
+    /// Where `serve` exposes `/metrics` for Prometheus; off when unset.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Default: `sqlite://<data_dir>/<service>.db?mode=rwc`. Unused by cart (Redis).
+    pub database_url: Option<String>,
+    pub migrate_on_start: bool,
+    /// How other services reach it; default `http://<listen>`.
+    pub endpoints: Vec<String>,
+    pub connect_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+}
+
+impl Default for ServiceSection {
+    fn default() -> Self {
+        let client = UpstreamConfig::default();
+        Self {
+            listen: None,
+            metrics_listen: None,
+            database_url: None,
+            migrate_on_start: true,
+            endpoints: Vec::new(),
+            connect_timeout_ms: client.connect_timeout_ms,
+            request_timeout_ms: client.request_timeout_ms,
+        }
+    }
+}
+
+/// The BFF's settings (`bff.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BffSection {
+    /// Default `127.0.0.1:8080`.
+    pub listen: Option<SocketAddr>,
+    pub readiness_timeout_ms: u64,
+}
+
+impl Default for BffSection {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            readiness_timeout_ms: 1_000,
+        }
+    }
+}
+
+impl BookstoreConfig {
+    /// Returns the section of a gRPC service.
+    ///
+    /// # Panics
+    /// Never for the five gRPC services; the BFF has its own section.
+    pub fn section(&self, service: ServiceName) -> &ServiceSection {
+        match service {
+            ServiceName::User => &self.user,
+            ServiceName::Catalog => &self.catalog,
+            ServiceName::Cart => &self.cart,
+            ServiceName::Order => &self.order,
+            ServiceName::Inventory => &self.inventory,
+            ServiceName::Bff => unreachable!("the bff has no service section"),
+        }
+    }
+
+    /// Returns where `service` listens.
+    pub fn listen_address(&self, service: ServiceName) -> SocketAddr {
+        let configured = match service {
+            ServiceName::Bff => self.bff.listen,
+            grpc => self.section(grpc).listen,
+        };
+        configured.unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, service.default_port())))
+    }
+
+    /// Returns how callers reach `service`.
+    pub fn upstream(&self, service: ServiceName) -> UpstreamConfig {
+        let section = self.section(service);
+        let endpoints = if section.endpoints.is_empty() {
+            vec![format!("http://{}", self.listen_address(service))]
+        } else {
+            section.endpoints.clone()
+        };
+        UpstreamConfig {
+            endpoints,
+            connect_timeout_ms: section.connect_timeout_ms,
+            request_timeout_ms: section.request_timeout_ms,
+            tls_ca_file: None,
+        }
+    }
+
+    /// Returns the database URL of a SQL service.
+    pub fn database_url(&self, service: ServiceName) -> String {
+        match &self.section(service).database_url {
+            Some(url) => url.clone(),
+            None => sqlite_url(&self.data_dir, service),
+        }
+    }
+}
+
+impl BookstoreConfig {
+    /// Returns the database URL of a SQL service, refusing the ones without a database.
+    ///
+    /// # Errors
+    /// Fails for cart (Redis) and the BFF (stateless).
+    pub fn database_url_checked(&self, service: ServiceName) -> anyhow::Result<String> {
+        match service {
+            ServiceName::Cart => anyhow::bail!("cart keeps its data in Redis and has no migrations"),
+            ServiceName::Bff => anyhow::bail!("the bff is stateless and has no migrations"),
+            sql => Ok(self.database_url(sql)),
+        }
+    }
+}
+
+fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
+    format!("sqlite://{}/{service}.db?mode=rwc", data_dir.display())
+}
+
+impl Validate for BookstoreConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+            return Err(ConfigError::invalid("redis_url", "must start with redis:// or rediss://"));
+        }
+        if self.redis_key_prefix.is_empty() || self.redis_key_prefix.contains(char::is_whitespace) {
+            return Err(ConfigError::invalid("redis_key_prefix", "must be non-empty without spaces"));
+        }
+        if self.auth.issuer.is_empty() {
+            return Err(ConfigError::invalid("auth.issuer", "must not be empty"));
+        }
+        if self.auth.service_token_ttl_secs < 30 {
+            return Err(ConfigError::invalid("auth.service_token_ttl_secs", "must be at least 30"));
+        }
+        self.grpc.validate()?;
+        let mut listeners = HashSet::new();
+        for service in ServiceName::all() {
+            if !listeners.insert(self.listen_address(service)) {
+                return Err(ConfigError::invalid(
+                    format!("{service}.listen"),
+                    format!("{} is already used by another service", self.listen_address(service)),
+                ));
+            }
+        }
+        for service in ServiceName::grpc_services() {
+            let section = self.section(service);
+            if let Some(url) = &section.database_url {
+                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(ConfigError::invalid(
+                        format!("{service}.database_url"),
+                        "must start with sqlite: or postgres://",
+                    ));
+                }
+            }
+            for endpoint in &section.endpoints {
+                if endpoint.parse::<http::Uri>().is_err() || !endpoint.contains("://") {
+                    return Err(ConfigError::invalid(
+                        format!("{service}.endpoints"),
+                        format!("`{endpoint}` is not an http(s) URL"),
+                    ));
+                }
+            }
+            if section.connect_timeout_ms == 0 || section.request_timeout_ms == 0 {
+                return Err(ConfigError::invalid(format!("{service}.request_timeout_ms"), "timeouts must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<BookstoreConfig, ConfigError> {
+        let env: HashMap<String, String> =
+            pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        platform::config::load(None, &env)
+    }
+
+    #[test]
+    fn defaults_give_the_documented_ports_and_embedded_sqlite() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.listen_address(ServiceName::Inventory).port(), 50055);
+        assert_eq!(config.listen_address(ServiceName::Bff).port(), 8080);
+        assert_eq!(config.database_url(ServiceName::User), "sqlite://data/user.db?mode=rwc");
+        assert_eq!(config.upstream(ServiceName::Cart).endpoints, vec!["http://127.0.0.1:50053"]);
+    }
+
+    #[test]
+    fn environment_variables_reach_nested_sections() {
+        let config = load(&[
+            ("BOOKSTORE_REDIS_URL", "redis://cache:6379"),
+            ("BOOKSTORE_ORDER__LISTEN", "0.0.0.0:6000"),
+            ("BOOKSTORE_INVENTORY__DATABASE_URL", "postgres://postgres@db/inventory"),
+            ("BOOKSTORE_INVENTORY__ENDPOINTS", "[\"http://inv-0:50055\", \"http://inv-1:50055\"]"),
+        ])
+        .unwrap();
+        assert_eq!(config.redis_url, "redis://cache:6379");
+        assert_eq!(config.listen_address(ServiceName::Order).port(), 6000);
+        assert_eq!(config.database_url(ServiceName::Inventory), "postgres://postgres@db/inventory");
+        assert_eq!(config.upstream(ServiceName::Inventory).endpoints.len(), 2);
+    }
+
+    #[test]
+    fn each_bad_value_is_refused_naming_its_key() {
+        let cases = [
+            ("BOOKSTORE_USER__LISTEN", "localhost", "user.listen"),
+            ("BOOKSTORE_REDIS_URL", "http://redis", "redis_url"),
+            ("BOOKSTORE_CATALOG__DATABASE_URL", "mysql://x", "catalog.database_url"),
+            ("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", "-5", "grpc.request_timeout_ms"),
+            ("BOOKSTORE_CART__LISTEN", "127.0.0.1:50051", "cart.listen"),
+            ("BOOKSTORE_AUTH__SERVICE_TOKEN_TTL_SECS", "1", "auth.service_token_ttl_secs"),
+        ];
+        for (variable, value, key) in cases {
+            let error = load(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.key, key, "{variable}={value}: {error}");
+        }
+    }
+}

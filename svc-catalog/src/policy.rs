@@ -1,0 +1,31 @@
+//! Who may call each RPC of `bookstore.catalog.v1.CatalogService`; [`platform::auth::AuthLayer`] enforces it
+//! before any handler runs. Ownership ("their own") is checked by the handler.
+
+use platform::auth::{Access, PolicyTable};
+
+/// The fully qualified gRPC service name.
+pub const SERVICE: &str = "bookstore.catalog.v1.CatalogService";
+
+/// Returns the access rule of every RPC in the contract.
+pub fn policies() -> PolicyTable {
+    PolicyTable::new()
+        .rpc(SERVICE, "GetBook", Access::AUTHENTICATED)
+        .rpc(SERVICE, "BatchGetBooks", Access::AUTHENTICATED)
+        .rpc(SERVICE, "GetBookByIsbn", Access::AUTHENTICATED)
+        .rpc(SERVICE, "SearchBooks", Access::AUTHENTICATED)
+        .rpc(SERVICE, "ListTopics", Access::AUTHENTICATED)
+        .rpc(SERVICE, "CreateBook", Access::ADMIN)
+        .rpc(SERVICE, "UpdateBook", Access::ADMIN)
+        .rpc(SERVICE, "DeleteBook", Access::ADMIN)
+        .rpc(SERVICE, "ImportBooks", Access::ADMIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rpc_in_the_contract_declares_who_may_call_it() {
+        assert_eq!(policies().missing_rpcs(SERVICE), Vec::<String>::new());
+    }
+}
