@@ -1,1 +1,265 @@
-//! placeholder
+//! The sandbox mesh: start any set of services in-process, each on its own loopback port
+//! with a fresh database (SQLite or PostgreSQL, from `BOOKSTORE_TEST_DATABASE`) and a unique
+//! Redis key prefix, wired through the same `bookstore::launch` code the binary runs.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! use bookstore_tests::TestMesh;
+//! use platform::ServiceName;
+//! let mesh = TestMesh::builder().with(ServiceName::Inventory).start().await?;
+//! let channel = mesh.channel(ServiceName::Inventory);
+//! // … call it with a generated client and tokens from `mesh.keys()` …
+//! mesh.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod binary;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bookstore::config::BookstoreConfig;
+use bookstore::launch::{self, Keys};
+use platform::ServiceName;
+use platform::testing::{TestDatabase, TestKeys};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+/// Chooses which services a [`TestMesh`] runs.
+#[derive(Debug, Default)]
+pub struct TestMeshBuilder {
+    services: Vec<ServiceName>,
+}
+
+impl TestMeshBuilder {
+    /// Adds one service.
+    pub fn with(mut self, service: ServiceName) -> Self {
+        if !self.services.contains(&service) {
+            self.services.push(service);
+        }
+        self
+    }
+
+    /// Adds every service and the BFF.
+    pub fn with_all(mut self) -> Self {
+        for service in ServiceName::all() {
+            self = self.with(service);
+        }
+        self
+    }
+
+    /// Starts the chosen services and waits until each gRPC service reports SERVING.
+    ///
+    /// # Errors
+    /// Fails when a database cannot be created or a service does not come up in time.
+    pub async fn start(self) -> anyhow::Result<TestMesh> {
+        platform::testing::init_test_tracing();
+        let keys = TestKeys::new();
+        let mut config = BookstoreConfig {
+            redis_url: platform::testing::redis_url(),
+            redis_key_prefix: platform::testing::redis_prefix(),
+            ..BookstoreConfig::default()
+        };
+        config.auth.issuer = platform::testing::TEST_ISSUER.to_owned();
+        config.grpc.health_interval_ms = 200;
+
+        // Bind every listener first, so each service's upstream addresses are known.
+        let mut listeners = Vec::new();
+        let mut addresses = HashMap::new();
+        for service in ServiceName::all() {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let address = listener.local_addr()?;
+            addresses.insert(service, address);
+            set_listen(&mut config, service, address);
+            if self.services.contains(&service) {
+                listeners.push((service, listener));
+            }
+        }
+
+        let mut databases = Vec::new();
+        for (service, _) in &listeners {
+            if matches!(service, ServiceName::Cart | ServiceName::Bff) {
+                continue;
+            }
+            let database = TestDatabase::create(service.as_str()).await?;
+            set_database(&mut config, *service, database.url.clone());
+            databases.push(database);
+        }
+
+        let launch_keys = Keys {
+            verification: keys.key_set(),
+            signing: Some(keys.signing_key.clone()),
+        };
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        for (service, listener) in listeners {
+            let config = config.clone();
+            let launch_keys = launch_keys.clone();
+            let token = shutdown.clone();
+            tasks.spawn(async move {
+                let result = launch::run_service(&config, service, &launch_keys, listener, token).await;
+                (service, result)
+            });
+        }
+
+        let mesh = TestMesh {
+            keys,
+            addresses,
+            services: self.services,
+            shutdown,
+            tasks,
+            databases,
+            redis_prefix: config.redis_key_prefix.clone(),
+        };
+        for service in mesh.services.clone() {
+            if service != ServiceName::Bff {
+                mesh.wait_for_status(service, ServingStatus::Serving, Duration::from_secs(20)).await?;
+            }
+        }
+        Ok(mesh)
+    }
+}
+
+fn set_listen(config: &mut BookstoreConfig, service: ServiceName, address: SocketAddr) {
+    match service {
+        ServiceName::User => config.user.listen = Some(address),
+        ServiceName::Catalog => config.catalog.listen = Some(address),
+        ServiceName::Cart => config.cart.listen = Some(address),
+        ServiceName::Order => config.order.listen = Some(address),
+        ServiceName::Inventory => config.inventory.listen = Some(address),
+        ServiceName::Bff => config.bff.listen = Some(address),
+    }
+}
+
+fn set_database(config: &mut BookstoreConfig, service: ServiceName, url: String) {
+    match service {
+        ServiceName::User => config.user.database_url = Some(url),
+        ServiceName::Catalog => config.catalog.database_url = Some(url),
+        ServiceName::Order => config.order.database_url = Some(url),
+        ServiceName::Inventory => config.inventory.database_url = Some(url),
+        ServiceName::Cart | ServiceName::Bff => {}
+    }
+}
+
+/// A running sandbox mesh. Call [`TestMesh::shutdown`] at the end of each test.
+#[derive(Debug)]
+pub struct TestMesh {
+    keys: TestKeys,
+    addresses: HashMap<ServiceName, SocketAddr>,
+    services: Vec<ServiceName>,
+    /// Cancelling it stops every service; `tasks` then finish.
+    shutdown: CancellationToken,
+    /// One task per service, each returning why it stopped.
+    tasks: JoinSet<(ServiceName, anyhow::Result<()>)>,
+    databases: Vec<TestDatabase>,
+    redis_prefix: String,
+}
+
+impl TestMesh {
+    /// Returns a builder with no services.
+    pub fn builder() -> TestMeshBuilder {
+        TestMeshBuilder::default()
+    }
+
+    /// Returns the signing key the mesh trusts, with helpers for good and bad tokens.
+    pub fn keys(&self) -> &TestKeys {
+        &self.keys
+    }
+
+    /// Returns where `service` listens.
+    pub fn address(&self, service: ServiceName) -> SocketAddr {
+        self.addresses[&service]
+    }
+
+    /// Returns the base URL of the BFF.
+    pub fn bff_url(&self) -> String {
+        format!("http://{}", self.address(ServiceName::Bff))
+    }
+
+    /// Returns the Redis key prefix this mesh's services use.
+    pub fn redis_prefix(&self) -> &str {
+        &self.redis_prefix
+    }
+
+    /// Returns a plain channel to `service` (no token: add one per request).
+    pub fn channel(&self, service: ServiceName) -> Channel {
+        Channel::from_shared(format!("http://{}", self.address(service)))
+            .map(|endpoint| endpoint.timeout(Duration::from_secs(10)).connect_lazy())
+            .unwrap_or_else(|error| panic!("loopback address is a valid uri: {error}"))
+    }
+
+    /// Asks `service`'s tonic-health for its status.
+    ///
+    /// # Errors
+    /// Fails when the health RPC itself fails.
+    pub async fn health(&self, service: ServiceName) -> anyhow::Result<ServingStatus> {
+        let mut client = HealthClient::new(self.channel(service));
+        let response = client
+            .check(HealthCheckRequest {
+                service: service.grpc_name().to_owned(),
+            })
+            .await?;
+        Ok(ServingStatus::try_from(response.into_inner().status)?)
+    }
+
+    /// Waits until `service` reports `expected`.
+    ///
+    /// # Errors
+    /// Fails after `timeout`, with the last status or error seen.
+    pub async fn wait_for_status(
+        &self,
+        service: ServiceName,
+        expected: ServingStatus,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let seen = self.health(service).await;
+            if matches!(&seen, Ok(status) if *status == expected) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                anyhow::bail!("{service} did not report {expected:?} within {timeout:?}; last: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops every service, checks none failed, and removes the test databases.
+    ///
+    /// # Errors
+    /// Returns the first service that stopped with an error.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let (service, result) = joined.context("service task panicked")?;
+            if let Err(error) = result {
+                first_error.get_or_insert(error.context(format!("{service} failed")));
+            }
+        }
+        for database in self.databases.drain(..) {
+            database.drop_database().await;
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Returns `request` with `authorization: Bearer <token>`.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}

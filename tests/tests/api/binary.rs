@@ -1,0 +1,133 @@
+//! The real `bookstore` binary, started the way users start it.
+
+use std::time::Duration;
+
+use bookstore_tests::binary::{bookstore_command, free_port, terminate};
+use platform::ServiceName;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join("bookstore-tests").join(format!("{name}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+async fn wait_for_serving(port: u16, service: ServiceName) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut last = String::new();
+    while tokio::time::Instant::now() < deadline {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
+        if let Ok(channel) = endpoint.connect().await {
+            let request = HealthCheckRequest {
+                service: service.grpc_name().to_owned(),
+            };
+            match HealthClient::new(channel).check(request).await {
+                Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => return Ok(()),
+                Ok(response) => last = format!("{:?}", response.get_ref().status),
+                Err(status) => last = format!("{status:?}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{service} on port {port} never served; last answer: {last}"))
+}
+
+#[tokio::test]
+async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
+    let data_dir = temp_dir("up");
+    let mut command = bookstore_command();
+    command.arg("up").arg("--data-dir").arg(&data_dir);
+    command.env("BOOKSTORE_REDIS_KEY_PREFIX", platform::testing::redis_prefix());
+    command.env("BOOKSTORE_REDIS_URL", platform::testing::redis_url());
+    let mut ports = Vec::new();
+    for service in ServiceName::all() {
+        let port = free_port();
+        let variable = format!("BOOKSTORE_{}__LISTEN", service.as_str().to_uppercase());
+        command.env(variable, format!("127.0.0.1:{port}"));
+        ports.push((service, port));
+    }
+    let child = command.spawn().unwrap();
+
+    for (service, port) in &ports {
+        if *service == ServiceName::Bff {
+            continue;
+        }
+        if let Err(message) = wait_for_serving(*port, *service).await {
+            terminate(&child);
+            let output = child.wait_with_output().await.unwrap();
+            panic!("{message}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+    let bff_port = ports.iter().find(|(service, _)| *service == ServiceName::Bff).unwrap().1;
+    let readyz = reqwest::get(format!("http://127.0.0.1:{bff_port}/readyz")).await.unwrap();
+    assert_eq!(readyz.status().as_u16(), 200);
+    assert!(data_dir.join("inventory.db").exists());
+
+    terminate(&child);
+    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("bookstore up drains within 15 s of SIGTERM")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "exit {:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(&format!("grpc://127.0.0.1:{}", ports[0].1)), "{stdout}");
+    let _ = std::fs::remove_dir_all(data_dir);
+}
+
+#[tokio::test]
+async fn a_bad_config_value_stops_start_up_naming_the_key() {
+    let cases = [
+        ("BOOKSTORE_INVENTORY__LISTEN", "not-an-address", "inventory.listen"),
+        ("BOOKSTORE_REDIS_URL", "http://nope", "redis_url"),
+        ("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", "soon", "grpc.request_timeout_ms"),
+    ];
+    for (variable, value, key) in cases {
+        let output = bookstore_command()
+            .args(["serve", "inventory"])
+            .env(variable, value)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{variable}={value}: {stderr}");
+        assert!(stderr.contains(&format!("`{key}`")), "{variable}={value} should name {key}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_verification_keys() {
+    let output = bookstore_command()
+        .args(["serve", "catalog"])
+        .env("BOOKSTORE_CATALOG__LISTEN", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("auth.jwks"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_unknown_service_name_lists_the_valid_ones() {
+    let output = bookstore_command().args(["serve", "payments"]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("user, catalog, cart, order, inventory, bff"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_creates_every_sql_database() {
+    let data_dir = temp_dir("migrate");
+    let output = bookstore_command()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    for service in ["user", "catalog", "order", "inventory"] {
+        assert!(data_dir.join(format!("{service}.db")).exists(), "{service}.db");
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+}

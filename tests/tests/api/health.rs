@@ -1,0 +1,94 @@
+//! Every service answers tonic-health and reflection; the BFF reports readiness and metrics.
+
+use bookstore_tests::TestMesh;
+use platform::ServiceName;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+#[tokio::test]
+async fn every_service_reports_serving_once_its_stores_answer() {
+    let mesh = TestMesh::builder().with_all().start().await.unwrap();
+
+    for service in ServiceName::grpc_services() {
+        assert_eq!(mesh.health(service).await.unwrap(), ServingStatus::Serving, "{service}");
+    }
+
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_bff_is_ready_when_every_upstream_serves_and_exposes_rpc_metrics() {
+    let mesh = TestMesh::builder().with_all().start().await.unwrap();
+    let (status, body) = get(&format!("{}/readyz", mesh.bff_url())).await;
+    assert_eq!(status, 200, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["services"]["inventory"], "SERVING");
+
+    let (status, metrics) = get(&format!("{}/metrics", mesh.bff_url())).await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("grpc_server_requests_total{service=\"inventory\",method=\"Check\"}"),
+        "{metrics}"
+    );
+    let (status, _) = get(&format!("{}/healthz", mesh.bff_url())).await;
+    assert_eq!(status, 200);
+
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_bff_is_not_ready_while_an_upstream_is_missing() {
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Bff)
+        .with(ServiceName::Catalog)
+        .start()
+        .await
+        .unwrap();
+    let (status, body) = get(&format!("{}/readyz", mesh.bff_url())).await;
+    assert_eq!(status, 503, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["services"]["catalog"], "SERVING");
+    assert_ne!(ready["services"]["inventory"], "SERVING");
+
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn reflection_lists_the_service_for_grpcurl() {
+    let mesh = TestMesh::builder().with(ServiceName::Inventory).start().await.unwrap();
+
+    let services = list_services(mesh.channel(ServiceName::Inventory)).await;
+    assert!(services.contains(&"bookstore.inventory.v1.InventoryService".to_owned()), "{services:?}");
+    assert!(services.contains(&"grpc.health.v1.Health".to_owned()), "{services:?}");
+
+    mesh.shutdown().await.unwrap();
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// Asks a server's reflection service (v1) which services it exposes, as grpcurl does.
+async fn list_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let mut client = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer: {response:?}");
+    };
+    list.service.into_iter().map(|service| service.name).collect()
+}

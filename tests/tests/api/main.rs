@@ -1,0 +1,6 @@
+//! End-to-end tests of the mesh: one binary, so two cores link it once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod binary;
+mod health;
