@@ -194,6 +194,10 @@ impl BookstoreConfig {
     }
 }
 
+fn is_database_url(url: &str) -> bool {
+    url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
     format!("sqlite://{}/{service}.db?mode=rwc", data_dir.display())
 }
@@ -201,16 +205,25 @@ fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
 impl Validate for BookstoreConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
-            return Err(ConfigError::invalid("redis_url", "must start with redis:// or rediss://"));
+            return Err(ConfigError::invalid(
+                "redis_url",
+                "must start with redis:// or rediss://",
+            ));
         }
         if self.redis_key_prefix.is_empty() || self.redis_key_prefix.contains(char::is_whitespace) {
-            return Err(ConfigError::invalid("redis_key_prefix", "must be non-empty without spaces"));
+            return Err(ConfigError::invalid(
+                "redis_key_prefix",
+                "must be non-empty without spaces",
+            ));
         }
         if self.auth.issuer.is_empty() {
             return Err(ConfigError::invalid("auth.issuer", "must not be empty"));
         }
         if self.auth.service_token_ttl_secs < 30 {
-            return Err(ConfigError::invalid("auth.service_token_ttl_secs", "must be at least 30"));
+            return Err(ConfigError::invalid(
+                "auth.service_token_ttl_secs",
+                "must be at least 30",
+            ));
         }
         self.grpc.validate()?;
         let mut listeners = HashSet::new();
@@ -218,19 +231,22 @@ impl Validate for BookstoreConfig {
             if !listeners.insert(self.listen_address(service)) {
                 return Err(ConfigError::invalid(
                     format!("{service}.listen"),
-                    format!("{} is already used by another service", self.listen_address(service)),
+                    format!(
+                        "{} is already used by another service",
+                        self.listen_address(service)
+                    ),
                 ));
             }
         }
         for service in ServiceName::grpc_services() {
             let section = self.section(service);
-            if let Some(url) = &section.database_url {
-                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(ConfigError::invalid(
-                        format!("{service}.database_url"),
-                        "must start with sqlite: or postgres://",
-                    ));
-                }
+            if let Some(url) = &section.database_url
+                && !is_database_url(url)
+            {
+                return Err(ConfigError::invalid(
+                    format!("{service}.database_url"),
+                    "must start with sqlite: or postgres://",
+                ));
             }
             for endpoint in &section.endpoints {
                 if endpoint.parse::<http::Uri>().is_err() || !endpoint.contains("://") {
@@ -241,7 +257,10 @@ impl Validate for BookstoreConfig {
                 }
             }
             if section.connect_timeout_ms == 0 || section.request_timeout_ms == 0 {
-                return Err(ConfigError::invalid(format!("{service}.request_timeout_ms"), "timeouts must be greater than 0"));
+                return Err(ConfigError::invalid(
+                    format!("{service}.request_timeout_ms"),
+                    "timeouts must be greater than 0",
+                ));
             }
         }
         Ok(())
@@ -255,8 +274,10 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<BookstoreConfig, ConfigError> {
-        let env: HashMap<String, String> =
-            pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect();
         platform::config::load(None, &env)
     }
 
@@ -265,8 +286,14 @@ mod tests {
         let config = load(&[]).unwrap();
         assert_eq!(config.listen_address(ServiceName::Inventory).port(), 50055);
         assert_eq!(config.listen_address(ServiceName::Bff).port(), 8080);
-        assert_eq!(config.database_url(ServiceName::User), "sqlite://data/user.db?mode=rwc");
-        assert_eq!(config.upstream(ServiceName::Cart).endpoints, vec!["http://127.0.0.1:50053"]);
+        assert_eq!(
+            config.database_url(ServiceName::User),
+            "sqlite://data/user.db?mode=rwc"
+        );
+        assert_eq!(
+            config.upstream(ServiceName::Cart).endpoints,
+            vec!["http://127.0.0.1:50053"]
+        );
     }
 
     #[test]
@@ -274,13 +301,22 @@ mod tests {
         let config = load(&[
             ("BOOKSTORE_REDIS_URL", "redis://cache:6379"),
             ("BOOKSTORE_ORDER__LISTEN", "0.0.0.0:6000"),
-            ("BOOKSTORE_INVENTORY__DATABASE_URL", "postgres://postgres@db/inventory"),
-            ("BOOKSTORE_INVENTORY__ENDPOINTS", "[\"http://inv-0:50055\", \"http://inv-1:50055\"]"),
+            (
+                "BOOKSTORE_INVENTORY__DATABASE_URL",
+                "postgres://postgres@db/inventory",
+            ),
+            (
+                "BOOKSTORE_INVENTORY__ENDPOINTS",
+                "[\"http://inv-0:50055\", \"http://inv-1:50055\"]",
+            ),
         ])
         .unwrap();
         assert_eq!(config.redis_url, "redis://cache:6379");
         assert_eq!(config.listen_address(ServiceName::Order).port(), 6000);
-        assert_eq!(config.database_url(ServiceName::Inventory), "postgres://postgres@db/inventory");
+        assert_eq!(
+            config.database_url(ServiceName::Inventory),
+            "postgres://postgres@db/inventory"
+        );
         assert_eq!(config.upstream(ServiceName::Inventory).endpoints.len(), 2);
     }
 
@@ -289,10 +325,22 @@ mod tests {
         let cases = [
             ("BOOKSTORE_USER__LISTEN", "localhost", "user.listen"),
             ("BOOKSTORE_REDIS_URL", "http://redis", "redis_url"),
-            ("BOOKSTORE_CATALOG__DATABASE_URL", "mysql://x", "catalog.database_url"),
-            ("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", "-5", "grpc.request_timeout_ms"),
+            (
+                "BOOKSTORE_CATALOG__DATABASE_URL",
+                "mysql://x",
+                "catalog.database_url",
+            ),
+            (
+                "BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS",
+                "-5",
+                "grpc.request_timeout_ms",
+            ),
             ("BOOKSTORE_CART__LISTEN", "127.0.0.1:50051", "cart.listen"),
-            ("BOOKSTORE_AUTH__SERVICE_TOKEN_TTL_SECS", "1", "auth.service_token_ttl_secs"),
+            (
+                "BOOKSTORE_AUTH__SERVICE_TOKEN_TTL_SECS",
+                "1",
+                "auth.service_token_ttl_secs",
+            ),
         ];
         for (variable, value, key) in cases {
             let error = load(&[(variable, value)]).unwrap_err();

@@ -31,7 +31,10 @@ pub fn load_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
         None => None,
     };
     let verification = verification_keys(config, signing.as_ref())?;
-    Ok(Keys { verification, signing })
+    Ok(Keys {
+        verification,
+        signing,
+    })
 }
 
 /// Returns the signing key under `data_dir`, generating and saving it on first use, so
@@ -64,18 +67,32 @@ fn restrict_permissions(_path: &Path) -> anyhow::Result<()> {
 }
 
 fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
-    let pem = std::fs::read_to_string(path).with_context(|| format!("failed to read auth.signing_key_file {}", path.display()))?;
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read auth.signing_key_file {}", path.display()))?;
     SigningKey::from_pem(&pem).with_context(|| format!("invalid auth.signing_key_file {}", path.display()))
 }
 
 fn verification_keys(config: &BookstoreConfig, signing: Option<&SigningKey>) -> anyhow::Result<KeySet> {
     let mut jwks = Vec::new();
     if let Some(json) = &config.auth.jwks {
-        jwks.extend(KeySet::from_json(json).context("invalid auth.jwks")?.jwks().iter().cloned());
+        jwks.extend(
+            KeySet::from_json(json)
+                .context("invalid auth.jwks")?
+                .jwks()
+                .iter()
+                .cloned(),
+        );
     }
     if let Some(path) = &config.auth.jwks_file {
-        let json = std::fs::read_to_string(path).with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
-        jwks.extend(KeySet::from_json(&json).context("invalid auth.jwks_file")?.jwks().iter().cloned());
+        let json = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
+        jwks.extend(
+            KeySet::from_json(&json)
+                .context("invalid auth.jwks_file")?
+                .jwks()
+                .iter()
+                .cloned(),
+        );
     }
     if let Some(key) = signing {
         jwks.push(key.public_jwk());
@@ -92,7 +109,11 @@ fn verification_keys(config: &BookstoreConfig, signing: Option<&SigningKey>) -> 
 /// Builds the context `service` runs with: its verifier and, when this process holds the
 /// signing key, service tokens for its outgoing calls.
 pub fn serve_context(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> ServeContext {
-    let verifier = Verifier::new(config.auth.issuer.clone(), service.as_str(), keys.verification.clone());
+    let verifier = Verifier::new(
+        config.auth.issuer.clone(),
+        service.as_str(),
+        keys.verification.clone(),
+    );
     let tokens = keys.signing.clone().map(|key| {
         TokenSource::new(LocalSigner::new(
             key,
@@ -168,7 +189,8 @@ pub async fn run_service(
             svc_cart::serve(&cart_config, &context, listener, shutdown).await
         }
         ServiceName::Bff => {
-            let upstreams = bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
+            let upstreams =
+                bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
             let bff_config = bff::Config {
                 readiness_timeout: Duration::from_millis(config.bff.readiness_timeout_ms),
             };
@@ -181,7 +203,10 @@ pub async fn run_service(
 ///
 /// # Errors
 /// Fails when the metrics address cannot be bound.
-pub async fn metrics_listener(config: &BookstoreConfig, service: ServiceName) -> anyhow::Result<Option<TcpListener>> {
+pub async fn metrics_listener(
+    config: &BookstoreConfig,
+    service: ServiceName,
+) -> anyhow::Result<Option<TcpListener>> {
     let address = match service {
         ServiceName::Bff => None,
         grpc => config.section(grpc).metrics_listen,

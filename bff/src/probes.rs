@@ -38,7 +38,11 @@ pub async fn readyz(State(state): State<ProbeState>) -> impl IntoResponse {
         ready &= status == "SERVING";
         services.insert(service.as_str().to_owned(), Value::from(status));
     }
-    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({ "status": if ready { "ready" } else { "not ready" }, "services": services });
     (code, Json(body))
 }

@@ -78,7 +78,11 @@ impl MeshChannel {
     /// # Errors
     /// Returns [`ClientError`] when no endpoint is given, one does not parse, or the CA file
     /// cannot be read.
-    pub fn new(callee: ServiceName, config: &UpstreamConfig, tokens: Option<TokenSource>) -> Result<Self, ClientError> {
+    pub fn new(
+        callee: ServiceName,
+        config: &UpstreamConfig,
+        tokens: Option<TokenSource>,
+    ) -> Result<Self, ClientError> {
         if config.endpoints.is_empty() {
             return Err(ClientError::NoEndpoints(callee));
         }
@@ -107,7 +111,11 @@ impl MeshChannel {
         } else {
             Channel::balance_list(endpoints.into_iter())
         };
-        Ok(Self { inner, callee, tokens })
+        Ok(Self {
+            inner,
+            callee,
+            tokens,
+        })
     }
 
     /// Returns the service this channel calls.
@@ -195,7 +203,10 @@ where
 }
 
 fn is_transient(status: &tonic::Status) -> bool {
-    matches!(status.code(), tonic::Code::Unavailable | tonic::Code::ResourceExhausted)
+    matches!(
+        status.code(),
+        tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+    )
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use figment::value::{Dict, Map, Value};
 use figment::providers::Format as _;
+use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use serde::de::DeserializeOwned;
 
@@ -207,7 +207,10 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
     }
 
     #[test]
@@ -221,7 +224,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bookstore-config-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("bookstore.toml");
-        std::fs::write(&file, "redis_url = \"redis://file:1\"\n[inventory]\nreplicas = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "redis_url = \"redis://file:1\"\n[inventory]\nreplicas = 3\n",
+        )
+        .unwrap();
         let config: Sample = load(
             Some(&file),
             &env(&[("BOOKSTORE_INVENTORY__REPLICAS", "5"), ("UNRELATED", "x")]),
@@ -234,8 +241,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_key_and_the_variable() {
-        let error = load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__LISTEN", "not-an-address")]))
-            .unwrap_err();
+        let error =
+            load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__LISTEN", "not-an-address")])).unwrap_err();
         assert_eq!(error.key, "inventory.listen");
         let message = error.to_string();
         assert!(message.contains("BOOKSTORE_INVENTORY__LISTEN"), "{message}");

@@ -103,12 +103,12 @@ impl ErrorCode {
     /// otherwise by the gRPC code alone.
     pub fn from_status(status: &tonic::Status) -> ErrorCode {
         let details = status.get_error_details();
-        if let Some(info) = details.error_info() {
-            if info.domain == ERROR_DOMAIN {
-                for code in ErrorCode::all() {
-                    if code.reason() == info.reason {
-                        return code;
-                    }
+        if let Some(info) = details.error_info()
+            && info.domain == ERROR_DOMAIN
+        {
+            for code in ErrorCode::all() {
+                if code.reason() == info.reason {
+                    return code;
                 }
             }
         }
@@ -173,8 +173,14 @@ mod tests {
         let out_of_stock = ErrorCode::OutOfStock.status("short", ErrorDetails::new());
         let declined = ErrorCode::PaymentDeclined.status("declined", ErrorDetails::new());
         assert_eq!(out_of_stock.code(), declined.code());
-        assert_eq!(ErrorCode::from_status(&out_of_stock).graphql_code(), "OUT_OF_STOCK");
-        assert_eq!(ErrorCode::from_status(&declined).graphql_code(), "PAYMENT_DECLINED");
+        assert_eq!(
+            ErrorCode::from_status(&out_of_stock).graphql_code(),
+            "OUT_OF_STOCK"
+        );
+        assert_eq!(
+            ErrorCode::from_status(&declined).graphql_code(),
+            "PAYMENT_DECLINED"
+        );
     }
 
     #[test]

@@ -29,7 +29,13 @@ pub use service_name::ServiceName;
 
 /// Returns the file path of a `sqlite://` URL, or `None` for other backends.
 pub fn store_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" { None } else { Some(path) }
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path)
+    }
 }

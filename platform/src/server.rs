@@ -52,10 +52,16 @@ impl crate::config::Validate for GrpcServerConfig {
     fn validate(&self) -> Result<(), crate::config::ConfigError> {
         use crate::config::ConfigError;
         if self.request_timeout_ms == 0 {
-            return Err(ConfigError::invalid("grpc.request_timeout_ms", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "grpc.request_timeout_ms",
+                "must be greater than 0",
+            ));
         }
         if self.health_interval_ms == 0 {
-            return Err(ConfigError::invalid("grpc.health_interval_ms", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "grpc.health_interval_ms",
+                "must be greater than 0",
+            ));
         }
         if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
             return Err(ConfigError::invalid(
@@ -194,7 +200,11 @@ async fn track_readiness(
                 Ok(()) => tracing::info!(%service, "stores answer, serving"),
                 Err(reason) => tracing::warn!(%service, reason, "store not answering, not serving"),
             }
-            let status = if now_serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+            let status = if now_serving {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
             set_status(&reporter, service, status).await;
             serving = Some(now_serving);
         }

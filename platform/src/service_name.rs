@@ -113,6 +113,10 @@ mod tests {
             assert_eq!(service.as_str().parse::<ServiceName>().unwrap(), service);
         }
         let error = "payments".parse::<ServiceName>().unwrap_err();
-        assert!(error.to_string().contains("user, catalog, cart, order, inventory, bff"));
+        assert!(
+            error
+                .to_string()
+                .contains("user, catalog, cart, order, inventory, bff")
+        );
     }
 }

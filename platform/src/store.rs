@@ -23,11 +23,11 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     if let Some(path) = crate::store_path(url) {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("failed to create {}", parent.display()))?;
-            }
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
         }
         options.max_connections(8).map_sqlx_sqlite_opts(|sqlite| {
             sqlite
@@ -48,7 +48,10 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
 ///
 /// # Errors
 /// Fails when the database does not answer or a migration fails.
-pub async fn open_database<M: MigratorTrait>(url: &str, run_migrations: bool) -> anyhow::Result<DatabaseConnection> {
+pub async fn open_database<M: MigratorTrait>(
+    url: &str,
+    run_migrations: bool,
+) -> anyhow::Result<DatabaseConnection> {
     let db = connect_database(url).await?;
     if run_migrations {
         migrate::<M>(&db).await?;
@@ -78,7 +81,6 @@ pub fn database_readiness(db: DatabaseConnection) -> ReadinessCheck {
     })
 }
 
-
 /// Hides the password of a database URL for log lines and errors.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -103,7 +105,10 @@ pub struct RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("RedisStore").field("prefix", &self.prefix).finish_non_exhaustive()
+        formatter
+            .debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,7 +118,8 @@ impl RedisStore {
     /// # Errors
     /// Fails with a message naming the URL when Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
+        let client =
+            redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
@@ -165,14 +171,26 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://app:s3cret@db:5432/user"), "postgres://app:***@db:5432/user");
-        assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
-        assert_eq!(redact("sqlite://data/user.db?mode=rwc"), "sqlite://data/user.db?mode=rwc");
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/user"),
+            "postgres://app:***@db:5432/user"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact("sqlite://data/user.db?mode=rwc"),
+            "sqlite://data/user.db?mode=rwc"
+        );
     }
 
     #[test]
     fn sqlite_paths_are_found_in_urls() {
-        assert_eq!(crate::store_path("sqlite://data/user.db?mode=rwc"), Some("data/user.db"));
+        assert_eq!(
+            crate::store_path("sqlite://data/user.db?mode=rwc"),
+            Some("data/user.db")
+        );
         assert_eq!(crate::store_path("sqlite::memory:"), None);
         assert_eq!(crate::store_path("postgres://x"), None);
     }

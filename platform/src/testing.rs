@@ -72,7 +72,9 @@ impl TestDatabase {
         let name = format!("test_{service}_{}", uuid::Uuid::new_v4().simple());
         let url = match backend {
             Backend::Sqlite => {
-                let path = std::env::temp_dir().join("bookstore-tests").join(format!("{name}.db"));
+                let path = std::env::temp_dir()
+                    .join("bookstore-tests")
+                    .join(format!("{name}.db"));
                 format!("sqlite://{}?mode=rwc", path.display())
             }
             Backend::Postgres => {
@@ -169,7 +171,7 @@ impl TestKeys {
 
     /// Returns a valid access token for a new user with `role`, and the user's id.
     pub fn user_token(&self, role: Role) -> (proto::types::UserId, String) {
-        let id = proto::types::UserId::new();
+        let id = proto::types::UserId::generate();
         let claims = Claims::new(
             id.to_string(),
             role,
@@ -182,7 +184,13 @@ impl TestKeys {
 
     /// Returns a valid service token from `caller` for `callee`.
     pub fn service_token(&self, caller: &str, callee: &str) -> String {
-        let claims = Claims::new(caller, Role::Service, TEST_ISSUER, vec![callee.to_owned()], Duration::from_secs(300));
+        let claims = Claims::new(
+            caller,
+            Role::Service,
+            TEST_ISSUER,
+            vec![callee.to_owned()],
+            Duration::from_secs(300),
+        );
         self.sign(&claims)
     }
 
@@ -195,7 +203,7 @@ impl TestKeys {
     /// Returns a customer token that expired a minute ago.
     pub fn expired_token(&self) -> String {
         let mut claims = Claims::new(
-            proto::types::UserId::new().to_string(),
+            proto::types::UserId::generate().to_string(),
             Role::Customer,
             TEST_ISSUER,
             vec![MESH_AUDIENCE.to_owned()],
@@ -209,7 +217,7 @@ impl TestKeys {
     /// Returns an admin token for an audience outside the mesh.
     pub fn wrong_audience_token(&self) -> String {
         let claims = Claims::new(
-            proto::types::UserId::new().to_string(),
+            proto::types::UserId::generate().to_string(),
             Role::Admin,
             TEST_ISSUER,
             vec!["some-other-shop".to_owned()],
@@ -223,7 +231,7 @@ impl TestKeys {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let claims = Claims::new(
-            proto::types::UserId::new().to_string(),
+            proto::types::UserId::generate().to_string(),
             Role::Admin,
             TEST_ISSUER,
             vec![MESH_AUDIENCE.to_owned()],

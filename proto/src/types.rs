@@ -34,7 +34,7 @@ macro_rules! uuid_id {
 
         impl $name {
             /// Creates a fresh, time-ordered id (UUIDv7).
-            pub fn new() -> Self {
+            pub fn generate() -> Self {
                 Self(Uuid::now_v7())
             }
 
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(error.to_string(), "book_id: must be a UUID");
         let error = OrderId::parse("order_id", "").unwrap_err();
         assert_eq!(error.to_string(), "order_id: is required");
-        let id = UserId::new();
+        let id = UserId::generate();
         assert_eq!(UserId::parse("user_id", &id.to_string()).unwrap(), id);
     }
 

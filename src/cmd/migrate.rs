@@ -29,7 +29,12 @@ impl Args {
     /// Stops at the first database that cannot be reached or migrated, or a service without one.
     pub async fn execute(self, config: BookstoreConfig) -> anyhow::Result<()> {
         let services = if self.services.is_empty() {
-            vec![ServiceName::User, ServiceName::Catalog, ServiceName::Order, ServiceName::Inventory]
+            vec![
+                ServiceName::User,
+                ServiceName::Catalog,
+                ServiceName::Order,
+                ServiceName::Inventory,
+            ]
         } else {
             self.services
         };

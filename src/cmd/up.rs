@@ -92,7 +92,11 @@ fn print_urls(config: &BookstoreConfig) {
     println!("bookstore is up (data in {})", config.data_dir.display());
     println!("  bff        http://{bff}/healthz  http://{bff}/readyz  http://{bff}/metrics");
     for service in ServiceName::grpc_services() {
-        println!("  {:<10} grpc://{}", service.as_str(), config.listen_address(service));
+        println!(
+            "  {:<10} grpc://{}",
+            service.as_str(),
+            config.listen_address(service)
+        );
     }
     println!("press ctrl-c to stop");
 }

@@ -19,7 +19,11 @@ pub fn policies() -> PolicyTable {
         .rpc(SERVICE, "SetQuantity", CART_ACCESS)
         .rpc(SERVICE, "RemoveItem", CART_ACCESS)
         .rpc(SERVICE, "ClearCart", CART_ACCESS)
-        .rpc(SERVICE, "MergeCarts", Access::OWNER.or_services(&[ServiceName::Bff]))
+        .rpc(
+            SERVICE,
+            "MergeCarts",
+            Access::OWNER.or_services(&[ServiceName::Bff]),
+        )
 }
 
 #[cfg(test)]

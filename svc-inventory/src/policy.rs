@@ -12,11 +12,27 @@ pub fn policies() -> PolicyTable {
     PolicyTable::new()
         .rpc(SERVICE, "GetStock", Access::AUTHENTICATED)
         .rpc(SERVICE, "BatchGetStock", Access::AUTHENTICATED)
-        .rpc(SERVICE, "Reserve", Access::services(&[ServiceName::Order]).or_admin())
-        .rpc(SERVICE, "Commit", Access::services(&[ServiceName::Order]).or_admin())
-        .rpc(SERVICE, "Release", Access::services(&[ServiceName::Order]).or_admin())
+        .rpc(
+            SERVICE,
+            "Reserve",
+            Access::services(&[ServiceName::Order]).or_admin(),
+        )
+        .rpc(
+            SERVICE,
+            "Commit",
+            Access::services(&[ServiceName::Order]).or_admin(),
+        )
+        .rpc(
+            SERVICE,
+            "Release",
+            Access::services(&[ServiceName::Order]).or_admin(),
+        )
         .rpc(SERVICE, "SetStock", Access::ADMIN)
-        .rpc(SERVICE, "Restock", Access::ADMIN.or_services(&[ServiceName::Order]))
+        .rpc(
+            SERVICE,
+            "Restock",
+            Access::ADMIN.or_services(&[ServiceName::Order]),
+        )
 }
 
 #[cfg(test)]

@@ -35,7 +35,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db = platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start).await?;
+    let db =
+        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
+            .await?;
     let service = GrpcService {
         name: ServiceName::User,
         routes: tonic::service::RoutesBuilder::default(),

@@ -14,11 +14,23 @@ pub fn policies() -> PolicyTable {
         .rpc(SERVICE, "Login", Access::services(&[ServiceName::Bff]))
         .rpc(SERVICE, "Refresh", Access::services(&[ServiceName::Bff]))
         .rpc(SERVICE, "Logout", Access::OWNER.or_services(&[ServiceName::Bff]))
-        .rpc(SERVICE, "GetProfile", Access::OWNER.or_services(&[ServiceName::Bff, ServiceName::Order]))
-        .rpc(SERVICE, "BatchGetUsers", Access::ADMIN.or_services(&[ServiceName::Bff, ServiceName::Order]))
+        .rpc(
+            SERVICE,
+            "GetProfile",
+            Access::OWNER.or_services(&[ServiceName::Bff, ServiceName::Order]),
+        )
+        .rpc(
+            SERVICE,
+            "BatchGetUsers",
+            Access::ADMIN.or_services(&[ServiceName::Bff, ServiceName::Order]),
+        )
         .rpc(SERVICE, "UpdateProfile", Access::OWNER)
         .rpc(SERVICE, "AddAddress", Access::OWNER)
-        .rpc(SERVICE, "ListAddresses", Access::OWNER.or_services(&[ServiceName::Order]))
+        .rpc(
+            SERVICE,
+            "ListAddresses",
+            Access::OWNER.or_services(&[ServiceName::Order]),
+        )
         .rpc(SERVICE, "RemoveAddress", Access::OWNER)
         .rpc(SERVICE, "SetRole", Access::ADMIN)
         .rpc(SERVICE, "GetJwks", Access::PUBLIC)

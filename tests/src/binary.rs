@@ -55,6 +55,9 @@ pub fn free_port() -> u16 {
 pub fn terminate(child: &tokio::process::Child) {
     if let Some(pid) = child.id() {
         // A child that already exited only makes `kill` fail, which is what we want.
-        let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
     }
 }

@@ -120,7 +120,8 @@ impl TestMeshBuilder {
         };
         for service in mesh.services.clone() {
             if service != ServiceName::Bff {
-                mesh.wait_for_status(service, ServingStatus::Serving, Duration::from_secs(20)).await?;
+                mesh.wait_for_status(service, ServingStatus::Serving, Duration::from_secs(20))
+                    .await?;
             }
         }
         Ok(mesh)

@@ -28,7 +28,13 @@ pub struct Claims {
 
 impl Claims {
     /// Creates claims issued now and valid for `lifetime`.
-    pub fn new(sub: impl Into<String>, role: Role, issuer: &str, aud: Vec<String>, lifetime: Duration) -> Self {
+    pub fn new(
+        sub: impl Into<String>,
+        role: Role,
+        issuer: &str,
+        aud: Vec<String>,
+        lifetime: Duration,
+    ) -> Self {
         let now = unix_now();
         Self {
             sub: sub.into(),
@@ -139,16 +145,15 @@ impl Verifier {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[MESH_AUDIENCE, self.own_audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|error| {
-            match error.kind() {
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => VerifyError::Expired,
                 ErrorKind::InvalidAudience => VerifyError::WrongAudience,
                 ErrorKind::InvalidIssuer => VerifyError::WrongIssuer,
                 ErrorKind::InvalidSignature => VerifyError::BadSignature,
                 ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => VerifyError::InvalidClaims,
                 _ => VerifyError::Malformed,
-            }
-        })?;
+            })?;
         self.principal(data.claims)
     }
 
@@ -168,7 +173,10 @@ impl Verifier {
                 }
                 let id = proto::types::UserId::parse("sub", &claims.sub)
                     .map_err(|_| VerifyError::InvalidClaims)?;
-                Ok(Principal::User { id, role: claims.role })
+                Ok(Principal::User {
+                    id,
+                    role: claims.role,
+                })
             }
         }
     }
@@ -191,7 +199,11 @@ mod tests {
     }
 
     fn verifier_for(key: &SigningKey) -> Verifier {
-        Verifier::new(ISSUER, "inventory", KeySet::from_signing_keys(&[key.clone()]))
+        Verifier::new(
+            ISSUER,
+            "inventory",
+            KeySet::from_signing_keys(std::slice::from_ref(key)),
+        )
     }
 
     #[test]
@@ -213,7 +225,11 @@ mod tests {
             KeySet::from_signing_keys(&[old_key.clone(), new_key.clone()]),
         );
         for key in [&old_key, &new_key] {
-            assert!(verifier.verify(&user_claims(Role::Customer).sign(key).unwrap()).is_ok());
+            assert!(
+                verifier
+                    .verify(&user_claims(Role::Customer).sign(key).unwrap())
+                    .is_ok()
+            );
         }
     }
 
@@ -239,12 +255,32 @@ mod tests {
 
         let cases = [
             ("garbage", "not.a.token".to_owned(), VerifyError::Malformed),
-            ("unknown key", user_claims(Role::Customer).sign(&stranger).unwrap(), VerifyError::UnknownKey),
+            (
+                "unknown key",
+                user_claims(Role::Customer).sign(&stranger).unwrap(),
+                VerifyError::UnknownKey,
+            ),
             ("expired", expired.sign(&key).unwrap(), VerifyError::Expired),
-            ("issuer", foreign_issuer.sign(&key).unwrap(), VerifyError::WrongIssuer),
-            ("audience", other_audience.sign(&key).unwrap(), VerifyError::WrongAudience),
-            ("other callee", service_for_catalog.sign(&key).unwrap(), VerifyError::WrongAudience),
-            ("alg none", unsigned_token(&user_claims(Role::Admin), key.kid()), VerifyError::Malformed),
+            (
+                "issuer",
+                foreign_issuer.sign(&key).unwrap(),
+                VerifyError::WrongIssuer,
+            ),
+            (
+                "audience",
+                other_audience.sign(&key).unwrap(),
+                VerifyError::WrongAudience,
+            ),
+            (
+                "other callee",
+                service_for_catalog.sign(&key).unwrap(),
+                VerifyError::WrongAudience,
+            ),
+            (
+                "alg none",
+                unsigned_token(&user_claims(Role::Admin), key.kid()),
+                VerifyError::Malformed,
+            ),
         ];
         for (name, token, expected) in cases {
             assert_eq!(verifier.verify(&token), Err(expected), "case {name}");

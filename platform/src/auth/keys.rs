@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
-    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
+    OctetKeyPairType, PublicKeyUse,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
@@ -35,7 +35,10 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        formatter
+            .debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -174,7 +177,9 @@ impl KeySet {
 
     /// Returns the JWKS JSON document for this set.
     pub fn to_json(&self) -> String {
-        let set = JwkSet { keys: self.jwks.clone() };
+        let set = JwkSet {
+            keys: self.jwks.clone(),
+        };
         serde_json::to_string(&set).unwrap_or_else(|_| "{\"keys\":[]}".to_owned())
     }
 
@@ -208,7 +213,7 @@ mod tests {
         assert_eq!(reloaded.public_jwk(), key.public_jwk());
         assert_eq!(reloaded.kid(), key.kid());
 
-        let set = KeySet::from_signing_keys(&[key.clone()]);
+        let set = KeySet::from_signing_keys(std::slice::from_ref(&key));
         let parsed = KeySet::from_json(&set.to_json()).unwrap();
         assert!(parsed.get(key.kid()).is_some());
     }
@@ -217,8 +222,7 @@ mod tests {
     fn bad_keys_are_refused_with_a_reason() {
         assert!(SigningKey::from_pem("not a pem").is_err());
         assert!(KeySet::from_json("{").is_err());
-        let error = KeySet::from_json(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}"#)
-            .unwrap_err();
+        let error = KeySet::from_json(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}"#).unwrap_err();
         assert!(error.to_string().contains("only Ed25519"), "{error}");
     }
 }

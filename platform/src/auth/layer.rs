@@ -65,10 +65,9 @@ impl AuthLayer {
         match access.check(&principal) {
             Ok(()) => Ok(principal),
             Err(Denied::Unauthenticated) => Err(unauthenticated(VerifyError::Missing)),
-            Err(Denied::Forbidden) => Err(ErrorCode::Forbidden.status(
-                "caller may not use this rpc",
-                ErrorDetails::new(),
-            )),
+            Err(Denied::Forbidden) => {
+                Err(ErrorCode::Forbidden.status("caller may not use this rpc", ErrorDetails::new()))
+            }
         }
     }
 }

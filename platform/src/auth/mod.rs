@@ -50,7 +50,13 @@ pub enum Principal {
 impl Principal {
     /// Returns true for a user with the admin role.
     pub fn is_admin(&self) -> bool {
-        matches!(self, Principal::User { role: Role::Admin, .. })
+        matches!(
+            self,
+            Principal::User {
+                role: Role::Admin,
+                ..
+            }
+        )
     }
 
     /// Returns the user id when the caller is an end user.

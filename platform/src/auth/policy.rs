@@ -98,7 +98,9 @@ impl Access {
                 }
                 true
             }
-            Principal::User { role: Role::Admin, .. } => self.admins,
+            Principal::User {
+                role: Role::Admin, ..
+            } => self.admins,
             Principal::User { .. } => self.customers,
             Principal::Service { name } => {
                 self.any_service || self.services.iter().any(|service| service.as_str() == name)
@@ -181,13 +183,15 @@ mod tests {
 
     fn user(role: Role) -> Principal {
         Principal::User {
-            id: proto::types::UserId::new(),
+            id: proto::types::UserId::generate(),
             role,
         }
     }
 
     fn service(name: &str) -> Principal {
-        Principal::Service { name: name.to_owned() }
+        Principal::Service {
+            name: name.to_owned(),
+        }
     }
 
     #[test]
@@ -195,7 +199,11 @@ mod tests {
         let reserve = Access::services(&[ServiceName::Order]).or_admin();
         let cases = [
             (Access::PUBLIC, Principal::Anonymous, Ok(())),
-            (Access::AUTHENTICATED, Principal::Anonymous, Err(Denied::Unauthenticated)),
+            (
+                Access::AUTHENTICATED,
+                Principal::Anonymous,
+                Err(Denied::Unauthenticated),
+            ),
             (Access::AUTHENTICATED, service("outside-erp"), Ok(())),
             (Access::OWNER, user(Role::Customer), Ok(())),
             (Access::OWNER, service("catalog"), Err(Denied::Forbidden)),
@@ -213,9 +221,19 @@ mod tests {
 
     #[test]
     fn unlisted_methods_have_no_rule_but_health_and_reflection_are_public() {
-        let table = PolicyTable::new().rpc("bookstore.inventory.v1.InventoryService", "GetStock", Access::AUTHENTICATED);
-        assert_eq!(table.access("/bookstore.inventory.v1.InventoryService/GetStock"), Some(Access::AUTHENTICATED));
-        assert_eq!(table.access("/bookstore.inventory.v1.InventoryService/Reserve"), None);
+        let table = PolicyTable::new().rpc(
+            "bookstore.inventory.v1.InventoryService",
+            "GetStock",
+            Access::AUTHENTICATED,
+        );
+        assert_eq!(
+            table.access("/bookstore.inventory.v1.InventoryService/GetStock"),
+            Some(Access::AUTHENTICATED)
+        );
+        assert_eq!(
+            table.access("/bookstore.inventory.v1.InventoryService/Reserve"),
+            None
+        );
         assert_eq!(table.access("/grpc.health.v1.Health/Check"), Some(Access::PUBLIC));
         assert_eq!(
             table.access("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"),
@@ -227,7 +245,11 @@ mod tests {
     fn the_contract_is_read_from_the_descriptor_set() {
         let methods = contract_methods("bookstore.inventory.v1.InventoryService");
         assert!(methods.contains(&"Reserve".to_owned()), "{methods:?}");
-        let table = PolicyTable::new().rpc("bookstore.inventory.v1.InventoryService", "Reserve", Access::ADMIN);
+        let table = PolicyTable::new().rpc(
+            "bookstore.inventory.v1.InventoryService",
+            "Reserve",
+            Access::ADMIN,
+        );
         let missing = table.missing_rpcs("bookstore.inventory.v1.InventoryService");
         assert!(missing.contains(&"Commit".to_owned()));
         assert!(!missing.contains(&"Reserve".to_owned()));

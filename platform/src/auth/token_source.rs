@@ -37,7 +37,12 @@ pub struct LocalSigner {
 
 impl LocalSigner {
     /// Creates a signer that issues tokens for `subject` (the calling service).
-    pub fn new(key: SigningKey, issuer: impl Into<String>, subject: impl Into<String>, lifetime: Duration) -> Self {
+    pub fn new(
+        key: SigningKey,
+        issuer: impl Into<String>,
+        subject: impl Into<String>,
+        lifetime: Duration,
+    ) -> Self {
         Self {
             key,
             issuer: issuer.into(),
@@ -165,7 +170,9 @@ mod tests {
         let inventory = Verifier::new("issuer", "inventory", KeySet::from_signing_keys(&[key]));
         assert_eq!(
             inventory.verify(&first).unwrap(),
-            Principal::Service { name: "order".to_owned() }
+            Principal::Service {
+                name: "order".to_owned()
+            }
         );
     }
 

@@ -19,7 +19,11 @@ fn set_stock() -> SetStockRequest {
 
 #[tokio::test]
 async fn bad_tokens_are_unauthenticated_and_wrong_callers_are_denied() {
-    let mesh = TestMesh::builder().with(ServiceName::Inventory).start().await.unwrap();
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Inventory)
+        .start()
+        .await
+        .unwrap();
     let mut inventory = InventoryServiceClient::new(mesh.channel(ServiceName::Inventory));
     let keys = mesh.keys();
     let (_, customer) = keys.user_token(Role::Customer);
@@ -29,19 +33,35 @@ async fn bad_tokens_are_unauthenticated_and_wrong_callers_are_denied() {
         ("an expired token", keys.expired_token()),
         ("alg none", keys.alg_none_token()),
         ("another audience", keys.wrong_audience_token()),
-        ("a service token minted for catalog", keys.service_token("order", "catalog")),
+        (
+            "a service token minted for catalog",
+            keys.service_token("order", "catalog"),
+        ),
         ("garbage", "not-a-jwt".to_owned()),
     ];
     for (case, token) in refused {
-        let status = inventory.set_stock(with_token(set_stock(), &token)).await.unwrap_err();
+        let status = inventory
+            .set_stock(with_token(set_stock(), &token))
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{case}: {status:?}");
     }
 
-    let status = inventory.set_stock(tonic::Request::new(set_stock())).await.unwrap_err();
+    let status = inventory
+        .set_stock(tonic::Request::new(set_stock()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "no token: {status:?}");
 
-    let status = inventory.set_stock(with_token(set_stock(), &customer)).await.unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "customer on an admin rpc: {status:?}");
+    let status = inventory
+        .set_stock(with_token(set_stock(), &customer))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "customer on an admin rpc: {status:?}"
+    );
 
     let cart_token = keys.service_token("cart", "inventory");
     let reserve = ReserveRequest {
@@ -49,21 +69,35 @@ async fn bad_tokens_are_unauthenticated_and_wrong_callers_are_denied() {
         lines: Vec::new(),
         ttl_seconds: 60,
     };
-    let status = inventory.reserve(with_token(reserve, &cart_token)).await.unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "svc-cart may not reserve: {status:?}");
+    let status = inventory
+        .reserve(with_token(reserve, &cart_token))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "svc-cart may not reserve: {status:?}"
+    );
 
     mesh.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn allowed_callers_pass_the_auth_layer() {
-    let mesh = TestMesh::builder().with(ServiceName::Inventory).start().await.unwrap();
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Inventory)
+        .start()
+        .await
+        .unwrap();
     let mut inventory = InventoryServiceClient::new(mesh.channel(ServiceName::Inventory));
     let keys = mesh.keys();
     let (_, admin) = keys.user_token(Role::Admin);
 
     // The handlers land with the inventory issue; passing auth is what is checked here.
-    let status = inventory.set_stock(with_token(set_stock(), &admin)).await.unwrap_err();
+    let status = inventory
+        .set_stock(with_token(set_stock(), &admin))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented, "admin passes: {status:?}");
 
     let order_token = keys.service_token("order", "inventory");
@@ -72,7 +106,10 @@ async fn allowed_callers_pass_the_auth_layer() {
         lines: Vec::new(),
         ttl_seconds: 60,
     };
-    let status = inventory.reserve(with_token(reserve, &order_token)).await.unwrap_err();
+    let status = inventory
+        .reserve(with_token(reserve, &order_token))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented, "svc-order passes: {status:?}");
 
     mesh.shutdown().await.unwrap();

@@ -9,7 +9,9 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join("bookstore-tests").join(format!("{name}-{}", uuid::Uuid::new_v4().simple()))
+    std::env::temp_dir()
+        .join("bookstore-tests")
+        .join(format!("{name}-{}", uuid::Uuid::new_v4().simple()))
 }
 
 async fn wait_for_serving(port: u16, service: ServiceName) -> Result<(), String> {
@@ -29,7 +31,9 @@ async fn wait_for_serving(port: u16, service: ServiceName) -> Result<(), String>
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(format!("{service} on port {port} never served; last answer: {last}"))
+    Err(format!(
+        "{service} on port {port} never served; last answer: {last}"
+    ))
 }
 
 #[tokio::test]
@@ -58,8 +62,14 @@ async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
             panic!("{message}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
         }
     }
-    let bff_port = ports.iter().find(|(service, _)| *service == ServiceName::Bff).unwrap().1;
-    let readyz = reqwest::get(format!("http://127.0.0.1:{bff_port}/readyz")).await.unwrap();
+    let bff_port = ports
+        .iter()
+        .find(|(service, _)| *service == ServiceName::Bff)
+        .unwrap()
+        .1;
+    let readyz = reqwest::get(format!("http://127.0.0.1:{bff_port}/readyz"))
+        .await
+        .unwrap();
     assert_eq!(readyz.status().as_u16(), 200);
     assert!(data_dir.join("inventory.db").exists());
 
@@ -69,17 +79,33 @@ async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
         .expect("bookstore up drains within 15 s of SIGTERM")
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "exit {:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains(&format!("grpc://127.0.0.1:{}", ports[0].1)), "{stdout}");
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("grpc://127.0.0.1:{}", ports[0].1)),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(data_dir);
 }
 
 #[tokio::test]
 async fn a_bad_config_value_stops_start_up_naming_the_key() {
     let cases = [
-        ("BOOKSTORE_INVENTORY__LISTEN", "not-an-address", "inventory.listen"),
+        (
+            "BOOKSTORE_INVENTORY__LISTEN",
+            "not-an-address",
+            "inventory.listen",
+        ),
         ("BOOKSTORE_REDIS_URL", "http://nope", "redis_url"),
-        ("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", "soon", "grpc.request_timeout_ms"),
+        (
+            "BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS",
+            "soon",
+            "grpc.request_timeout_ms",
+        ),
     ];
     for (variable, value, key) in cases {
         let output = bookstore_command()
@@ -90,7 +116,10 @@ async fn a_bad_config_value_stops_start_up_naming_the_key() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{variable}={value}: {stderr}");
-        assert!(stderr.contains(&format!("`{key}`")), "{variable}={value} should name {key}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{key}`")),
+            "{variable}={value} should name {key}: {stderr}"
+        );
     }
 }
 
@@ -109,10 +138,17 @@ async fn serve_refuses_to_start_without_verification_keys() {
 
 #[tokio::test]
 async fn an_unknown_service_name_lists_the_valid_ones() {
-    let output = bookstore_command().args(["serve", "payments"]).output().await.unwrap();
+    let output = bookstore_command()
+        .args(["serve", "payments"])
+        .output()
+        .await
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("user, catalog, cart, order, inventory, bff"), "{stderr}");
+    assert!(
+        stderr.contains("user, catalog, cart, order, inventory, bff"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +161,11 @@ async fn migrate_creates_every_sql_database() {
         .output()
         .await
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for service in ["user", "catalog", "order", "inventory"] {
         assert!(data_dir.join(format!("{service}.db")).exists(), "{service}.db");
     }

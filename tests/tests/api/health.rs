@@ -9,7 +9,11 @@ async fn every_service_reports_serving_once_its_stores_answer() {
     let mesh = TestMesh::builder().with_all().start().await.unwrap();
 
     for service in ServiceName::grpc_services() {
-        assert_eq!(mesh.health(service).await.unwrap(), ServingStatus::Serving, "{service}");
+        assert_eq!(
+            mesh.health(service).await.unwrap(),
+            ServingStatus::Serving,
+            "{service}"
+        );
     }
 
     mesh.shutdown().await.unwrap();
@@ -54,11 +58,21 @@ async fn the_bff_is_not_ready_while_an_upstream_is_missing() {
 
 #[tokio::test]
 async fn reflection_lists_the_service_for_grpcurl() {
-    let mesh = TestMesh::builder().with(ServiceName::Inventory).start().await.unwrap();
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Inventory)
+        .start()
+        .await
+        .unwrap();
 
     let services = list_services(mesh.channel(ServiceName::Inventory)).await;
-    assert!(services.contains(&"bookstore.inventory.v1.InventoryService".to_owned()), "{services:?}");
-    assert!(services.contains(&"grpc.health.v1.Health".to_owned()), "{services:?}");
+    assert!(
+        services.contains(&"bookstore.inventory.v1.InventoryService".to_owned()),
+        "{services:?}"
+    );
+    assert!(
+        services.contains(&"grpc.health.v1.Health".to_owned()),
+        "{services:?}"
+    );
 
     mesh.shutdown().await.unwrap();
 }
@@ -71,10 +85,10 @@ async fn get(url: &str) -> (u16, String) {
 
 /// Asks a server's reflection service (v1) which services it exposes, as grpcurl does.
 async fn list_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
 
     let mut client = ServerReflectionClient::new(channel);
     let request = ServerReflectionRequest {
