@@ -17,6 +17,7 @@ pub mod binary;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -27,7 +28,7 @@ use platform::testing::{TestDatabase, TestKeys};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -36,6 +37,15 @@ use tonic_health::pb::health_client::HealthClient;
 #[derive(Debug, Default)]
 pub struct TestMeshBuilder {
     services: Vec<ServiceName>,
+    tls: Option<TestTls>,
+}
+
+/// PEM files for serving gRPC over TLS in a test: a CA and a `localhost` leaf it signed.
+#[derive(Debug, Clone)]
+pub struct TestTls {
+    pub ca_file: PathBuf,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 impl TestMeshBuilder {
@@ -55,6 +65,12 @@ impl TestMeshBuilder {
         self
     }
 
+    /// Serves every gRPC service over TLS with `tls`'s leaf certificate.
+    pub fn with_grpc_tls(mut self, tls: TestTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Starts the chosen services and waits until each gRPC service reports SERVING.
     ///
     /// # Errors
@@ -69,6 +85,10 @@ impl TestMeshBuilder {
         };
         config.auth.issuer = platform::testing::TEST_ISSUER.to_owned();
         config.grpc.health_interval_ms = 200;
+        if let Some(tls) = &self.tls {
+            config.grpc.tls_cert_file = Some(tls.cert_file.clone());
+            config.grpc.tls_key_file = Some(tls.key_file.clone());
+        }
 
         // Bind every listener first, so each service's upstream addresses are known.
         let mut listeners = Vec::new();
@@ -117,6 +137,7 @@ impl TestMeshBuilder {
             tasks,
             databases,
             redis_prefix: config.redis_key_prefix.clone(),
+            tls: self.tls,
         };
         for service in mesh.services.clone() {
             if service != ServiceName::Bff {
@@ -161,6 +182,7 @@ pub struct TestMesh {
     tasks: JoinSet<(ServiceName, anyhow::Result<()>)>,
     databases: Vec<TestDatabase>,
     redis_prefix: String,
+    tls: Option<TestTls>,
 }
 
 impl TestMesh {
@@ -189,11 +211,26 @@ impl TestMesh {
         &self.redis_prefix
     }
 
-    /// Returns a plain channel to `service` (no token: add one per request).
+    /// Returns a channel to `service` without a token (add one per request), over TLS when
+    /// the mesh serves TLS.
+    ///
+    /// # Panics
+    /// When the test CA file cannot be read.
     pub fn channel(&self, service: ServiceName) -> Channel {
-        Channel::from_shared(format!("http://{}", self.address(service)))
+        let port = self.address(service).port();
+        let Some(tls) = &self.tls else {
+            return Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                .map(|endpoint| endpoint.timeout(Duration::from_secs(10)).connect_lazy())
+                .unwrap_or_else(|error| panic!("loopback address is a valid uri: {error}"));
+        };
+        let ca = std::fs::read(&tls.ca_file).unwrap_or_else(|error| panic!("test ca: {error}"));
+        let tls_config = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(ca))
+            .domain_name("localhost");
+        Endpoint::from_shared(format!("https://localhost:{port}"))
+            .and_then(|endpoint| endpoint.tls_config(tls_config))
             .map(|endpoint| endpoint.timeout(Duration::from_secs(10)).connect_lazy())
-            .unwrap_or_else(|error| panic!("loopback address is a valid uri: {error}"))
+            .unwrap_or_else(|error| panic!("tls endpoint: {error}"))
     }
 
     /// Asks `service`'s tonic-health for its status.

@@ -4,3 +4,4 @@
 mod auth;
 mod binary;
 mod health;
+mod tls;
