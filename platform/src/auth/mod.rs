@@ -1,5 +1,6 @@
 //! Who is calling, and may they? JWT verification, per-RPC policies, outgoing service tokens.
 //!
+//! - [`jwks`]: the key set on the wire (`GetJwks`) and keeping a verifier in step with it.
 //! - [`keys`]: Ed25519 signing keys (svc-user, and tests) and the verification [`KeySet`].
 //! - [`claims`]: the token claims and the [`Verifier`] that turns a token into a [`Principal`].
 //! - [`policy`]: who may call each RPC ([`Access`], [`PolicyTable`]).
@@ -7,6 +8,7 @@
 //! - [`token_source`]: [`TokenSource`], cached service tokens for outgoing calls.
 
 pub mod claims;
+pub mod jwks;
 pub mod keys;
 pub mod layer;
 pub mod policy;
