@@ -158,8 +158,13 @@ impl BookstoreConfig {
     /// Returns how callers reach `service`.
     pub fn upstream(&self, service: ServiceName) -> UpstreamConfig {
         let section = self.section(service);
+        let scheme = if self.grpc.tls_cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let endpoints = if section.endpoints.is_empty() {
-            vec![format!("http://{}", self.listen_address(service))]
+            vec![format!("{scheme}://{}", self.listen_address(service))]
         } else {
             section.endpoints.clone()
         };
@@ -167,7 +172,7 @@ impl BookstoreConfig {
             endpoints,
             connect_timeout_ms: section.connect_timeout_ms,
             request_timeout_ms: section.request_timeout_ms,
-            tls_ca_file: None,
+            tls_ca_file: self.grpc.tls_ca_file.clone(),
         }
     }
 

@@ -49,21 +49,19 @@ pub fn local_signing_key(data_dir: &Path) -> anyhow::Result<SigningKey> {
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create {}", data_dir.display()))?;
     let key = SigningKey::generate();
-    std::fs::write(&path, key.to_pem()).with_context(|| format!("failed to write {}", path.display()))?;
-    restrict_permissions(&path)?;
+    let mut file = private_file(&path).with_context(|| format!("failed to create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.to_pem().as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(key)
 }
 
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("failed to restrict {}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> anyhow::Result<()> {
-    Ok(())
+/// Creates a new file only its owner can read, from the first byte on.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {

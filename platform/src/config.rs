@@ -15,6 +15,10 @@ use serde::de::DeserializeOwned;
 /// The prefix of every variable the loader reads.
 pub const ENV_PREFIX: &str = "BOOKSTORE_";
 
+/// `BOOKSTORE_` variables that are not configuration keys: the config file's path and the
+/// test suite's own settings.
+const NOT_KEYS: [&str; 2] = ["BOOKSTORE_CONFIG", "BOOKSTORE_TEST_"];
+
 /// A configuration value that cannot be used; names the key and where it came from.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration `{key}`{origin}: {reason}")]
@@ -38,13 +42,17 @@ impl ConfigError {
 
     fn from_figment(error: figment::Error) -> Self {
         let key = error.path.join(".");
-        let origin = match (&error.metadata, error.path.is_empty()) {
-            (Some(metadata), false) => {
-                let keys: Vec<&str> = error.path.iter().map(String::as_str).collect();
-                format!(" (from {})", metadata.interpolate(&Profile::Default, &keys))
-            }
-            (Some(metadata), true) => format!(" (from {})", metadata.name),
-            (None, _) => String::new(),
+        let origin = match &error.metadata {
+            // A file names itself; a variable is named from the key path.
+            Some(metadata) => match &metadata.source {
+                Some(source) => format!(" (from {source})"),
+                None if !error.path.is_empty() => {
+                    let keys: Vec<&str> = error.path.iter().map(String::as_str).collect();
+                    format!(" (from {})", metadata.interpolate(&Profile::Default, &keys))
+                }
+                None => format!(" (from {})", metadata.name),
+            },
+            None => String::new(),
         };
         Self {
             key: if key.is_empty() { "<root>".to_owned() } else { key },
@@ -84,7 +92,8 @@ where
         figment = figment.merge(figment::providers::Toml::file(path));
     }
     figment = figment.merge(EnvMap::from_env(env));
-    let config: T = figment.extract().map_err(ConfigError::from_figment)?;
+    // Lossy: "1234" is a fine string and a fine number, whatever the field wants.
+    let config: T = figment.extract_lossy().map_err(ConfigError::from_figment)?;
     config.validate()?;
     Ok(config)
 }
@@ -102,6 +111,12 @@ impl EnvMap {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
+            if NOT_KEYS
+                .iter()
+                .any(|skipped| name == skipped || (skipped.ends_with('_') && name.starts_with(skipped)))
+            {
+                continue;
+            }
             if rest.is_empty() {
                 continue;
             }
@@ -123,9 +138,14 @@ impl Provider for EnvMap {
         let mut root = Dict::new();
         for (key, raw) in &self.values {
             let path: Vec<&str> = key.split('.').collect();
-            let value = match raw.parse::<Value>() {
-                Ok(value) => value,
-                Err(never) => match never {},
+            // Scalars stay strings (lossy extraction converts them); lists and tables parse.
+            let value = if raw.starts_with('[') || raw.starts_with('{') {
+                match raw.parse::<Value>() {
+                    Ok(value) => value,
+                    Err(never) => match never {},
+                }
+            } else {
+                Value::from(raw.clone())
             };
             insert_nested(&mut root, &path, value);
         }
@@ -153,8 +173,15 @@ fn insert_nested(dict: &mut Dict, path: &[&str], value: Value) {
 }
 
 /// Returns the process environment as a map, for the binary; tests build their own.
+/// Variables that are not valid UTF-8 are skipped (none of ours can be).
 pub fn process_env() -> HashMap<String, String> {
-    std::env::vars().collect()
+    let mut env = HashMap::new();
+    for (name, value) in std::env::vars_os() {
+        if let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) {
+            env.insert(name, value);
+        }
+    }
+    env
 }
 
 #[cfg(test)]
@@ -254,6 +281,22 @@ mod tests {
         assert!(error.to_string().contains("listn"), "{error}");
         let error = load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__REPLICAS", "0")])).unwrap_err();
         assert_eq!(error.key, "inventory.replicas");
+    }
+
+    #[test]
+    fn numeric_looking_strings_and_non_key_variables_are_fine() {
+        let config: Sample = load(
+            None,
+            &env(&[
+                ("BOOKSTORE_REDIS_URL", "1234"),
+                ("BOOKSTORE_CONFIG", "/etc/bookstore.toml"),
+                ("BOOKSTORE_TEST_DATABASE", "postgres"),
+                ("BOOKSTORE_INVENTORY__REPLICAS", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.redis_url, "1234");
+        assert_eq!(config.inventory.replicas, 7);
     }
 
     #[test]

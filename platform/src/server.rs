@@ -32,9 +32,14 @@ pub struct GrpcServerConfig {
     pub request_timeout_ms: u64,
     /// How often readiness checks run, so health follows the stores both ways.
     pub health_interval_ms: u64,
+    /// How long in-flight requests and streams may run after shutdown starts; then the
+    /// server closes them (streams such as health `Watch` never end by themselves).
+    pub drain_timeout_ms: u64,
     /// PEM certificate chain and key; plaintext when unset.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// PEM CA that signed the other services' certificates, for calls between services.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for GrpcServerConfig {
@@ -42,8 +47,10 @@ impl Default for GrpcServerConfig {
         Self {
             request_timeout_ms: 10_000,
             health_interval_ms: 2_000,
+            drain_timeout_ms: 10_000,
             tls_cert_file: None,
             tls_key_file: None,
+            tls_ca_file: None,
         }
     }
 }
@@ -54,6 +61,12 @@ impl crate::config::Validate for GrpcServerConfig {
         if self.request_timeout_ms == 0 {
             return Err(ConfigError::invalid(
                 "grpc.request_timeout_ms",
+                "must be greater than 0",
+            ));
+        }
+        if self.drain_timeout_ms == 0 {
+            return Err(ConfigError::invalid(
+                "grpc.drain_timeout_ms",
                 "must be greater than 0",
             ));
         }
@@ -120,18 +133,8 @@ pub async fn serve(
 
     let mut routes = service.routes;
     routes.add_service(health_server);
-    routes.add_service(
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?,
-    );
-    routes.add_service(
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?,
-    );
+    routes.add_service(reflection(service.name).build_v1()?);
+    routes.add_service(reflection(service.name).build_v1alpha()?);
 
     let mut builder = Server::builder().timeout(Duration::from_millis(config.request_timeout_ms));
     if let (Some(cert_file), Some(key_file)) = (&config.tls_cert_file, &config.tls_key_file) {
@@ -158,22 +161,46 @@ pub async fn serve(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let drain_reporter = reporter.clone();
     let drain_readiness = readiness_stop.clone();
-    let result = builder
-        .layer(GrpcTelemetryLayer::new(service.name.as_str()))
+    let drain_signal = shutdown.clone();
+    let known_paths = service.policies.clone();
+    let server = builder
+        .layer(GrpcTelemetryLayer::new(service.name.as_str(), known_paths))
         .layer(AuthLayer::new(verifier, service.policies))
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, async move {
-            shutdown.cancelled().await;
+            drain_signal.cancelled().await;
             drain_readiness.cancel();
             set_status(&drain_reporter, service.name, ServingStatus::NotServing).await;
             tracing::info!(service = %service.name, "draining grpc server");
-        })
-        .await;
+        });
+    let drain_timeout = Duration::from_millis(config.drain_timeout_ms);
+    let result = tokio::select! {
+        result = server => result,
+        () = drain_deadline(&shutdown, drain_timeout) => {
+            tracing::warn!(service = %service.name, "drain timed out, closing open calls");
+            Ok(())
+        }
+    };
     readiness_stop.cancel();
     readiness_task.await.context("readiness task panicked")?;
     result.context("grpc server failed")?;
     tracing::info!(service = %service.name, "grpc server stopped");
     Ok(())
+}
+
+/// Completes `timeout` after `shutdown` is cancelled.
+async fn drain_deadline(shutdown: &CancellationToken, timeout: Duration) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(timeout).await;
+}
+
+/// Reflection for this service and health only, so `grpcurl list` shows what this port serves.
+fn reflection(service: ServiceName) -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(service.grpc_name())
+        .with_service_name("grpc.health.v1.Health")
 }
 
 async fn set_status(reporter: &HealthReporter, service: ServiceName, status: ServingStatus) {
@@ -194,6 +221,10 @@ async fn track_readiness(
     let mut serving: Option<bool> = None;
     loop {
         let outcome = check_all(&checks, interval).await;
+        // Once draining has begun, health stays NOT_SERVING whatever the stores say.
+        if stop.is_cancelled() {
+            return;
+        }
         let now_serving = outcome.is_ok();
         if serving != Some(now_serving) {
             match &outcome {

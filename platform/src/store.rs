@@ -86,7 +86,7 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
         return url.to_owned();
     };
     match credentials.split_once(':') {

@@ -54,7 +54,7 @@ impl Backend {
 }
 
 /// A database that exists for one test: a temp SQLite file or a uuid-named PostgreSQL
-/// database. Call [`TestDatabase::drop_database`] at the end of the test.
+/// database, removed when this value is dropped.
 #[derive(Debug)]
 pub struct TestDatabase {
     pub url: String,
@@ -92,9 +92,13 @@ impl TestDatabase {
         };
         Ok(TestDatabase { url, backend, name })
     }
+}
 
-    /// Removes the database (best effort: a leftover is harmless, just untidy).
-    pub async fn drop_database(self) {
+impl Drop for TestDatabase {
+    /// Removes the database even when the test panicked (best effort: a leftover is harmless,
+    /// just untidy). PostgreSQL is dropped from a thread of its own because `Drop` cannot
+    /// await and may run inside the test's runtime.
+    fn drop(&mut self) {
         match self.backend {
             Backend::Sqlite => {
                 let Some(path) = crate::store_path(&self.url) else {
@@ -105,17 +109,30 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let server = postgres_server_url();
-                if let Ok(admin) = Database::connect(format!("{server}/postgres")).await {
-                    let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-                    if let Err(error) = admin.execute_unprepared(&statement).await {
-                        eprintln!("failed to drop test database {}: {error}", self.name);
-                    }
-                    let _ = admin.close().await;
-                }
+                let name = self.name.clone();
+                let dropper = std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                    else {
+                        return;
+                    };
+                    runtime.block_on(drop_postgres_database(&name));
+                });
+                let _ = dropper.join();
             }
         }
     }
+}
+
+async fn drop_postgres_database(name: &str) {
+    let server = postgres_server_url();
+    let Ok(admin) = Database::connect(format!("{server}/postgres")).await else {
+        return;
+    };
+    let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    if let Err(error) = admin.execute_unprepared(&statement).await {
+        eprintln!("failed to drop test database {name}: {error}");
+    }
+    let _ = admin.close().await;
 }
 
 fn postgres_server_url() -> String {

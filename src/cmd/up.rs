@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::KeySet;
 use tokio::task::JoinSet;
@@ -54,7 +53,15 @@ impl Args {
 
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
-            let (service, result) = joined.context("a service task panicked")?;
+            let (service, result) = match joined {
+                Ok(outcome) => outcome,
+                Err(panic) => {
+                    // Keep draining the others; report the panic at the end.
+                    shutdown.cancel();
+                    first_error.get_or_insert(anyhow::anyhow!("a service task panicked: {panic}"));
+                    continue;
+                }
+            };
             if !shutdown.is_cancelled() {
                 tracing::error!(%service, "service stopped unexpectedly, stopping the others");
                 shutdown.cancel();

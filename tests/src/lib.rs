@@ -13,14 +13,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod binary;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use bookstore::config::BookstoreConfig;
 use bookstore::launch::{self, Keys};
 use platform::ServiceName;
@@ -85,6 +82,7 @@ impl TestMeshBuilder {
         };
         config.auth.issuer = platform::testing::TEST_ISSUER.to_owned();
         config.grpc.health_interval_ms = 200;
+        config.grpc.drain_timeout_ms = 1_000;
         if let Some(tls) = &self.tls {
             config.grpc.tls_cert_file = Some(tls.cert_file.clone());
             config.grpc.tls_key_file = Some(tls.key_file.clone());
@@ -110,7 +108,7 @@ impl TestMeshBuilder {
             }
             let database = TestDatabase::create(service.as_str()).await?;
             set_database(&mut config, *service, database.url.clone());
-            databases.push(database);
+            databases.push((*service, database));
         }
 
         let launch_keys = Keys {
@@ -170,7 +168,8 @@ fn set_database(config: &mut BookstoreConfig, service: ServiceName, url: String)
     }
 }
 
-/// A running sandbox mesh. Call [`TestMesh::shutdown`] at the end of each test.
+/// A running sandbox mesh. Call [`TestMesh::shutdown`] at the end of each test; if a test
+/// panics first, dropping the mesh stops the services and removes the databases.
 #[derive(Debug)]
 pub struct TestMesh {
     keys: TestKeys,
@@ -180,9 +179,17 @@ pub struct TestMesh {
     shutdown: CancellationToken,
     /// One task per service, each returning why it stopped.
     tasks: JoinSet<(ServiceName, anyhow::Result<()>)>,
-    databases: Vec<TestDatabase>,
+    /// Dropped after the services stop (field order), which removes them.
+    databases: Vec<(ServiceName, TestDatabase)>,
     redis_prefix: String,
     tls: Option<TestTls>,
+}
+
+impl Drop for TestMesh {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.tasks.abort_all();
+    }
 }
 
 impl TestMesh {
@@ -204,6 +211,17 @@ impl TestMesh {
     /// Returns the base URL of the BFF.
     pub fn bff_url(&self) -> String {
         format!("http://{}", self.address(ServiceName::Bff))
+    }
+
+    /// Returns the database URL of a running SQL service, for tests that check what was
+    /// written (invariants, no plaintext secrets).
+    pub fn database_url(&self, service: ServiceName) -> Option<&str> {
+        for (owner, database) in &self.databases {
+            if *owner == service {
+                return Some(&database.url);
+            }
+        }
+        None
     }
 
     /// Returns the Redis key prefix this mesh's services use.
@@ -270,21 +288,21 @@ impl TestMesh {
         }
     }
 
-    /// Stops every service, checks none failed, and removes the test databases.
+    /// Stops every service, waits for each to drain, and checks none failed. The test
+    /// databases go when the mesh is dropped, also after a panic.
     ///
     /// # Errors
-    /// Returns the first service that stopped with an error.
+    /// Returns the first service that stopped with an error or panicked.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
         while let Some(joined) = self.tasks.join_next().await {
-            let (service, result) = joined.context("service task panicked")?;
-            if let Err(error) = result {
-                first_error.get_or_insert(error.context(format!("{service} failed")));
-            }
-        }
-        for database in self.databases.drain(..) {
-            database.drop_database().await;
+            let error = match joined {
+                Ok((_, Ok(()))) => continue,
+                Ok((service, Err(error))) => error.context(format!("{service} failed")),
+                Err(panic) => anyhow::anyhow!("a service task panicked: {panic}"),
+            };
+            first_error.get_or_insert(error);
         }
         match first_error {
             Some(error) => Err(error),

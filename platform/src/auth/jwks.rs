@@ -90,6 +90,9 @@ pub async fn keep_fresh(
 ) {
     loop {
         match fetch(channel.clone()).await {
+            Ok(keys) if keys.is_empty() => {
+                tracing::warn!("svc-user sent an empty key set, keeping the old one");
+            }
             Ok(keys) => verifier.replace_keys(keys),
             Err(error) => {
                 tracing::warn!(error.cause_chain = ?error, "failed to refresh key set, keeping the old one")

@@ -75,8 +75,13 @@ impl Access {
         }
     }
 
-    /// Also accepts the named mesh services.
+    /// Also accepts the named mesh services. Name them all in one call: a rule holds one
+    /// list (a second call would replace it, so it is refused).
     pub const fn or_services(self, services: &'static [ServiceName]) -> Access {
+        assert!(
+            self.services.is_empty(),
+            "or_services takes the whole list at once"
+        );
         Access { services, ..self }
     }
 
@@ -148,14 +153,22 @@ impl PolicyTable {
 
     /// Returns the methods of `grpc_service` in the contract that have no rule, so a test
     /// can insist every RPC declares who may call it.
-    pub fn missing_rpcs(&self, grpc_service: &str) -> Vec<String> {
+    ///
+    /// # Errors
+    /// Returns the service name when the contract has no such service (a typo would
+    /// otherwise make the check pass vacuously).
+    pub fn missing_rpcs(&self, grpc_service: &str) -> Result<Vec<String>, String> {
+        let methods = contract_methods(grpc_service);
+        if methods.is_empty() {
+            return Err(format!("the contract has no service `{grpc_service}`"));
+        }
         let mut missing = Vec::new();
-        for method in contract_methods(grpc_service) {
+        for method in methods {
             if !self.rules.contains_key(&format!("/{grpc_service}/{method}")) {
                 missing.push(method);
             }
         }
-        missing
+        Ok(missing)
     }
 }
 
@@ -250,8 +263,15 @@ mod tests {
             "Reserve",
             Access::ADMIN,
         );
-        let missing = table.missing_rpcs("bookstore.inventory.v1.InventoryService");
+        let missing = table
+            .missing_rpcs("bookstore.inventory.v1.InventoryService")
+            .unwrap();
         assert!(missing.contains(&"Commit".to_owned()));
         assert!(!missing.contains(&"Reserve".to_owned()));
+        assert!(
+            table
+                .missing_rpcs("bookstore.inventory.v1.InventorySrvice")
+                .is_err()
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Prometheus metrics: the process-wide recorder, a tower layer that counts and times every
 //! RPC, and the `/metrics` endpoint.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -10,6 +10,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
+
+use crate::auth::PolicyTable;
 
 /// Requests handled, by service and method.
 pub const REQUESTS_TOTAL: &str = "grpc_server_requests_total";
@@ -62,14 +64,20 @@ pub async fn serve_metrics(listener: TcpListener, shutdown: CancellationToken) -
 #[derive(Debug, Clone)]
 pub struct GrpcTelemetryLayer {
     service: &'static str,
+    /// The RPCs the server has; any other path is labelled `unknown`, so a scanner sending
+    /// random paths cannot create unbounded metric series.
+    known: Arc<PolicyTable>,
 }
 
 impl GrpcTelemetryLayer {
-    /// Creates the layer for `service` (its label in every metric).
-    pub fn new(service: &'static str) -> Self {
+    /// Creates the layer for `service` (its label in every metric), whose RPCs are `known`.
+    pub fn new(service: &'static str, known: PolicyTable) -> Self {
         // Install before the first request so nothing is recorded into the no-op recorder.
         recorder();
-        Self { service }
+        Self {
+            service,
+            known: Arc::new(known),
+        }
     }
 }
 
@@ -80,6 +88,7 @@ impl<S> tower::Layer<S> for GrpcTelemetryLayer {
         GrpcTelemetry {
             inner,
             service: self.service,
+            known: Arc::clone(&self.known),
         }
     }
 }
@@ -89,6 +98,7 @@ impl<S> tower::Layer<S> for GrpcTelemetryLayer {
 pub struct GrpcTelemetry<S> {
     inner: S,
     service: &'static str,
+    known: Arc<PolicyTable>,
 }
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for GrpcTelemetry<S>
@@ -106,10 +116,15 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        let method = path.rsplit('/').next().unwrap_or_default().to_owned();
+        let (span_name, method) = if self.known.access(&path).is_some() {
+            let method = path.rsplit('/').next().unwrap_or_default().to_owned();
+            (path.clone(), method)
+        } else {
+            ("unknown".to_owned(), "unknown".to_owned())
+        };
         let span = tracing::info_span!(
             "grpc.request",
-            otel.name = %path,
+            otel.name = %span_name,
             otel.kind = "server",
             rpc.system = "grpc",
             rpc.service = self.service,

@@ -77,6 +77,39 @@ async fn reflection_lists_the_service_for_grpcurl() {
     mesh.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn shutdown_drains_but_does_not_wait_forever_for_open_streams() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Inventory)
+        .start()
+        .await
+        .unwrap();
+    let mut client = HealthClient::new(mesh.channel(ServiceName::Inventory));
+    let request = HealthCheckRequest {
+        service: ServiceName::Inventory.grpc_name().to_owned(),
+    };
+    // A health watch never ends by itself, like WatchOrder: shutdown must still finish.
+    let mut watch = client.watch(request).await.unwrap().into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(10), mesh.shutdown())
+        .await
+        .expect("shutdown finishes after the drain timeout")
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
     let status = response.status().as_u16();

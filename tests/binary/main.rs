@@ -1,12 +1,47 @@
 //! The real `bookstore` binary, started the way users start it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::process::Stdio;
 use std::time::Duration;
 
-use bookstore_tests::binary::{bookstore_command, free_port, terminate};
 use platform::ServiceName;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+/// Returns a `bookstore` command with a clean `BOOKSTORE_` environment and piped output.
+fn bookstore_command() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bookstore"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BOOKSTORE_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Returns a free loopback port (bound and released; fine for tests on one machine).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Sends SIGTERM, as Kubernetes does before it kills a pod.
+fn terminate(child: &tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        // A child that already exited only makes `kill` fail, which is what we want.
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+    }
+}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     std::env::temp_dir()
@@ -121,6 +156,28 @@ async fn a_bad_config_value_stops_start_up_naming_the_key() {
             "{variable}={value} should name {key}: {stderr}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_config_file_named_by_bookstore_config_is_read() {
+    let data_dir = temp_dir("config-file");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let file = data_dir.join("bookstore.toml");
+    std::fs::write(&file, "[inventory]\nlisten = \"nonsense\"\n").unwrap();
+    let output = bookstore_command()
+        .args(["serve", "inventory"])
+        .env("BOOKSTORE_CONFIG", &file)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`inventory.listen`"), "{stderr}");
+    assert!(
+        stderr.contains("bookstore.toml"),
+        "the file is named as the origin: {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(data_dir);
 }
 
 #[tokio::test]
