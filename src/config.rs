@@ -1,7 +1,7 @@
 //! `BookstoreConfig`: every setting the binary reads, composed from the service crates'
 //! needs. Defaults < `--config` TOML file < `BOOKSTORE_…` variables (`__` nests).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +10,7 @@ use platform::client::UpstreamConfig;
 use platform::config::{ConfigError, Validate};
 use platform::server::GrpcServerConfig;
 use platform::telemetry::TelemetryConfig;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 /// The whole configuration of one `bookstore` process.
@@ -30,6 +31,9 @@ pub struct BookstoreConfig {
     pub order: ServiceSection,
     pub inventory: ServiceSection,
     pub bff: BffSection,
+    /// With `bootstrap_admin_password`: that account is an admin after svc-user starts.
+    pub bootstrap_admin_email: Option<String>,
+    pub bootstrap_admin_password: Option<SecretString>,
 }
 
 impl Default for BookstoreConfig {
@@ -47,6 +51,8 @@ impl Default for BookstoreConfig {
             order: ServiceSection::default(),
             inventory: ServiceSection::default(),
             bff: BffSection::default(),
+            bootstrap_admin_email: None,
+            bootstrap_admin_password: None,
         }
     }
 }
@@ -64,8 +70,28 @@ pub struct AuthConfig {
     /// Ed25519 PKCS#8 PEM private key that signs tokens. `up` generates one under
     /// `data_dir` when unset.
     pub signing_key_file: Option<PathBuf>,
-    /// Lifetime of service tokens minted for outgoing calls.
+    /// Lifetime of service tokens.
     pub service_token_ttl_secs: u64,
+    /// Lifetime of user access tokens.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens (each is single use; a session lasts while it is refreshed).
+    pub refresh_token_ttl_secs: u64,
+    /// argon2id cost: memory in KiB, passes, lanes (default about 50 ms a hash).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Failed logins allowed per account, and per client address, within the window.
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_failure_window_secs: u64,
+    /// svc-user only: the client secret of each mesh service (`auth.service_clients.order = "…"`),
+    /// registered at start so those services can obtain service tokens.
+    pub service_clients: BTreeMap<String, SecretString>,
+    /// This service's own client secret: its outgoing calls carry tokens from svc-user's
+    /// `IssueServiceToken` (client id = the service's name).
+    pub client_secret: Option<SecretString>,
+    /// How often services that fetched svc-user's key set fetch it again.
+    pub jwks_refresh_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -76,6 +102,17 @@ impl Default for AuthConfig {
             jwks_file: None,
             signing_key_file: None,
             service_token_ttl_secs: 300,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 60 * 60,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 50,
+            login_failure_window_secs: 15 * 60,
+            service_clients: BTreeMap::new(),
+            client_secret: None,
+            jwks_refresh_secs: 300,
         }
     }
 }

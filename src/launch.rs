@@ -1,40 +1,83 @@
-//! Turning a [`BookstoreConfig`] into running services: keys, contexts, listeners and the
-//! dispatch to each service crate's `serve`. Shared by `up` (all in one process) and
-//! `serve` (one per container).
+//! Turning a [`BookstoreConfig`] into running services: keys, verifiers, token sources,
+//! listeners and the dispatch to each service crate's `serve`. Shared by `up` (all in one
+//! process), `serve` (one per container) and the test harness.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use platform::ServiceName;
-use platform::auth::{KeySet, LocalSigner, SigningKey, TokenSource, Verifier};
+use platform::auth::{ClientCredentials, KeySet, LocalSigner, SigningKey, TokenSource, Verifier};
+use platform::client::MeshChannel;
 use platform::server::ServeContext;
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::BookstoreConfig;
 
-/// The keys a process verifies with, and the one it signs with if it holds it.
-#[derive(Debug, Clone)]
+/// The keys and credentials a process holds.
+#[derive(Debug, Clone, Default)]
 pub struct Keys {
+    /// Public keys tokens are verified with (empty: fetch svc-user's set).
     pub verification: KeySet,
+    /// The private key; svc-user signs with it (tests and `up` also mint with it).
     pub signing: Option<SigningKey>,
+    /// Client secrets per service, for `up` where one process runs every service;
+    /// `serve` uses `auth.client_secret`.
+    pub client_secrets: HashMap<ServiceName, SecretString>,
 }
 
-/// Loads the signing key file (if configured) and the verification key set.
+/// Loads the configured keys: the signing key file and the verification key set (which
+/// includes the signing key's public half). Both may be absent: then `serve` fetches the key
+/// set from svc-user.
 ///
 /// # Errors
-/// Fails when a key file cannot be read or parsed, or no verification key is configured.
+/// Fails when a key file cannot be read or parsed.
 pub fn load_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
     let signing = match &config.auth.signing_key_file {
         Some(path) => Some(read_signing_key(path)?),
         None => None,
     };
-    let verification = verification_keys(config, signing.as_ref())?;
+    let mut jwks = Vec::new();
+    if let Some(json) = &config.auth.jwks {
+        jwks.extend(KeySet::from_json(json).context("invalid auth.jwks")?.jwks().iter().cloned());
+    }
+    if let Some(path) = &config.auth.jwks_file {
+        let json = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
+        jwks.extend(KeySet::from_json(&json).context("invalid auth.jwks_file")?.jwks().iter().cloned());
+    }
+    if let Some(key) = &signing {
+        jwks.push(key.public_jwk());
+    }
     Ok(Keys {
-        verification,
+        verification: KeySet::from_jwks(jwks)?,
         signing,
+        client_secrets: HashMap::new(),
     })
+}
+
+/// Fetches svc-user's key set, retrying with backoff until it answers or `shutdown`.
+///
+/// # Errors
+/// Fails only when shutdown comes first.
+pub async fn fetch_key_set(config: &BookstoreConfig, shutdown: &CancellationToken) -> anyhow::Result<KeySet> {
+    let channel = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match platform::auth::jwks::fetch(channel.clone()).await {
+            Ok(keys) if !keys.is_empty() => return Ok(keys),
+            Ok(_) => tracing::warn!("svc-user published no keys yet, retrying"),
+            Err(error) => tracing::warn!(error.cause_chain = ?error, "svc-user key set not available yet, retrying"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => anyhow::bail!("stopped before svc-user published its key set"),
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// Returns the signing key under `data_dir`, generating and saving it on first use, so
@@ -47,21 +90,25 @@ pub fn local_signing_key(data_dir: &Path) -> anyhow::Result<SigningKey> {
     if path.exists() {
         return read_signing_key(&path);
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create {}", data_dir.display()))?;
     let key = SigningKey::generate();
-    let mut file = private_file(&path).with_context(|| format!("failed to create {}", path.display()))?;
-    std::io::Write::write_all(&mut file, key.to_pem().as_bytes())
-        .with_context(|| format!("failed to write {}", path.display()))?;
+    write_private_file(&path, key.to_pem())?;
     Ok(key)
 }
 
-/// Creates a new file only its owner can read, from the first byte on.
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+/// Writes a new file only its owner can read, from the first byte on.
+///
+/// # Errors
+/// Fails when the directory cannot be created or the file already exists.
+pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    if let Some(directory) = path.parent() {
+        std::fs::create_dir_all(directory).with_context(|| format!("failed to create {}", directory.display()))?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    let mut file = options.open(path).with_context(|| format!("failed to create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, contents.as_bytes()).with_context(|| format!("failed to write {}", path.display()))
 }
 
 fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
@@ -70,61 +117,30 @@ fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     SigningKey::from_pem(&pem).with_context(|| format!("invalid auth.signing_key_file {}", path.display()))
 }
 
-fn verification_keys(config: &BookstoreConfig, signing: Option<&SigningKey>) -> anyhow::Result<KeySet> {
-    let mut jwks = Vec::new();
-    if let Some(json) = &config.auth.jwks {
-        jwks.extend(
-            KeySet::from_json(json)
-                .context("invalid auth.jwks")?
-                .jwks()
-                .iter()
-                .cloned(),
-        );
-    }
-    if let Some(path) = &config.auth.jwks_file {
-        let json = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
-        jwks.extend(
-            KeySet::from_json(&json)
-                .context("invalid auth.jwks_file")?
-                .jwks()
-                .iter()
-                .cloned(),
-        );
-    }
-    if let Some(key) = signing {
-        jwks.push(key.public_jwk());
-    }
-    if jwks.is_empty() {
-        anyhow::bail!(
-            "invalid configuration `auth.jwks`: no verification keys; set BOOKSTORE_AUTH__JWKS, \
-             BOOKSTORE_AUTH__JWKS_FILE or BOOKSTORE_AUTH__SIGNING_KEY_FILE"
-        );
-    }
-    Ok(KeySet::from_jwks(jwks)?)
+/// Returns the verifier of `service`: its own name as audience, `keys`' key set.
+pub fn verifier(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> Verifier {
+    Verifier::new(config.auth.issuer.clone(), service.as_str(), keys.verification.clone())
 }
 
-/// Builds the context `service` runs with: its verifier and, when this process holds the
-/// signing key, service tokens for its outgoing calls.
-pub fn serve_context(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> ServeContext {
-    let verifier = Verifier::new(
-        config.auth.issuer.clone(),
-        service.as_str(),
-        keys.verification.clone(),
-    );
-    let tokens = keys.signing.clone().map(|key| {
-        TokenSource::new(LocalSigner::new(
-            key,
-            config.auth.issuer.clone(),
-            service.as_str(),
-            Duration::from_secs(config.auth.service_token_ttl_secs),
-        ))
-    });
-    ServeContext {
-        grpc: config.grpc.clone(),
-        verifier,
-        tokens,
+/// Returns where `service`'s outgoing service tokens come from: svc-user's client
+/// credentials grant when the service has a client secret, else the local signing key
+/// (tests), else nowhere (the service calls nobody).
+///
+/// # Errors
+/// Fails when svc-user's endpoints are invalid.
+pub fn token_source(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> anyhow::Result<Option<TokenSource>> {
+    let secret = keys.client_secrets.get(&service).or(config.auth.client_secret.as_ref());
+    if let (Some(secret), false) = (secret, service == ServiceName::User) {
+        let user_service = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
+        let minter = ClientCredentials::new(user_service, service.as_str(), secret.clone());
+        return Ok(Some(TokenSource::new(minter)));
     }
+    let Some(key) = keys.signing.clone() else {
+        return Ok(None);
+    };
+    let lifetime = Duration::from_secs(config.auth.service_token_ttl_secs);
+    let signer = LocalSigner::new(key, config.auth.issuer.clone(), service.as_str(), lifetime);
+    Ok(Some(TokenSource::new(signer)))
 }
 
 /// Binds `service`'s configured address.
@@ -146,18 +162,17 @@ pub async fn run_service(
     config: &BookstoreConfig,
     service: ServiceName,
     keys: &Keys,
+    verifier: Verifier,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let context = serve_context(config, service, keys);
+    let context = ServeContext {
+        grpc: config.grpc.clone(),
+        verifier,
+        tokens: token_source(config, service, keys)?,
+    };
     match service {
-        ServiceName::User => {
-            let service_config = svc_user::Config {
-                database_url: config.database_url(service),
-                migrate_on_start: config.section(service).migrate_on_start,
-            };
-            svc_user::serve(&service_config, &context, listener, shutdown).await
-        }
+        ServiceName::User => svc_user::serve(&user_config(config, keys)?, &context, listener, shutdown).await,
         ServiceName::Catalog => {
             let service_config = svc_catalog::Config {
                 database_url: config.database_url(service),
@@ -187,8 +202,7 @@ pub async fn run_service(
             svc_cart::serve(&cart_config, &context, listener, shutdown).await
         }
         ServiceName::Bff => {
-            let upstreams =
-                bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
+            let upstreams = bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
             let bff_config = bff::Config {
                 readiness_timeout: Duration::from_millis(config.bff.readiness_timeout_ms),
             };
@@ -197,14 +211,62 @@ pub async fn run_service(
     }
 }
 
+/// Builds svc-user's settings.
+///
+/// # Errors
+/// Fails without a signing key: svc-user is the issuer and must hold one.
+pub fn user_config(config: &BookstoreConfig, keys: &Keys) -> anyhow::Result<svc_user::Config> {
+    let Some(signing_key) = keys.signing.clone() else {
+        anyhow::bail!(
+            "invalid configuration `auth.signing_key_file`: svc-user signs every token and needs \
+             its Ed25519 private key (set BOOKSTORE_AUTH__SIGNING_KEY_FILE)"
+        );
+    };
+    let auth = &config.auth;
+    let mut mesh_clients = Vec::new();
+    for (name, secret) in &auth.service_clients {
+        mesh_clients.push((name.parse::<ServiceName>()?, secret.clone()));
+    }
+    for (service, secret) in &keys.client_secrets {
+        mesh_clients.push((*service, secret.clone()));
+    }
+    let bootstrap_admin = match (&config.bootstrap_admin_email, &config.bootstrap_admin_password) {
+        (Some(email), Some(password)) => Some((email.clone(), password.clone())),
+        _ => None,
+    };
+    Ok(svc_user::Config {
+        database_url: config.database_url(ServiceName::User),
+        migrate_on_start: config.user.migrate_on_start,
+        redis_url: config.redis_url.clone(),
+        redis_key_prefix: format!("{}:user", config.redis_key_prefix),
+        issuer: auth.issuer.clone(),
+        signing_key,
+        retired_keys: keys.verification.clone(),
+        lifetimes: svc_user::tokens::TokenLifetimes {
+            access: Duration::from_secs(auth.access_token_ttl_secs),
+            refresh: Duration::from_secs(auth.refresh_token_ttl_secs),
+            service: Duration::from_secs(auth.service_token_ttl_secs),
+        },
+        argon2: svc_user::secrets::Argon2Settings {
+            memory_kib: auth.argon2_memory_kib,
+            iterations: auth.argon2_iterations,
+            parallelism: auth.argon2_parallelism,
+        },
+        throttle: svc_user::throttle::ThrottleSettings {
+            max_failures_per_account: auth.login_max_failures_per_account,
+            max_failures_per_address: auth.login_max_failures_per_address,
+            window: Duration::from_secs(auth.login_failure_window_secs),
+        },
+        mesh_clients,
+        bootstrap_admin,
+    })
+}
+
 /// Serves `/metrics` for a lone service when `metrics_listen` is configured.
 ///
 /// # Errors
 /// Fails when the metrics address cannot be bound.
-pub async fn metrics_listener(
-    config: &BookstoreConfig,
-    service: ServiceName,
-) -> anyhow::Result<Option<TcpListener>> {
+pub async fn metrics_listener(config: &BookstoreConfig, service: ServiceName) -> anyhow::Result<Option<TcpListener>> {
     let address = match service {
         ServiceName::Bff => None,
         grpc => config.section(grpc).metrics_listen,

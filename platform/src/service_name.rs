@@ -66,6 +66,27 @@ impl ServiceName {
         }
     }
 
+    /// Returns the services this one calls: the audiences its service tokens need.
+    pub fn callees(&self) -> &'static [ServiceName] {
+        match self {
+            ServiceName::User | ServiceName::Catalog | ServiceName::Inventory => &[],
+            ServiceName::Cart => &[ServiceName::Catalog],
+            ServiceName::Order => &[
+                ServiceName::User,
+                ServiceName::Catalog,
+                ServiceName::Cart,
+                ServiceName::Inventory,
+            ],
+            ServiceName::Bff => &[
+                ServiceName::User,
+                ServiceName::Catalog,
+                ServiceName::Cart,
+                ServiceName::Order,
+                ServiceName::Inventory,
+            ],
+        }
+    }
+
     /// Returns the port `bookstore up` listens on by default.
     pub fn default_port(&self) -> u16 {
         match self {

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use platform::ServiceName;
+use anyhow::Context as _;
 use platform::auth::KeySet;
+use secrecy::SecretString;
 use tokio::task::JoinSet;
 
 use crate::config::BookstoreConfig;
@@ -30,8 +32,9 @@ impl Args {
     ///
     /// # Errors
     /// Fails when a listener cannot be bound or any service stops with an error.
-    pub async fn execute(self, config: BookstoreConfig) -> anyhow::Result<()> {
+    pub async fn execute(self, mut config: BookstoreConfig) -> anyhow::Result<()> {
         let keys = up_keys(&config)?;
+        let demo_admin = ensure_demo_admin(&mut config)?;
         // Bind everything first: a taken port fails before anything starts.
         let mut listeners = Vec::new();
         for service in ServiceName::all() {
@@ -45,11 +48,12 @@ impl Args {
             let keys = keys.clone();
             let token = shutdown.clone();
             tasks.spawn(async move {
-                let result = launch::run_service(&config, service, &keys, listener, token).await;
+                let verifier = launch::verifier(&config, service, &keys);
+                let result = launch::run_service(&config, service, &keys, verifier, listener, token).await;
                 (service, result)
             });
         }
-        print_urls(&config);
+        print_urls(&config, demo_admin.as_ref());
 
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
@@ -78,32 +82,69 @@ impl Args {
     }
 }
 
-/// Uses the configured keys, or a key generated once under `data_dir` for local use.
+/// Uses the configured keys, or a key generated once under `data_dir` for local use, and a
+/// fresh client secret per service so every service gets its tokens from svc-user, as in
+/// production.
 fn up_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
-    if config.auth.signing_key_file.is_some() {
-        return launch::load_keys(config);
+    let mut keys = launch::load_keys(config)?;
+    if keys.signing.is_none() {
+        let signing = launch::local_signing_key(&config.data_dir)?;
+        let mut jwks = vec![signing.public_jwk()];
+        jwks.extend(keys.verification.jwks().iter().cloned());
+        keys.verification = KeySet::from_jwks(jwks)?;
+        keys.signing = Some(signing);
     }
-    let signing = launch::local_signing_key(&config.data_dir)?;
-    let mut jwks = vec![signing.public_jwk()];
-    if config.auth.jwks.is_some() || config.auth.jwks_file.is_some() {
-        jwks.extend(launch::load_keys(config)?.verification.jwks().iter().cloned());
+    for service in ServiceName::all() {
+        if !service.callees().is_empty() {
+            keys.client_secrets.insert(service, SecretString::from(random_secret()));
+        }
     }
-    Ok(Keys {
-        verification: KeySet::from_jwks(jwks)?,
-        signing: Some(signing),
-    })
+    Ok(keys)
 }
 
-fn print_urls(config: &BookstoreConfig) {
+/// Email of the admin `up` creates when no bootstrap admin is configured.
+const DEMO_ADMIN_EMAIL: &str = "admin@bookstore.local";
+
+/// Configures the demo admin unless one is configured: its password is generated once and
+/// kept (owner-readable only) under `data_dir`, so it still works after a restart. Returns
+/// the credentials to print.
+fn ensure_demo_admin(config: &mut BookstoreConfig) -> anyhow::Result<Option<(String, String)>> {
+    if config.bootstrap_admin_email.is_some() {
+        return Ok(None);
+    }
+    let path = config.data_dir.join("admin-password");
+    let password = if path.exists() {
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("failed to read {}", path.display()))?
+            .trim()
+            .to_owned()
+    } else {
+        let password = random_secret();
+        launch::write_private_file(&path, &password)?;
+        password
+    };
+    config.bootstrap_admin_email = Some(DEMO_ADMIN_EMAIL.to_owned());
+    config.bootstrap_admin_password = Some(SecretString::from(password.clone()));
+    Ok(Some((DEMO_ADMIN_EMAIL.to_owned(), password)))
+}
+
+fn random_secret() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn print_urls(config: &BookstoreConfig, demo_admin: Option<&(String, String)>) {
     let bff = config.listen_address(ServiceName::Bff);
     println!("bookstore is up (data in {})", config.data_dir.display());
     println!("  bff        http://{bff}/healthz  http://{bff}/readyz  http://{bff}/metrics");
     for service in ServiceName::grpc_services() {
-        println!(
-            "  {:<10} grpc://{}",
-            service.as_str(),
-            config.listen_address(service)
-        );
+        println!("  {:<10} grpc://{}", service.as_str(), config.listen_address(service));
+    }
+    if let Some((email, password)) = demo_admin {
+        println!("  admin      {email} / {password}  (demo account; the password is kept in the data dir)");
     }
     println!("press ctrl-c to stop");
 }

@@ -181,16 +181,16 @@ async fn a_config_file_named_by_bookstore_config_is_read() {
 }
 
 #[tokio::test]
-async fn serve_refuses_to_start_without_verification_keys() {
+async fn svc_user_refuses_to_start_without_its_signing_key() {
     let output = bookstore_command()
-        .args(["serve", "catalog"])
-        .env("BOOKSTORE_CATALOG__LISTEN", format!("127.0.0.1:{}", free_port()))
+        .args(["serve", "user"])
+        .env("BOOKSTORE_USER__LISTEN", format!("127.0.0.1:{}", free_port()))
         .output()
         .await
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("auth.jwks"), "{stderr}");
+    assert!(stderr.contains("auth.signing_key_file"), "{stderr}");
 }
 
 #[tokio::test]

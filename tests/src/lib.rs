@@ -114,6 +114,7 @@ impl TestMeshBuilder {
         let launch_keys = Keys {
             verification: keys.key_set(),
             signing: Some(keys.signing_key.clone()),
+            client_secrets: HashMap::new(),
         };
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -122,7 +123,8 @@ impl TestMeshBuilder {
             let launch_keys = launch_keys.clone();
             let token = shutdown.clone();
             tasks.spawn(async move {
-                let result = launch::run_service(&config, service, &launch_keys, listener, token).await;
+                let verifier = launch::verifier(&config, service, &launch_keys);
+                let result = launch::run_service(&config, service, &launch_keys, verifier, listener, token).await;
                 (service, result)
             });
         }

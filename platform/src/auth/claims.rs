@@ -24,6 +24,9 @@ pub struct Claims {
     pub exp: u64,
     pub iat: u64,
     pub jti: String,
+    /// The session (refresh-token family) a user token belongs to, so logout can end it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl Claims {
@@ -44,6 +47,7 @@ impl Claims {
             exp: now + lifetime.as_secs(),
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: None,
         }
     }
 
@@ -176,6 +180,7 @@ impl Verifier {
                 Ok(Principal::User {
                     id,
                     role: claims.role,
+                    session: claims.sid,
                 })
             }
         }

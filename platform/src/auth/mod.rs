@@ -1,5 +1,6 @@
 //! Who is calling, and may they? JWT verification, per-RPC policies, outgoing service tokens.
 //!
+//! - [`client_credentials`]: service tokens from svc-user's `IssueServiceToken`.
 //! - [`jwks`]: the key set on the wire (`GetJwks`) and keeping a verifier in step with it.
 //! - [`keys`]: Ed25519 signing keys (svc-user, and tests) and the verification [`KeySet`].
 //! - [`claims`]: the token claims and the [`Verifier`] that turns a token into a [`Principal`].
@@ -8,6 +9,7 @@
 //! - [`token_source`]: [`TokenSource`], cached service tokens for outgoing calls.
 
 pub mod claims;
+pub mod client_credentials;
 pub mod jwks;
 pub mod keys;
 pub mod layer;
@@ -15,6 +17,7 @@ pub mod policy;
 pub mod token_source;
 
 pub use claims::{Claims, Verifier, VerifyError};
+pub use client_credentials::ClientCredentials;
 pub use keys::{KeySet, SigningKey};
 pub use layer::AuthLayer;
 pub use policy::{Access, PolicyTable};
@@ -43,8 +46,12 @@ pub enum Role {
 pub enum Principal {
     /// No token was presented (only reaches RPCs whose policy is public).
     Anonymous,
-    /// An end user, propagated by the BFF.
-    User { id: proto::types::UserId, role: Role },
+    /// An end user, propagated by the BFF; `session` is the token's `sid`, if any.
+    User {
+        id: proto::types::UserId,
+        role: Role,
+        session: Option<String>,
+    },
     /// One of the mesh's services, or an outside system registered as a service client.
     Service { name: String },
 }

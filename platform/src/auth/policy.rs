@@ -198,6 +198,7 @@ mod tests {
         Principal::User {
             id: proto::types::UserId::generate(),
             role,
+            session: None,
         }
     }
 

@@ -1,0 +1,95 @@
+//! A postal address as a user submits it.
+
+use proto::common::v1 as common;
+use proto::types::InvalidField;
+
+/// A checked address ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAddress {
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    pub is_default: bool,
+}
+
+fn text(field: &str, raw: &str, required: bool, max_characters: usize) -> Result<String, InvalidField> {
+    let trimmed = raw.trim();
+    if required && trimmed.is_empty() {
+        return Err(InvalidField::new(field, "is required"));
+    }
+    if trimmed.chars().count() > max_characters {
+        return Err(InvalidField::new(field, format!("must be at most {max_characters} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(InvalidField::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl NewAddress {
+    /// Parses the wire input; errors name the field as `address.<field>`.
+    ///
+    /// # Errors
+    /// Returns [`InvalidField`] for a missing address, a blank required line, an over-long
+    /// value or a country that is not two letters.
+    pub fn parse(input: Option<&common::AddressInput>) -> Result<NewAddress, InvalidField> {
+        let Some(input) = input else {
+            return Err(InvalidField::new("address", "is required"));
+        };
+        let country = input.country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.chars().all(|letter| letter.is_ascii_uppercase()) {
+            return Err(InvalidField::new("address.country", "must be an ISO 3166-1 alpha-2 code such as DE"));
+        }
+        Ok(NewAddress {
+            line1: text("address.line1", &input.line1, true, 200)?,
+            line2: text("address.line2", &input.line2, false, 200)?,
+            city: text("address.city", &input.city, true, 100)?,
+            postal_code: text("address.postal_code", &input.postal_code, true, 20)?,
+            country,
+            is_default: input.is_default,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> common::AddressInput {
+        common::AddressInput {
+            line1: " 1 Rue de la Paix ".to_owned(),
+            line2: String::new(),
+            city: "Paris".to_owned(),
+            postal_code: "75002".to_owned(),
+            country: "fr".to_owned(),
+            is_default: false,
+        }
+    }
+
+    #[test]
+    fn a_good_address_is_trimmed_and_its_country_upper_cased() {
+        let address = NewAddress::parse(Some(&input())).unwrap();
+        assert_eq!(address.line1, "1 Rue de la Paix");
+        assert_eq!(address.country, "FR");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: [(fn(&mut common::AddressInput), &str); 5] = [
+            (|input| input.line1 = " ".to_owned(), "address.line1"),
+            (|input| input.city = String::new(), "address.city"),
+            (|input| input.postal_code = "1".repeat(21), "address.postal_code"),
+            (|input| input.country = "FRA".to_owned(), "address.country"),
+            (|input| input.line2 = "a\u{7}".to_owned(), "address.line2"),
+        ];
+        for (spoil, field) in cases {
+            let mut bad = input();
+            spoil(&mut bad);
+            assert_eq!(NewAddress::parse(Some(&bad)).unwrap_err().field, field);
+        }
+        assert_eq!(NewAddress::parse(None).unwrap_err().field, "address");
+    }
+}

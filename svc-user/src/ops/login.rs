@@ -1,0 +1,60 @@
+//! `Login`: email and password for a session, throttled per account and per address. A
+//! wrong email and a wrong password answer alike: same code, same message, same work.
+
+use proto::user::v1 as pb;
+
+use super::{Users, load_user};
+use crate::domain::{Email, Password};
+use crate::error::{UserError, UserResult};
+use crate::store;
+
+/// A login attempt.
+#[derive(Debug)]
+pub struct Login {
+    /// What the user typed, trimmed and lower-cased (kept even when it is not an email, so
+    /// throttling still counts it).
+    pub account: String,
+    pub email: Option<Email>,
+    pub password: Password,
+    pub client_address: Option<String>,
+}
+
+impl From<pb::LoginRequest> for Login {
+    fn from(request: pb::LoginRequest) -> Self {
+        Login {
+            account: request.email.trim().to_lowercase(),
+            email: Email::parse(&request.email).ok(),
+            password: Password::presented(&request.password),
+            client_address: request.client_address,
+        }
+    }
+}
+
+impl Users {
+    /// Checks the credentials and starts a session.
+    ///
+    /// # Errors
+    /// `Throttled` after too many failures; `InvalidCredentials` for any wrong email or
+    /// password.
+    #[tracing::instrument(name = "user.login", skip_all)]
+    pub async fn login(&self, command: Login) -> UserResult<(pb::AuthTokens, pb::User)> {
+        let address = command.client_address.as_deref();
+        self.throttle.check(&command.account, address).await?;
+
+        let user = match &command.email {
+            Some(email) => store::user::find_by_email(&self.db, email).await?,
+            None => None,
+        };
+        let stored_hash = user.as_ref().map(|user| user.password_hash.as_str());
+        let password_ok = self.hasher.verify(&command.password, stored_hash).await;
+        let Some(user) = user.filter(|_| password_ok && !command.password.is_out_of_bounds()) else {
+            self.throttle.record_failure(&command.account, address).await?;
+            return Err(UserError::InvalidCredentials);
+        };
+
+        self.throttle.reset(&command.account).await?;
+        let tokens = self.start_session(&self.db, user.user_id(), user.user_role()).await?;
+        let profile = load_user(&self.db, user.user_id()).await?;
+        Ok((tokens, profile))
+    }
+}

@@ -1,0 +1,74 @@
+//! `GetProfile`, `BatchGetUsers`, `UpdateProfile` and `SetRole`.
+
+use std::collections::HashMap;
+
+use proto::types::UserId;
+use proto::user::v1 as pb;
+
+use super::{Users, load_user, to_wire};
+use crate::domain::{DisplayName, UserRole};
+use crate::error::UserResult;
+use crate::store;
+
+/// Most ids one `BatchGetUsers` may ask for.
+pub const MAX_BATCH: usize = 500;
+
+impl Users {
+    /// Returns an account with its addresses.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist.
+    #[tracing::instrument(name = "user.get_profile", skip_all, fields(user_id = %user))]
+    pub async fn get_profile(&self, user: UserId) -> UserResult<pb::User> {
+        load_user(&self.db, user).await
+    }
+
+    /// Returns the accounts among `ids` in request order, and the ids that have none.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for more than [`MAX_BATCH`] ids.
+    #[tracing::instrument(name = "user.batch_get_users", skip_all, fields(count = ids.len()))]
+    pub async fn batch_get(&self, ids: &[UserId]) -> UserResult<(Vec<pb::User>, Vec<String>)> {
+        if ids.len() > MAX_BATCH {
+            return Err(proto::types::InvalidField::new("user_ids", "at most 500 ids per call").into());
+        }
+        let rows = store::user::find_many(&self.db, ids).await?;
+        let mut by_id: HashMap<uuid::Uuid, store::user::Model> = HashMap::new();
+        for row in rows {
+            by_id.insert(row.id, row);
+        }
+        let mut users = Vec::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match by_id.get(&id.as_uuid()) {
+                // Batch reads skip addresses: the DataLoader wants names and roles.
+                Some(row) => users.push(to_wire(row, &[])),
+                None => missing.push(id.to_string()),
+            }
+        }
+        Ok((users, missing))
+    }
+
+    /// Changes the name when one is given; returns the account.
+    ///
+    /// # Errors
+    /// `NotFound` when the account does not exist.
+    #[tracing::instrument(name = "user.update_profile", skip_all, fields(user_id = %user))]
+    pub async fn update_profile(&self, user: UserId, name: Option<DisplayName>) -> UserResult<pb::User> {
+        if let Some(name) = name {
+            store::user::update_name(&self.db, user, &name).await?;
+        }
+        load_user(&self.db, user).await
+    }
+
+    /// Sets a user's role; it shows in the user's next access token.
+    ///
+    /// # Errors
+    /// `NotFound` when the account does not exist.
+    #[tracing::instrument(name = "user.set_role", skip_all, fields(user_id = %user, role = role.as_str()))]
+    pub async fn set_role(&self, user: UserId, role: UserRole) -> UserResult<pb::User> {
+        store::user::set_role(&self.db, user, role).await?;
+        tracing::info!(user_id = %user, role = role.as_str(), "role changed");
+        load_user(&self.db, user).await
+    }
+}

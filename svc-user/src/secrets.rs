@@ -1,0 +1,167 @@
+//! Password hashing (argon2id, off the async runtime) and opaque random tokens stored only
+//! as SHA-256 hashes.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use tracing::Instrument as _;
+
+use crate::domain::Password;
+
+/// argon2id cost parameters (`auth.argon2_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Settings {
+    /// OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): about 50 ms a hash here.
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes and verifies passwords on the blocking pool. Verification of an unknown account
+/// runs against a dummy hash with the same cost, so it takes as long as a real one.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    dummy_hash: Arc<String>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("PasswordHasher").finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// Creates a hasher with `settings` (hashing one dummy password to have one).
+    ///
+    /// # Errors
+    /// Fails when the parameters are out of argon2's range.
+    pub fn new(settings: Argon2Settings) -> anyhow::Result<Self> {
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
+            .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
+        let dummy = random_token();
+        let dummy_hash = hash_blocking(&params, dummy.as_bytes())?;
+        Ok(Self {
+            params,
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    /// Returns the PHC string of `password`.
+    ///
+    /// # Errors
+    /// Fails only if the blocking pool is gone or argon2 refuses its input.
+    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+        let params = self.params.clone();
+        let secret = password.expose().as_bytes().to_vec();
+        let span = tracing::info_span!("user.hash_password");
+        tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&params, &secret)))
+            .instrument(tracing::Span::current())
+            .await
+            .context("password hashing task failed")?
+    }
+
+    /// Checks `password` against `stored` (a PHC string); with no stored hash it checks the
+    /// dummy and answers false, spending the same time.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
+        let known = stored.is_some();
+        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        let secret = password.expose().as_bytes().to_vec();
+        let span = tracing::info_span!("user.verify_password");
+        let verified = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| Argon2::default().verify_password(&secret, hash.as_str()).is_ok())
+        })
+        .await
+        .unwrap_or(false);
+        verified && known
+    }
+}
+
+fn hash_blocking(params: &Params, secret: &[u8]) -> anyhow::Result<String> {
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = argon2
+        .hash_password(secret)
+        .map_err(|error| anyhow::anyhow!("failed to hash password: {error}"))?;
+    Ok(hash.to_string())
+}
+
+/// Returns 32 random bytes, base64url: refresh tokens and client secrets.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Returns the SHA-256 of a high-entropy token, hex: what is stored instead of the token.
+/// (A slow hash is for guessable passwords; these are 256 random bits.)
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// Compares two hashes in time independent of where they differ.
+pub fn hashes_match(left: &str, right: &str) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut difference = 0u8;
+    for (a, b) in left.bytes().zip(right.bytes()) {
+        difference |= a ^ b;
+    }
+    difference == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_password_and_is_argon2id() {
+        let hasher = cheap();
+        let password = Password::presented("correct horse battery");
+        let hash = hasher.hash(&password).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("correct horse"));
+        assert!(hasher.verify(&password, Some(&hash)).await);
+        assert!(!hasher.verify(&Password::presented("wrong horse battery"), Some(&hash)).await);
+        assert!(!hasher.verify(&password, None).await, "no account never verifies");
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_as_fixed_length_hashes() {
+        let first = random_token();
+        assert_ne!(first, random_token());
+        assert_eq!(token_hash(&first).len(), 64);
+        assert!(hashes_match(&token_hash(&first), &token_hash(&first)));
+        assert!(!hashes_match(&token_hash(&first), &token_hash("other")));
+    }
+}

@@ -1,0 +1,115 @@
+//! Login throttling: failure counters in Redis, per account and per client address, that
+//! expire by themselves. Shared by every replica, so scaling out does not loosen it.
+
+use std::time::Duration;
+
+use platform::store::RedisStore;
+
+use crate::error::{UserError, UserResult};
+
+/// Limits (`auth.login_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleSettings {
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The failure counters.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    redis: RedisStore,
+    settings: ThrottleSettings,
+}
+
+impl LoginThrottle {
+    /// Creates the throttle over `redis`.
+    pub fn new(redis: RedisStore, settings: ThrottleSettings) -> Self {
+        Self { redis, settings }
+    }
+
+    fn keys(&self, account: &str, address: Option<&str>) -> Vec<(String, u32)> {
+        let mut keys = vec![(
+            self.redis.key(&format!("login-failures:account:{account}")),
+            self.settings.max_failures_per_account,
+        )];
+        if let Some(address) = address.filter(|address| !address.is_empty()) {
+            keys.push((
+                self.redis.key(&format!("login-failures:address:{address}")),
+                self.settings.max_failures_per_address,
+            ));
+        }
+        keys
+    }
+
+    /// Returns a readiness check: login needs Redis.
+    pub fn readiness(&self) -> platform::server::ReadinessCheck {
+        self.redis.readiness()
+    }
+
+    /// Refuses the attempt when the account or the address has used up its failures.
+    ///
+    /// # Errors
+    /// [`UserError::Throttled`] with the time until the window ends; `Unavailable` when
+    /// Redis does not answer (failing closed: no unlimited guessing while it is down).
+    pub async fn check(&self, account: &str, address: Option<&str>) -> UserResult<()> {
+        let mut connection = self.redis.connection();
+        for (key, limit) in self.keys(account, address) {
+            let (count, ttl): (Option<u32>, i64) = redis::pipe()
+                .get(&key)
+                .ttl(&key)
+                .query_async(&mut connection)
+                .await
+                .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))?;
+            if count.unwrap_or(0) >= limit {
+                let seconds = u64::try_from(ttl).unwrap_or(1).max(1);
+                return Err(UserError::Throttled {
+                    retry_after: Duration::from_secs(seconds),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt; the window starts at the first failure.
+    ///
+    /// # Errors
+    /// `Unavailable` when Redis does not answer.
+    pub async fn record_failure(&self, account: &str, address: Option<&str>) -> UserResult<()> {
+        let mut connection = self.redis.connection();
+        let window = i64::try_from(self.settings.window.as_secs()).unwrap_or(i64::MAX);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (key, _) in self.keys(account, address) {
+            pipe.incr(&key, 1).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(window).arg("NX").ignore();
+        }
+        pipe.query_async::<()>(&mut connection)
+            .await
+            .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))
+    }
+
+    /// Forgets the account's failures after a successful login (the address keeps its count).
+    ///
+    /// # Errors
+    /// `Unavailable` when Redis does not answer.
+    pub async fn reset(&self, account: &str) -> UserResult<()> {
+        let mut connection = self.redis.connection();
+        let key = self.redis.key(&format!("login-failures:account:{account}"));
+        redis::cmd("DEL")
+            .arg(&key)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))
+    }
+}
