@@ -42,12 +42,24 @@ pub fn load_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
     };
     let mut jwks = Vec::new();
     if let Some(json) = &config.auth.jwks {
-        jwks.extend(KeySet::from_json(json).context("invalid auth.jwks")?.jwks().iter().cloned());
+        jwks.extend(
+            KeySet::from_json(json)
+                .context("invalid auth.jwks")?
+                .jwks()
+                .iter()
+                .cloned(),
+        );
     }
     if let Some(path) = &config.auth.jwks_file {
         let json = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
-        jwks.extend(KeySet::from_json(&json).context("invalid auth.jwks_file")?.jwks().iter().cloned());
+        jwks.extend(
+            KeySet::from_json(&json)
+                .context("invalid auth.jwks_file")?
+                .jwks()
+                .iter()
+                .cloned(),
+        );
     }
     if let Some(key) = &signing {
         jwks.push(key.public_jwk());
@@ -70,7 +82,9 @@ pub async fn fetch_key_set(config: &BookstoreConfig, shutdown: &CancellationToke
         match platform::auth::jwks::fetch(channel.clone()).await {
             Ok(keys) if !keys.is_empty() => return Ok(keys),
             Ok(_) => tracing::warn!("svc-user published no keys yet, retrying"),
-            Err(error) => tracing::warn!(error.cause_chain = ?error, "svc-user key set not available yet, retrying"),
+            Err(error) => {
+                tracing::warn!(error.cause_chain = ?error, "svc-user key set not available yet, retrying")
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => anyhow::bail!("stopped before svc-user published its key set"),
@@ -101,14 +115,18 @@ pub fn local_signing_key(data_dir: &Path) -> anyhow::Result<SigningKey> {
 /// Fails when the directory cannot be created or the file already exists.
 pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
     if let Some(directory) = path.parent() {
-        std::fs::create_dir_all(directory).with_context(|| format!("failed to create {}", directory.display()))?;
+        std::fs::create_dir_all(directory)
+            .with_context(|| format!("failed to create {}", directory.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("failed to create {}", path.display()))?;
-    std::io::Write::write_all(&mut file, contents.as_bytes()).with_context(|| format!("failed to write {}", path.display()))
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("failed to create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, contents.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))
 }
 
 fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
@@ -119,7 +137,11 @@ fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
 
 /// Returns the verifier of `service`: its own name as audience, `keys`' key set.
 pub fn verifier(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> Verifier {
-    Verifier::new(config.auth.issuer.clone(), service.as_str(), keys.verification.clone())
+    Verifier::new(
+        config.auth.issuer.clone(),
+        service.as_str(),
+        keys.verification.clone(),
+    )
 }
 
 /// Returns where `service`'s outgoing service tokens come from: svc-user's client
@@ -128,8 +150,15 @@ pub fn verifier(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> 
 ///
 /// # Errors
 /// Fails when svc-user's endpoints are invalid.
-pub fn token_source(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> anyhow::Result<Option<TokenSource>> {
-    let secret = keys.client_secrets.get(&service).or(config.auth.client_secret.as_ref());
+pub fn token_source(
+    config: &BookstoreConfig,
+    service: ServiceName,
+    keys: &Keys,
+) -> anyhow::Result<Option<TokenSource>> {
+    let secret = keys
+        .client_secrets
+        .get(&service)
+        .or(config.auth.client_secret.as_ref());
     if let (Some(secret), false) = (secret, service == ServiceName::User) {
         let user_service = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
         let minter = ClientCredentials::new(user_service, service.as_str(), secret.clone());
@@ -202,7 +231,8 @@ pub async fn run_service(
             svc_cart::serve(&cart_config, &context, listener, shutdown).await
         }
         ServiceName::Bff => {
-            let upstreams = bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
+            let upstreams =
+                bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
             let bff_config = bff::Config {
                 readiness_timeout: Duration::from_millis(config.bff.readiness_timeout_ms),
             };
@@ -266,7 +296,10 @@ pub fn user_config(config: &BookstoreConfig, keys: &Keys) -> anyhow::Result<svc_
 ///
 /// # Errors
 /// Fails when the metrics address cannot be bound.
-pub async fn metrics_listener(config: &BookstoreConfig, service: ServiceName) -> anyhow::Result<Option<TcpListener>> {
+pub async fn metrics_listener(
+    config: &BookstoreConfig,
+    service: ServiceName,
+) -> anyhow::Result<Option<TcpListener>> {
     let address = match service {
         ServiceName::Bff => None,
         grpc => config.section(grpc).metrics_listen,

@@ -40,7 +40,8 @@ impl Args {
         if fetch_keys {
             let channel = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
             let interval = Duration::from_secs(config.auth.jwks_refresh_secs);
-            let refresh = platform::auth::jwks::keep_fresh(verifier.clone(), channel, interval, shutdown.clone());
+            let refresh =
+                platform::auth::jwks::keep_fresh(verifier.clone(), channel, interval, shutdown.clone());
             tasks.spawn(async move {
                 refresh.await;
                 Ok(())

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use platform::ServiceName;
 use anyhow::Context as _;
+use platform::ServiceName;
 use platform::auth::KeySet;
 use secrecy::SecretString;
 use tokio::task::JoinSet;
@@ -96,7 +96,8 @@ fn up_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
     }
     for service in ServiceName::all() {
         if !service.callees().is_empty() {
-            keys.client_secrets.insert(service, SecretString::from(random_secret()));
+            keys.client_secrets
+                .insert(service, SecretString::from(random_secret()));
         }
     }
     Ok(keys)
@@ -141,7 +142,11 @@ fn print_urls(config: &BookstoreConfig, demo_admin: Option<&(String, String)>) {
     println!("bookstore is up (data in {})", config.data_dir.display());
     println!("  bff        http://{bff}/healthz  http://{bff}/readyz  http://{bff}/metrics");
     for service in ServiceName::grpc_services() {
-        println!("  {:<10} grpc://{}", service.as_str(), config.listen_address(service));
+        println!(
+            "  {:<10} grpc://{}",
+            service.as_str(),
+            config.listen_address(service)
+        );
     }
     if let Some((email, password)) = demo_admin {
         println!("  admin      {email} / {password}  (demo account; the password is kept in the data dir)");

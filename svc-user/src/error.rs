@@ -42,9 +42,9 @@ impl UserError {
             UserError::InvalidArgument(_) => ErrorCode::BadUserInput,
             UserError::NotFound { .. } => ErrorCode::NotFound,
             UserError::AlreadyExists(_) => ErrorCode::Conflict,
-            UserError::InvalidCredentials | UserError::InvalidRefreshToken | UserError::InvalidClientCredentials => {
-                ErrorCode::Unauthenticated
-            }
+            UserError::InvalidCredentials
+            | UserError::InvalidRefreshToken
+            | UserError::InvalidClientCredentials => ErrorCode::Unauthenticated,
             UserError::Throttled { .. } => ErrorCode::Throttled,
             UserError::PermissionDenied(_) => ErrorCode::Forbidden,
             UserError::Unavailable(_) => ErrorCode::Unavailable,

@@ -28,7 +28,11 @@ impl UserGrpc {
 
 /// Returns who is calling; the auth layer put it there before the handler runs.
 fn principal<T>(request: &Request<T>) -> Principal {
-    request.extensions().get::<Principal>().cloned().unwrap_or(Principal::Anonymous)
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .unwrap_or(Principal::Anonymous)
 }
 
 fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<UserId>, UserError> {
@@ -41,7 +45,10 @@ fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<UserId>, UserError> {
 
 #[tonic::async_trait]
 impl UserService for UserGrpc {
-    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+    async fn register(
+        &self,
+        request: Request<pb::RegisterRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
         let command = Register::try_from(request.into_inner())?;
         let (tokens, user) = self.users.register(command).await?;
         Ok(Response::new(pb::RegisterResponse {
@@ -58,7 +65,10 @@ impl UserService for UserGrpc {
         }))
     }
 
-    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Result<Response<pb::RefreshResponse>, Status> {
+    async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::RefreshResponse>, Status> {
         let (tokens, user) = self.users.refresh(&request.into_inner().refresh_token).await?;
         Ok(Response::new(pb::RefreshResponse {
             tokens: Some(tokens),
@@ -66,14 +76,22 @@ impl UserService for UserGrpc {
         }))
     }
 
-    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         let caller = principal(&request);
         let message = request.into_inner();
-        self.users.logout(&caller, &message.refresh_token, message.all_sessions).await?;
+        self.users
+            .logout(&caller, &message.refresh_token, message.all_sessions)
+            .await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
-    async fn get_profile(&self, request: Request<pb::GetProfileRequest>) -> Result<Response<pb::GetProfileResponse>, Status> {
+    async fn get_profile(
+        &self,
+        request: Request<pb::GetProfileRequest>,
+    ) -> Result<Response<pb::GetProfileResponse>, Status> {
         let user = target_user(&principal(&request), &request.get_ref().user_id)?;
         let user = self.users.get_profile(user).await?;
         Ok(Response::new(pb::GetProfileResponse { user: Some(user) }))
@@ -101,7 +119,10 @@ impl UserService for UserGrpc {
         Ok(Response::new(pb::UpdateProfileResponse { user: Some(user) }))
     }
 
-    async fn add_address(&self, request: Request<pb::AddAddressRequest>) -> Result<Response<pb::AddAddressResponse>, Status> {
+    async fn add_address(
+        &self,
+        request: Request<pb::AddAddressRequest>,
+    ) -> Result<Response<pb::AddAddressResponse>, Status> {
         let user = target_user(&principal(&request), &request.get_ref().user_id)?;
         let address = NewAddress::parse(request.get_ref().address.as_ref()).map_err(UserError::from)?;
         let (user, address_id) = self.users.add_address(user, address).await?;
@@ -125,11 +146,17 @@ impl UserService for UserGrpc {
         request: Request<pb::RemoveAddressRequest>,
     ) -> Result<Response<pb::RemoveAddressResponse>, Status> {
         let user = target_user(&principal(&request), &request.get_ref().user_id)?;
-        let user = self.users.remove_address(user, &request.get_ref().address_id).await?;
+        let user = self
+            .users
+            .remove_address(user, &request.get_ref().address_id)
+            .await?;
         Ok(Response::new(pb::RemoveAddressResponse { user: Some(user) }))
     }
 
-    async fn set_role(&self, request: Request<pb::SetRoleRequest>) -> Result<Response<pb::SetRoleResponse>, Status> {
+    async fn set_role(
+        &self,
+        request: Request<pb::SetRoleRequest>,
+    ) -> Result<Response<pb::SetRoleResponse>, Status> {
         let message = request.into_inner();
         let user = UserId::parse("user_id", &message.user_id).map_err(UserError::from)?;
         let role = UserRole::try_from(message.role).map_err(UserError::from)?;
@@ -137,7 +164,10 @@ impl UserService for UserGrpc {
         Ok(Response::new(pb::SetRoleResponse { user: Some(user) }))
     }
 
-    async fn get_jwks(&self, _request: Request<pb::GetJwksRequest>) -> Result<Response<pb::GetJwksResponse>, Status> {
+    async fn get_jwks(
+        &self,
+        _request: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::GetJwksResponse>, Status> {
         let keys = jwks::to_proto(self.users.published_keys());
         Ok(Response::new(pb::GetJwksResponse { keys }))
     }
@@ -171,7 +201,9 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::RevokeServiceClientRequest>,
     ) -> Result<Response<pb::RevokeServiceClientResponse>, Status> {
-        self.users.revoke_service_client(&request.get_ref().client_id).await?;
+        self.users
+            .revoke_service_client(&request.get_ref().client_id)
+            .await?;
         Ok(Response::new(pb::RevokeServiceClientResponse {}))
     }
 

@@ -69,7 +69,9 @@ pub struct Config {
 /// Fails when the database or Redis cannot be reached, a migration fails, or the bootstrap
 /// admin breaks the rules.
 pub async fn build(config: &Config) -> anyhow::Result<Users> {
-    let db = platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start).await?;
+    let db =
+        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
+            .await?;
     let redis = RedisStore::connect(&config.redis_url, &config.redis_key_prefix).await?;
     let hasher = PasswordHasher::new(config.argon2)?;
     let tokens = TokenIssuer::new(
@@ -86,7 +88,10 @@ pub async fn build(config: &Config) -> anyhow::Result<Users> {
             .with_context(|| format!("failed to register {service} as a service client"))?;
     }
     if let Some((email, password)) = &config.bootstrap_admin {
-        users.ensure_admin(email, password).await.context("failed to ensure the bootstrap admin")?;
+        users
+            .ensure_admin(email, password)
+            .await
+            .context("failed to ensure the bootstrap admin")?;
     }
     Ok(users)
 }

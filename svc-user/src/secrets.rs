@@ -53,8 +53,13 @@ impl PasswordHasher {
     /// # Errors
     /// Fails when the parameters are out of argon2's range.
     pub fn new(settings: Argon2Settings) -> anyhow::Result<Self> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
         let dummy = random_token();
         let dummy_hash = hash_blocking(&params, dummy.as_bytes())?;
         Ok(Self {
@@ -81,7 +86,9 @@ impl PasswordHasher {
     /// dummy and answers false, spending the same time.
     pub async fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
         let known = stored.is_some();
-        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        let hash = stored
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let secret = password.expose().as_bytes().to_vec();
         let span = tracing::info_span!("user.verify_password");
         let verified = tokio::task::spawn_blocking(move || {
@@ -152,7 +159,11 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(!hash.contains("correct horse"));
         assert!(hasher.verify(&password, Some(&hash)).await);
-        assert!(!hasher.verify(&Password::presented("wrong horse battery"), Some(&hash)).await);
+        assert!(
+            !hasher
+                .verify(&Password::presented("wrong horse battery"), Some(&hash))
+                .await
+        );
         assert!(!hasher.verify(&password, None).await, "no account never verifies");
     }
 

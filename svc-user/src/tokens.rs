@@ -42,7 +42,12 @@ impl TokenIssuer {
     ///
     /// # Errors
     /// Fails when a retired key is unusable.
-    pub fn new(issuer: String, signing_key: SigningKey, retired: &KeySet, lifetimes: TokenLifetimes) -> anyhow::Result<Self> {
+    pub fn new(
+        issuer: String,
+        signing_key: SigningKey,
+        retired: &KeySet,
+        lifetimes: TokenLifetimes,
+    ) -> anyhow::Result<Self> {
         let mut jwks = vec![signing_key.public_jwk()];
         for jwk in retired.jwks() {
             if jwk.common.key_id.as_deref() != Some(signing_key.kid()) {
@@ -78,7 +83,13 @@ impl TokenIssuer {
     /// # Errors
     /// Internal if signing fails.
     pub fn service_token(&self, client_id: &str, audiences: Vec<String>) -> UserResult<String> {
-        let claims = Claims::new(client_id, Role::Service, &self.issuer, audiences, self.lifetimes.service);
+        let claims = Claims::new(
+            client_id,
+            Role::Service,
+            &self.issuer,
+            audiences,
+            self.lifetimes.service,
+        );
         Ok(claims.sign(&self.signing_key).map_err(anyhow::Error::from)?)
     }
 

@@ -30,11 +30,25 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+/// A change a test makes to the configuration before the services start.
+type ConfigOverride = Box<dyn FnOnce(&mut BookstoreConfig) + Send>;
+
 /// Chooses which services a [`TestMesh`] runs.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TestMeshBuilder {
     services: Vec<ServiceName>,
     tls: Option<TestTls>,
+    overrides: Vec<ConfigOverride>,
+}
+
+impl std::fmt::Debug for TestMeshBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestMeshBuilder")
+            .field("services", &self.services)
+            .field("overrides", &self.overrides.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// PEM files for serving gRPC over TLS in a test: a CA and a `localhost` leaf it signed.
@@ -62,6 +76,12 @@ impl TestMeshBuilder {
         self
     }
 
+    /// Changes the configuration the services start with (after the harness's own settings).
+    pub fn configure(mut self, change: impl FnOnce(&mut BookstoreConfig) + Send + 'static) -> Self {
+        self.overrides.push(Box::new(change));
+        self
+    }
+
     /// Serves every gRPC service over TLS with `tls`'s leaf certificate.
     pub fn with_grpc_tls(mut self, tls: TestTls) -> Self {
         self.tls = Some(tls);
@@ -86,6 +106,9 @@ impl TestMeshBuilder {
         if let Some(tls) = &self.tls {
             config.grpc.tls_cert_file = Some(tls.cert_file.clone());
             config.grpc.tls_key_file = Some(tls.key_file.clone());
+        }
+        for change in self.overrides {
+            change(&mut config);
         }
 
         // Bind every listener first, so each service's upstream addresses are known.
@@ -124,7 +147,8 @@ impl TestMeshBuilder {
             let token = shutdown.clone();
             tasks.spawn(async move {
                 let verifier = launch::verifier(&config, service, &launch_keys);
-                let result = launch::run_service(&config, service, &launch_keys, verifier, listener, token).await;
+                let result =
+                    launch::run_service(&config, service, &launch_keys, verifier, listener, token).await;
                 (service, result)
             });
         }
@@ -310,6 +334,19 @@ impl TestMesh {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+}
+
+impl TestMesh {
+    /// Returns a client of svc-user (add tokens per request with [`with_token`]).
+    pub fn user_client(&self) -> proto::user::v1::user_service_client::UserServiceClient<Channel> {
+        proto::user::v1::user_service_client::UserServiceClient::new(self.channel(ServiceName::User))
+    }
+
+    /// Returns the BFF's service token for `callee`, as the BFF would present it.
+    pub fn bff_token(&self, callee: ServiceName) -> String {
+        self.keys
+            .service_token(ServiceName::Bff.as_str(), callee.as_str())
     }
 }
 

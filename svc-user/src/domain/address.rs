@@ -21,7 +21,10 @@ fn text(field: &str, raw: &str, required: bool, max_characters: usize) -> Result
         return Err(InvalidField::new(field, "is required"));
     }
     if trimmed.chars().count() > max_characters {
-        return Err(InvalidField::new(field, format!("must be at most {max_characters} characters")));
+        return Err(InvalidField::new(
+            field,
+            format!("must be at most {max_characters} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
         return Err(InvalidField::new(field, "must not contain control characters"));
@@ -41,7 +44,10 @@ impl NewAddress {
         };
         let country = input.country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.chars().all(|letter| letter.is_ascii_uppercase()) {
-            return Err(InvalidField::new("address.country", "must be an ISO 3166-1 alpha-2 code such as DE"));
+            return Err(InvalidField::new(
+                "address.country",
+                "must be an ISO 3166-1 alpha-2 code such as DE",
+            ));
         }
         Ok(NewAddress {
             line1: text("address.line1", &input.line1, true, 200)?,
@@ -78,7 +84,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(fn(&mut common::AddressInput), &str); 5] = [
+        type Spoil = fn(&mut common::AddressInput);
+        let cases: [(Spoil, &str); 5] = [
             (|input| input.line1 = " ".to_owned(), "address.line1"),
             (|input| input.city = String::new(), "address.city"),
             (|input| input.postal_code = "1".repeat(21), "address.postal_code"),

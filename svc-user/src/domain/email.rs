@@ -25,7 +25,10 @@ impl Email {
         if normalised.len() > MAX_LENGTH {
             return Err(invalid("must be at most 254 characters"));
         }
-        if normalised.chars().any(|character| character.is_whitespace() || character.is_control()) {
+        if normalised
+            .chars()
+            .any(|character| character.is_whitespace() || character.is_control())
+        {
             return Err(invalid("must not contain spaces"));
         }
         let Some((local, domain)) = normalised.rsplit_once('@') else {
@@ -61,13 +64,28 @@ mod tests {
 
     #[test]
     fn addresses_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_ref(), "ann.lee@example.org");
+        assert_eq!(
+            Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_ref(),
+            "ann.lee@example.org"
+        );
     }
 
     #[test]
     fn implausible_addresses_are_refused_naming_the_field() {
         let long = format!("{}@example.org", "a".repeat(250));
-        for bad in ["", "   ", "ann", "ann@", "@x.org", "ann@x", "ann@.org", "ann@x.org.", "a b@x.org", "a@b@x.org", &long] {
+        for bad in [
+            "",
+            "   ",
+            "ann",
+            "ann@",
+            "@x.org",
+            "ann@x",
+            "ann@.org",
+            "ann@x.org.",
+            "a b@x.org",
+            "a@b@x.org",
+            &long,
+        ] {
             let error = Email::parse(bad).unwrap_err();
             assert_eq!(error.field, "email", "{bad:?}");
         }

@@ -48,8 +48,18 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Zoë Ødegård ").unwrap().as_ref(), "Zoë Ødegård");
-        assert_eq!(DisplayName::parse(&"é".repeat(100)).unwrap().as_ref().chars().count(), 100);
+        assert_eq!(
+            DisplayName::parse("  Zoë Ødegård ").unwrap().as_ref(),
+            "Zoë Ødegård"
+        );
+        assert_eq!(
+            DisplayName::parse(&"é".repeat(100))
+                .unwrap()
+                .as_ref()
+                .chars()
+                .count(),
+            100
+        );
         for bad in ["", "  ", "a\u{0}b", &"x".repeat(101)] {
             assert_eq!(DisplayName::parse(bad).unwrap_err().field, "name", "{bad:?}");
         }

@@ -10,13 +10,46 @@ const MAX_CHARACTERS: usize = 128;
 /// The most common passwords of at least ten characters (shorter ones fail the length rule
 /// anyway), compared case-insensitively.
 const COMMON_PASSWORDS: [&str; 40] = [
-    "1234567890", "0123456789", "0987654321", "1111111111", "0000000000", "1q2w3e4r5t",
-    "qwertyuiop", "password12", "password123", "password1234", "passw0rd123", "qwerty1234",
-    "qwerty12345", "qwerty123456", "123456789a", "a123456789", "abc1234567", "abcd123456",
-    "iloveyou12", "iloveyou123", "letmein123", "welcome123", "admin12345", "administrator",
-    "football123", "baseball123", "monkey1234", "dragon1234", "sunshine12", "princess12",
-    "1qaz2wsx3edc", "zaq12wsxcde", "asdfghjkl1", "qazwsxedcrfv", "trustno1234", "changeme123",
-    "aaaaaaaaaa", "superman123", "starwars123", "bookstore123",
+    "1234567890",
+    "0123456789",
+    "0987654321",
+    "1111111111",
+    "0000000000",
+    "1q2w3e4r5t",
+    "qwertyuiop",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "qwerty1234",
+    "qwerty12345",
+    "qwerty123456",
+    "123456789a",
+    "a123456789",
+    "abc1234567",
+    "abcd123456",
+    "iloveyou12",
+    "iloveyou123",
+    "letmein123",
+    "welcome123",
+    "admin12345",
+    "administrator",
+    "football123",
+    "baseball123",
+    "monkey1234",
+    "dragon1234",
+    "sunshine12",
+    "princess12",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde",
+    "asdfghjkl1",
+    "qazwsxedcrfv",
+    "trustno1234",
+    "changeme123",
+    "aaaaaaaaaa",
+    "superman123",
+    "starwars123",
+    "bookstore123",
 ];
 
 /// A password as the user typed it; `Debug` prints only that it is redacted.
@@ -83,7 +116,10 @@ mod tests {
             assert!(error.reason.contains(reason), "{raw}: {}", error.reason);
         }
         assert!(Password::new_password(&"x".repeat(129)).is_err());
-        assert!(Password::new_password(&"é".repeat(128)).is_ok(), "characters, not bytes");
+        assert!(
+            Password::new_password(&"é".repeat(128)).is_ok(),
+            "characters, not bytes"
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ impl UserRole {
 
     /// Reads the stored column value; anything unknown is a customer, never an admin.
     pub fn from_stored(value: &str) -> UserRole {
-        if value == "admin" { UserRole::Admin } else { UserRole::Customer }
+        if value == "admin" {
+            UserRole::Admin
+        } else {
+            UserRole::Customer
+        }
     }
 
     /// Returns the role claim of the user's tokens.

@@ -1,7 +1,10 @@
 //! Accounts, addresses, refresh tokens and service clients.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{boolean, pk_uuid, string, string_uniq, text, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid};
+use sea_orm_migration::schema::{
+    boolean, pk_uuid, string, string_uniq, text, timestamp_with_time_zone, timestamp_with_time_zone_null,
+    uuid,
+};
 
 #[derive(Debug, DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -142,7 +145,13 @@ impl MigrationTrait for Migration {
             ("refresh_tokens_by_user", RefreshTokens::UserId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(RefreshTokens::Table).col(column).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(RefreshTokens::Table)
+                        .col(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager

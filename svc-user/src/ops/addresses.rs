@@ -21,17 +21,26 @@ impl Users {
     #[tracing::instrument(name = "user.add_address", skip_all, fields(user_id = %user))]
     pub async fn add_address(&self, user: UserId, address: NewAddress) -> UserResult<(pb::User, String)> {
         store::user::get(&self.db, user).await?;
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "address"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "address"))?;
         let existing = store::address::list(&transaction, user).await?;
         if existing.len() >= MAX_ADDRESSES {
-            return Err(proto::types::InvalidField::new("address", "at most 20 addresses per account").into());
+            return Err(
+                proto::types::InvalidField::new("address", "at most 20 addresses per account").into(),
+            );
         }
         let is_default = existing.is_empty() || address.is_default;
         if is_default {
             store::address::clear_default(&transaction, user).await?;
         }
         let stored = store::address::insert(&transaction, user, &address, is_default).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "address"))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "address"))?;
         Ok((load_user(&self.db, user).await?, stored.id.to_string()))
     }
 
@@ -52,8 +61,13 @@ impl Users {
     /// `NotFound` when the user has no such address.
     #[tracing::instrument(name = "user.remove_address", skip_all, fields(user_id = %user))]
     pub async fn remove_address(&self, user: UserId, address: &str) -> UserResult<pb::User> {
-        let address = uuid::Uuid::parse_str(address).map_err(|_| UserError::NotFound { entity: "address" })?;
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "address"))?;
+        let address =
+            uuid::Uuid::parse_str(address).map_err(|_| UserError::NotFound { entity: "address" })?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "address"))?;
         let removed = store::address::delete(&transaction, user, address).await?;
         if removed.is_default {
             let remaining = store::address::list(&transaction, user).await?;
@@ -61,7 +75,10 @@ impl Users {
                 store::address::set_default(&transaction, oldest.id).await?;
             }
         }
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "address"))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "address"))?;
         load_user(&self.db, user).await
     }
 }

@@ -31,7 +31,12 @@ pub struct Users {
 
 impl Users {
     /// Creates the handle.
-    pub fn new(db: DatabaseConnection, hasher: PasswordHasher, throttle: LoginThrottle, tokens: TokenIssuer) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        hasher: PasswordHasher,
+        throttle: LoginThrottle,
+        tokens: TokenIssuer,
+    ) -> Self {
         Self {
             db,
             hasher,

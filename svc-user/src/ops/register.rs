@@ -39,10 +39,26 @@ impl Users {
     #[tracing::instrument(name = "user.register", skip_all)]
     pub async fn register(&self, command: Register) -> UserResult<(pb::AuthTokens, pb::User)> {
         let password_hash = self.hasher.hash(&command.password).await?;
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "user"))?;
-        let user = store::user::insert(&transaction, &command.email, password_hash, &command.name, UserRole::Customer).await?;
-        let tokens = self.start_session(&transaction, user.user_id(), UserRole::Customer).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "user"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "user"))?;
+        let user = store::user::insert(
+            &transaction,
+            &command.email,
+            password_hash,
+            &command.name,
+            UserRole::Customer,
+        )
+        .await?;
+        let tokens = self
+            .start_session(&transaction, user.user_id(), UserRole::Customer)
+            .await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "user"))?;
         tracing::info!(user_id = %user.id, "account registered");
         Ok((tokens, to_wire(&user, &[])))
     }

@@ -15,12 +15,20 @@ use crate::store;
 /// A client id an admin may register: 3 to 64 of `a-z`, `0-9`, `-`, and not the name of one
 /// of the mesh's own services (their tokens carry powers no outside system should have).
 fn parse_client_id(raw: &str) -> Result<String, InvalidField> {
-    let valid_characters = raw.chars().all(|character| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-');
+    let valid_characters = raw
+        .chars()
+        .all(|character| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-');
     if !(3..=64).contains(&raw.len()) || !valid_characters || raw.starts_with('-') {
-        return Err(InvalidField::new("client_id", "must be 3 to 64 characters of a-z, 0-9 and -"));
+        return Err(InvalidField::new(
+            "client_id",
+            "must be 3 to 64 characters of a-z, 0-9 and -",
+        ));
     }
     if raw.parse::<ServiceName>().is_ok() {
-        return Err(InvalidField::new("client_id", "is reserved for the mesh's own services"));
+        return Err(InvalidField::new(
+            "client_id",
+            "is reserved for the mesh's own services",
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -35,7 +43,12 @@ fn parse_audiences(raw: &[String]) -> Result<Vec<String>, InvalidField> {
             .parse::<ServiceName>()
             .ok()
             .filter(|service| *service != ServiceName::Bff)
-            .ok_or_else(|| InvalidField::new("audiences", format!("`{audience}` is not a gRPC service of the mesh")))?;
+            .ok_or_else(|| {
+                InvalidField::new(
+                    "audiences",
+                    format!("`{audience}` is not a gRPC service of the mesh"),
+                )
+            })?;
         if !audiences.contains(&service.as_str().to_owned()) {
             audiences.push(service.as_str().to_owned());
         }
@@ -65,9 +78,15 @@ impl Users {
             return Err(UserError::InvalidClientCredentials);
         }
         let registered = client.audience_list();
-        let audiences = if requested.is_empty() { registered.clone() } else { requested.to_vec() };
+        let audiences = if requested.is_empty() {
+            registered.clone()
+        } else {
+            requested.to_vec()
+        };
         if audiences.iter().any(|audience| !registered.contains(audience)) {
-            return Err(UserError::PermissionDenied("audience is not registered for this client"));
+            return Err(UserError::PermissionDenied(
+                "audience is not registered for this client",
+            ));
         }
         let token = self.tokens.service_token(client_id, audiences.clone())?;
         Ok((token, audiences))
@@ -78,7 +97,10 @@ impl Users {
     /// # Errors
     /// `InvalidArgument` for a bad or reserved id or audience; `AlreadyExists` for a taken id.
     #[tracing::instrument(name = "user.create_service_client", skip_all, fields(client_id = %request.client_id))]
-    pub async fn create_service_client(&self, request: &pb::CreateServiceClientRequest) -> UserResult<pb::CreateServiceClientResponse> {
+    pub async fn create_service_client(
+        &self,
+        request: &pb::CreateServiceClientRequest,
+    ) -> UserResult<pb::CreateServiceClientResponse> {
         let client_id = parse_client_id(&request.client_id)?;
         let audiences = parse_audiences(&request.audiences)?;
         let secret = random_token();
@@ -124,8 +146,18 @@ impl Users {
     /// # Errors
     /// Internal on a database failure.
     pub async fn ensure_mesh_client(&self, service: ServiceName, secret: &SecretString) -> UserResult<()> {
-        let audiences: Vec<String> = service.callees().iter().map(|callee| callee.as_str().to_owned()).collect();
-        store::service_client::ensure(&self.db, service.as_str(), token_hash(secret.expose_secret()), &audiences).await
+        let audiences: Vec<String> = service
+            .callees()
+            .iter()
+            .map(|callee| callee.as_str().to_owned())
+            .collect();
+        store::service_client::ensure(
+            &self.db,
+            service.as_str(),
+            token_hash(secret.expose_secret()),
+            &audiences,
+        )
+        .await
     }
 }
 
@@ -136,14 +168,28 @@ mod tests {
     #[test]
     fn client_ids_are_checked_and_mesh_names_reserved() {
         assert_eq!(parse_client_id("erp-sync").unwrap(), "erp-sync");
-        for bad in ["", "ab", "ERP", "erp sync", "-erp", "order", "inventory", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "ab",
+            "ERP",
+            "erp sync",
+            "-erp",
+            "order",
+            "inventory",
+            &"x".repeat(65),
+        ] {
             assert_eq!(parse_client_id(bad).unwrap_err().field, "client_id", "{bad:?}");
         }
     }
 
     #[test]
     fn audiences_must_be_grpc_services() {
-        let audiences = parse_audiences(&["inventory".to_owned(), "inventory".to_owned(), "catalog".to_owned()]).unwrap();
+        let audiences = parse_audiences(&[
+            "inventory".to_owned(),
+            "inventory".to_owned(),
+            "catalog".to_owned(),
+        ])
+        .unwrap();
         assert_eq!(audiences, ["inventory", "catalog"]);
         assert!(parse_audiences(&[]).is_err());
         assert!(parse_audiences(&["bff".to_owned()]).is_err());

@@ -37,7 +37,14 @@ impl Users {
         let refresh_token = random_token();
         let lifetime = chrono::Duration::from_std(self.tokens.lifetimes.refresh)
             .map_err(|error| UserError::Internal(error.into()))?;
-        store::refresh_token::insert(db, family, user, token_hash(&refresh_token), Utc::now() + lifetime).await?;
+        store::refresh_token::insert(
+            db,
+            family,
+            user,
+            token_hash(&refresh_token),
+            Utc::now() + lifetime,
+        )
+        .await?;
         let access_token = self.tokens.access_token(user, role, family)?;
         Ok(pb::AuthTokens {
             access_token,
@@ -53,13 +60,18 @@ impl Users {
     /// spent one also revokes its family.
     #[tracing::instrument(name = "user.refresh", skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> UserResult<(pb::AuthTokens, pb::User)> {
-        let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await? else {
+        let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await?
+        else {
             return Err(UserError::InvalidRefreshToken);
         };
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(UserError::InvalidRefreshToken);
         }
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "session"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "session"))?;
         // Conditional: of two requests presenting the same token, exactly one spends it.
         if !store::refresh_token::spend(&transaction, row.id).await? {
             drop(transaction);
@@ -69,8 +81,13 @@ impl Users {
         }
         let user_id = UserId::from(row.user_id);
         let user = store::user::get(&transaction, user_id).await?;
-        let tokens = self.issue_in_family(&transaction, row.family_id, user_id, user.user_role()).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "session"))?;
+        let tokens = self
+            .issue_in_family(&transaction, row.family_id, user_id, user.user_role())
+            .await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "session"))?;
         let profile = load_user(&self.db, user_id).await?;
         Ok((tokens, profile))
     }
@@ -81,9 +98,15 @@ impl Users {
     /// # Errors
     /// `InvalidArgument` when there is neither a refresh token nor a signed-in user.
     #[tracing::instrument(name = "user.logout", skip_all)]
-    pub async fn logout(&self, principal: &Principal, refresh_token: &str, all_sessions: bool) -> UserResult<()> {
+    pub async fn logout(
+        &self,
+        principal: &Principal,
+        refresh_token: &str,
+        all_sessions: bool,
+    ) -> UserResult<()> {
         if !refresh_token.is_empty() {
-            let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await? else {
+            let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await?
+            else {
                 return Ok(());
             };
             // A user may only end their own sessions; someone else's token changes nothing.
@@ -102,7 +125,8 @@ impl Users {
         };
         match (all_sessions, session) {
             (false, Some(session)) => {
-                let family = uuid::Uuid::parse_str(session).map_err(|error| UserError::Internal(error.into()))?;
+                let family =
+                    uuid::Uuid::parse_str(session).map_err(|error| UserError::Internal(error.into()))?;
                 store::refresh_token::revoke_family(&self.db, family).await
             }
             _ => store::refresh_token::revoke_user(&self.db, *id).await,

@@ -80,7 +80,12 @@ pub async fn clear_default(db: &impl ConnectionTrait, user: UserId) -> UserResul
 /// # Errors
 /// [`UserError::AlreadyExists`] if another default sneaked in (the caller's transaction
 /// then rolls back).
-pub async fn insert(db: &impl ConnectionTrait, user: UserId, address: &NewAddress, is_default: bool) -> UserResult<Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    address: &NewAddress,
+    is_default: bool,
+) -> UserResult<Model> {
     let row = ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
         user_id: ActiveValue::Set(user.as_uuid()),
@@ -92,7 +97,9 @@ pub async fn insert(db: &impl ConnectionTrait, user: UserId, address: &NewAddres
         is_default: ActiveValue::Set(is_default),
         created_at: ActiveValue::Set(Utc::now()),
     };
-    row.insert(db).await.map_err(|error| map_db_err(error, "default address"))
+    row.insert(db)
+        .await
+        .map_err(|error| map_db_err(error, "default address"))
 }
 
 /// Deletes one of `user`'s addresses; returns the deleted row.

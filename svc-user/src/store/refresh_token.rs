@@ -51,7 +51,9 @@ pub async fn insert(
         revoked_at: ActiveValue::Set(None),
         created_at: ActiveValue::Set(Utc::now()),
     };
-    row.insert(db).await.map_err(|error| map_db_err(error, "refresh token"))?;
+    row.insert(db)
+        .await
+        .map_err(|error| map_db_err(error, "refresh token"))?;
     Ok(())
 }
 

@@ -48,7 +48,12 @@ fn new_row(client_id: &str, secret_hash: String, audiences: &[String]) -> UserRe
 ///
 /// # Errors
 /// [`UserError::AlreadyExists`] when the client id is taken.
-pub async fn insert(db: &impl ConnectionTrait, client_id: &str, secret_hash: String, audiences: &[String]) -> UserResult<()> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret_hash: String,
+    audiences: &[String],
+) -> UserResult<()> {
     new_row(client_id, secret_hash, audiences)?
         .insert(db)
         .await
@@ -61,7 +66,12 @@ pub async fn insert(db: &impl ConnectionTrait, client_id: &str, secret_hash: Str
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn ensure(db: &impl ConnectionTrait, client_id: &str, secret_hash: String, audiences: &[String]) -> UserResult<()> {
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret_hash: String,
+    audiences: &[String],
+) -> UserResult<()> {
     Entity::insert(new_row(client_id, secret_hash, audiences)?)
         .on_conflict(
             OnConflict::column(Column::ClientId)
@@ -91,7 +101,9 @@ pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> UserResult<Opti
 /// [`UserError::NotFound`] when no such client exists.
 pub async fn revoke(db: &impl ConnectionTrait, client_id: &str) -> UserResult<()> {
     let Some(client) = find(db, client_id).await? else {
-        return Err(UserError::NotFound { entity: "service client" });
+        return Err(UserError::NotFound {
+            entity: "service client",
+        });
     };
     if client.revoked_at.is_some() {
         return Ok(());

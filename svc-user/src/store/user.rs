@@ -64,7 +64,9 @@ pub async fn insert(
         created_at: ActiveValue::Set(now),
         updated_at: ActiveValue::Set(now),
     };
-    row.insert(db).await.map_err(|error| map_db_err(error, "email is already registered"))
+    row.insert(db)
+        .await
+        .map_err(|error| map_db_err(error, "email is already registered"))
 }
 
 /// Finds an account by its normalised email.
@@ -144,7 +146,11 @@ pub async fn set_role(db: &impl ConnectionTrait, id: UserId, role: UserRole) -> 
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn set_password_hash(db: &impl ConnectionTrait, id: UserId, password_hash: String) -> UserResult<()> {
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    password_hash: String,
+) -> UserResult<()> {
     Entity::update_many()
         .col_expr(Column::PasswordHash, Expr::value(password_hash))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))

@@ -4,3 +4,4 @@
 mod auth;
 mod health;
 mod tls;
+mod user;
