@@ -141,7 +141,10 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
         let tokens = self.tokens.clone();
         let callee = self.callee;
         Box::pin(async move {
-            let needs_token = !request.headers().contains_key(http::header::AUTHORIZATION);
+            // Health is public (probes carry no token), and must answer even while svc-user,
+            // which mints tokens, is down.
+            let is_health = request.uri().path().starts_with("/grpc.health.v1.Health/");
+            let needs_token = !is_health && !request.headers().contains_key(http::header::AUTHORIZATION);
             if let (true, Some(tokens)) = (needs_token, tokens) {
                 match tokens.token(callee.as_str()).await {
                     Ok(token) => {

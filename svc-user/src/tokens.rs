@@ -98,3 +98,45 @@ impl TokenIssuer {
         &self.published
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_key_signs_and_retired_keys_stay_published_for_verification() {
+        let retired = SigningKey::generate();
+        let current = SigningKey::generate();
+        let retired_set = KeySet::from_signing_keys(std::slice::from_ref(&retired));
+        let issuer = TokenIssuer::new("iss".to_owned(), current.clone(), &retired_set, TokenLifetimes::default()).unwrap();
+
+        let published = issuer.published_keys();
+        assert!(published.get(current.kid()).is_some());
+        assert!(published.get(retired.kid()).is_some());
+
+        let token = issuer.access_token(UserId::generate(), UserRole::Customer, uuid::Uuid::now_v7()).unwrap();
+        let header = jsonwebtoken_header_kid(&token);
+        assert_eq!(header, current.kid(), "new tokens carry the newest key's kid");
+
+        // A token the retired key signed before the rotation still verifies.
+        let old_claims = Claims::new(
+            UserId::generate().to_string(),
+            Role::Customer,
+            "iss",
+            vec![MESH_AUDIENCE.to_owned()],
+            Duration::from_secs(60),
+        );
+        let old_token = old_claims.sign(&retired).unwrap();
+        let verifier = platform::auth::Verifier::new("iss", "catalog", published.clone());
+        assert!(verifier.verify(&old_token).is_ok());
+        assert!(verifier.verify(&token).is_ok());
+    }
+
+    fn jsonwebtoken_header_kid(token: &str) -> String {
+        use base64::Engine as _;
+        let header = token.split('.').next().unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        value["kid"].as_str().unwrap().to_owned()
+    }
+}

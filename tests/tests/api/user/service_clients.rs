@@ -167,3 +167,39 @@ async fn the_mesh_services_configured_as_clients_get_tokens_for_their_callees() 
     assert_eq!(all.audiences, ["user", "catalog", "cart", "inventory"]);
     mesh.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
+    use platform::auth::{ClientCredentials, TokenSource};
+    use platform::client::{MeshChannel, UpstreamConfig};
+    use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
+
+    let mesh = bookstore_tests::TestMesh::builder()
+        .with(ServiceName::User)
+        .with(ServiceName::Inventory)
+        .configure(|config| {
+            config.auth.service_clients.insert("order".to_owned(), "order-secret-for-tests".to_owned().into());
+        })
+        .start()
+        .await
+        .unwrap();
+    let user_service = MeshChannel::new(ServiceName::User, &UpstreamConfig::local(mesh.address(ServiceName::User)), None).unwrap();
+    let tokens = TokenSource::new(ClientCredentials::new(user_service, "order", "order-secret-for-tests".to_owned().into()));
+    let inventory_channel = MeshChannel::new(
+        ServiceName::Inventory,
+        &UpstreamConfig::local(mesh.address(ServiceName::Inventory)),
+        Some(tokens),
+    )
+    .unwrap();
+
+    // Reserve admits only svc-order: passing the auth layer proves the token came from
+    // svc-user's client credentials grant (the handler lands with the inventory issue).
+    let request = proto::inventory::v1::ReserveRequest {
+        order_id: uuid::Uuid::new_v4().to_string(),
+        lines: Vec::new(),
+        ttl_seconds: 60,
+    };
+    let status = InventoryServiceClient::new(inventory_channel).reserve(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    mesh.shutdown().await.unwrap();
+}
