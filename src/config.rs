@@ -105,7 +105,7 @@ impl Default for AuthConfig {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 60 * 60,
             argon2_memory_kib: 19_456,
-            argon2_iterations: 2,
+            argon2_iterations: 6,
             argon2_parallelism: 1,
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 50,

@@ -108,13 +108,21 @@ mod tests {
         let retired = SigningKey::generate();
         let current = SigningKey::generate();
         let retired_set = KeySet::from_signing_keys(std::slice::from_ref(&retired));
-        let issuer = TokenIssuer::new("iss".to_owned(), current.clone(), &retired_set, TokenLifetimes::default()).unwrap();
+        let issuer = TokenIssuer::new(
+            "iss".to_owned(),
+            current.clone(),
+            &retired_set,
+            TokenLifetimes::default(),
+        )
+        .unwrap();
 
         let published = issuer.published_keys();
         assert!(published.get(current.kid()).is_some());
         assert!(published.get(retired.kid()).is_some());
 
-        let token = issuer.access_token(UserId::generate(), UserRole::Customer, uuid::Uuid::now_v7()).unwrap();
+        let token = issuer
+            .access_token(UserId::generate(), UserRole::Customer, uuid::Uuid::now_v7())
+            .unwrap();
         let header = jsonwebtoken_header_kid(&token);
         assert_eq!(header, current.kid(), "new tokens carry the newest key's kid");
 
@@ -135,7 +143,9 @@ mod tests {
     fn jsonwebtoken_header_kid(token: &str) -> String {
         use base64::Engine as _;
         let header = token.split('.').next().unwrap();
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap();
         let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
         value["kid"].as_str().unwrap().to_owned()
     }

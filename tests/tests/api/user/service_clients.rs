@@ -178,13 +178,25 @@ async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
         .with(ServiceName::User)
         .with(ServiceName::Inventory)
         .configure(|config| {
-            config.auth.service_clients.insert("order".to_owned(), "order-secret-for-tests".to_owned().into());
+            config
+                .auth
+                .service_clients
+                .insert("order".to_owned(), "order-secret-for-tests".to_owned().into());
         })
         .start()
         .await
         .unwrap();
-    let user_service = MeshChannel::new(ServiceName::User, &UpstreamConfig::local(mesh.address(ServiceName::User)), None).unwrap();
-    let tokens = TokenSource::new(ClientCredentials::new(user_service, "order", "order-secret-for-tests".to_owned().into()));
+    let user_service = MeshChannel::new(
+        ServiceName::User,
+        &UpstreamConfig::local(mesh.address(ServiceName::User)),
+        None,
+    )
+    .unwrap();
+    let tokens = TokenSource::new(ClientCredentials::new(
+        user_service,
+        "order",
+        "order-secret-for-tests".to_owned().into(),
+    ));
     let inventory_channel = MeshChannel::new(
         ServiceName::Inventory,
         &UpstreamConfig::local(mesh.address(ServiceName::Inventory)),
@@ -199,7 +211,10 @@ async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
         lines: Vec::new(),
         ttl_seconds: 60,
     };
-    let status = InventoryServiceClient::new(inventory_channel).reserve(request).await.unwrap_err();
+    let status = InventoryServiceClient::new(inventory_channel)
+        .reserve(request)
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
     mesh.shutdown().await.unwrap();
 }
