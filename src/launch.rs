@@ -206,6 +206,9 @@ pub async fn run_service(
             let service_config = svc_catalog::Config {
                 database_url: config.database_url(service),
                 migrate_on_start: config.section(service).migrate_on_start,
+                redis_url: config.redis_url.clone(),
+                stock_events_stream: stock_events_stream(config),
+                consumer_name: replica_name(service),
             };
             svc_catalog::serve(&service_config, &context, listener, shutdown).await
         }
@@ -238,6 +241,19 @@ pub async fn run_service(
             };
             bff::serve(&bff_config, upstreams, listener, shutdown).await
         }
+    }
+}
+
+/// The Redis Stream inventory publishes stock changes to and catalog consumes.
+pub fn stock_events_stream(config: &BookstoreConfig) -> String {
+    format!("{}:stock-events", config.redis_key_prefix)
+}
+
+/// A name for this replica: the pod name in Kubernetes, else a fresh one per process.
+fn replica_name(service: ServiceName) -> String {
+    match std::env::var("HOSTNAME") {
+        Ok(host) if !host.is_empty() => format!("{service}-{host}-{}", std::process::id()),
+        _ => format!("{service}-{}", uuid::Uuid::new_v4().simple()),
     }
 }
 

@@ -99,6 +99,7 @@ pub fn redact(url: &str) -> String {
 /// collide. The manager reconnects by itself; clones share the connection.
 #[derive(Clone)]
 pub struct RedisStore {
+    client: redis::Client,
     connection: ConnectionManager,
     prefix: String,
 }
@@ -129,6 +130,7 @@ impl RedisStore {
             .await
             .with_context(|| format!("redis at {} does not answer", redact(url)))?;
         Ok(Self {
+            client,
             connection,
             prefix: prefix.to_owned(),
         })
@@ -147,6 +149,23 @@ impl RedisStore {
     /// Returns a connection handle (cheap: the manager multiplexes one connection).
     pub fn connection(&self) -> ConnectionManager {
         self.connection.clone()
+    }
+
+    /// Opens a connection of its own for blocking commands (`XREADGROUP … BLOCK`), which would
+    /// stall every other user of the shared multiplexed connection. Its response timeout is
+    /// `block` plus a margin.
+    ///
+    /// # Errors
+    /// Fails when Redis does not answer.
+    pub async fn dedicated_connection(&self, block: Duration) -> anyhow::Result<ConnectionManager> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(block + Duration::from_secs(2)))
+            .set_number_of_retries(2);
+        self.client
+            .get_connection_manager_with_config(config)
+            .await
+            .context("redis does not answer")
     }
 
     /// Returns a readiness check that sends a real `PING`.

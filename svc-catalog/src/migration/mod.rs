@@ -1,0 +1,17 @@
+//! svc-catalog's schema migrations (sea-orm-migration), numbered and reversible. The search
+//! index is the one backend-specific part: FTS5 on SQLite, a weighted `tsvector` with a GIN
+//! index on PostgreSQL.
+
+mod m0001_books;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every migration of svc-catalog, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_books::Migration)]
+    }
+}

@@ -1,0 +1,138 @@
+//! `ImportBooks`: a client stream of rows, checked one by one, written in batches. Bad rows
+//! are reported with their row number, field and reason; good rows are kept, batch by batch.
+
+use std::collections::HashSet;
+
+use futures::{Stream, StreamExt as _};
+use proto::catalog::v1 as pb;
+use proto::types::InvalidField;
+use sea_orm::TransactionTrait as _;
+
+use super::Catalog;
+use crate::domain::BookDraft;
+use crate::error::{CatalogError, CatalogResult};
+use crate::store;
+
+/// Rows written per transaction.
+const BATCH_ROWS: usize = 500;
+/// Row errors listed in the answer; the rest are counted in one last entry.
+const MAX_LISTED_ERRORS: usize = 1_000;
+
+/// One streamed row, parsed at the adapter.
+#[derive(Debug)]
+pub struct ImportRow {
+    pub row: i64,
+    pub draft: Result<BookDraft, InvalidField>,
+}
+
+#[derive(Debug, Default)]
+struct Report {
+    imported: i64,
+    errors: Vec<pb::RowError>,
+    unlisted: u64,
+}
+
+impl Report {
+    fn reject(&mut self, row: i64, field: &str, reason: &str) {
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(pb::RowError {
+                row,
+                field: field.to_owned(),
+                reason: reason.to_owned(),
+            });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+}
+
+impl Catalog {
+    /// Imports every row of `rows`.
+    ///
+    /// # Errors
+    /// Stops with the stream's error (rows of batches already written stay) or a database
+    /// failure.
+    #[tracing::instrument(name = "catalog.import_books", skip_all)]
+    pub async fn import<S>(&self, mut rows: S) -> CatalogResult<pb::ImportBooksResponse>
+    where
+        S: Stream<Item = CatalogResult<ImportRow>> + Unpin,
+    {
+        let mut report = Report::default();
+        let mut batch: Vec<(i64, BookDraft)> = Vec::new();
+        let mut seen_isbns: HashSet<String> = HashSet::new();
+        while let Some(next) = rows.next().await {
+            let ImportRow { row, draft } = next?;
+            let draft = match draft {
+                Ok(draft) => draft,
+                Err(invalid) => {
+                    report.reject(row, &invalid.field, &invalid.reason);
+                    continue;
+                }
+            };
+            if !seen_isbns.insert(draft.isbn.to_string()) {
+                report.reject(row, "isbn", "appears earlier in this import");
+                continue;
+            }
+            batch.push((row, draft));
+            if batch.len() == BATCH_ROWS {
+                self.write_batch(std::mem::take(&mut batch), &mut report).await?;
+            }
+        }
+        self.write_batch(batch, &mut report).await?;
+        if report.unlisted > 0 {
+            let reason = format!("{} more rows were rejected", report.unlisted);
+            report.errors.push(pb::RowError {
+                row: -1,
+                field: String::new(),
+                reason,
+            });
+        }
+        tracing::info!(imported = report.imported, rejected = report.errors.len(), "import finished");
+        Ok(pb::ImportBooksResponse {
+            imported: report.imported,
+            errors: report.errors,
+        })
+    }
+
+    async fn write_batch(&self, batch: Vec<(i64, BookDraft)>, report: &mut Report) -> CatalogResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let isbns: Vec<String> = batch.iter().map(|(_, draft)| draft.isbn.to_string()).collect();
+        let taken: HashSet<String> = store::book::existing_isbns(&self.db, &isbns).await?.into_iter().collect();
+        let mut fresh = Vec::new();
+        let mut rows = Vec::new();
+        for (row, draft) in batch {
+            if taken.contains(draft.isbn.as_ref()) {
+                report.reject(row, "isbn", "a book with this isbn already exists");
+            } else {
+                rows.push(row);
+                fresh.push(draft);
+            }
+        }
+        match self.insert_all(&fresh).await {
+            Ok(()) => {
+                report.imported += i64::try_from(fresh.len()).unwrap_or_default();
+                Ok(())
+            }
+            // Someone added one of these ISBNs meanwhile: write row by row to say which.
+            Err(CatalogError::AlreadyExists(_)) => {
+                for (row, draft) in rows.into_iter().zip(fresh) {
+                    match self.insert_all(std::slice::from_ref(&draft)).await {
+                        Ok(()) => report.imported += 1,
+                        Err(CatalogError::AlreadyExists(reason)) => report.reject(row, "isbn", reason),
+                        Err(other) => return Err(other),
+                    }
+                }
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn insert_all(&self, drafts: &[BookDraft]) -> CatalogResult<()> {
+        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "book"))?;
+        store::book::insert_many(&transaction, drafts).await?;
+        transaction.commit().await.map_err(|error| store::map_db_err(error, "book"))
+    }
+}

@@ -1,0 +1,327 @@
+//! The `books` table with `book_authors`, `book_topics` and the search index. Every write of
+//! a book rewrites its author, topic and index rows in the same transaction, so a search never
+//! sees half a book.
+
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue, ConnectionTrait, DatabaseBackend, QueryOrder as _, Statement};
+
+use super::map_db_err;
+use crate::domain::BookDraft;
+use crate::error::{CatalogError, CatalogResult};
+
+/// Where books without a publication year sort under NEWEST.
+pub const UNKNOWN_YEAR: i32 = -100_000;
+
+/// One book. `deleted_at` set means soft-deleted: gone from reads and search, kept for the
+/// orders that reference it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "books")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub search_rowid: i64,
+    #[sea_orm(unique)]
+    pub isbn13: String,
+    pub title: String,
+    pub title_key: String,
+    /// JSON array.
+    pub authors: String,
+    /// JSON array.
+    pub topics: String,
+    pub description: String,
+    pub published_year: Option<i32>,
+    pub sort_year: i32,
+    pub language: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub cover_url: String,
+    pub in_stock: bool,
+    pub stock_version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// Returns the authors, in order.
+    pub fn author_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.authors).unwrap_or_default()
+    }
+
+    /// Returns the topics.
+    pub fn topic_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.topics).unwrap_or_default()
+    }
+}
+
+fn json(values: &[String]) -> CatalogResult<String> {
+    serde_json::to_string(values).map_err(|error| CatalogError::Internal(error.into()))
+}
+
+/// Reserves `count` search row ids (a block, for batch imports).
+async fn reserve_search_rowids(db: &impl ConnectionTrait, count: i64) -> CatalogResult<i64> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => "UPDATE catalog_counters SET value = value + $1 WHERE name = 'search_rowid' RETURNING value",
+        _ => "UPDATE catalog_counters SET value = value + ? WHERE name = 'search_rowid' RETURNING value",
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [count.into()]))
+        .await
+        .map_err(|error| map_db_err(error, "book"))?
+        .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("catalog_counters has no search_rowid row")))?;
+    let last: i64 = row.try_get("", "value").map_err(|error| map_db_err(error, "book"))?;
+    Ok(last - count + 1)
+}
+
+/// Inserts new books (inside the caller's transaction). Returns them in input order.
+///
+/// # Errors
+/// `AlreadyExists` when an ISBN is taken.
+pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> CatalogResult<Vec<Model>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first_rowid = reserve_search_rowids(db, i64::try_from(drafts.len()).unwrap_or(i64::MAX)).await?;
+    let now = Utc::now();
+    let mut models = Vec::new();
+    for (offset, draft) in drafts.iter().enumerate() {
+        models.push(Model {
+            id: Uuid::now_v7(),
+            search_rowid: first_rowid + i64::try_from(offset).unwrap_or_default(),
+            isbn13: draft.isbn.to_string(),
+            title: draft.title.clone(),
+            title_key: draft.title.to_lowercase(),
+            authors: json(&draft.authors)?,
+            topics: json(&draft.topics)?,
+            description: draft.description.clone(),
+            published_year: draft.published_year,
+            sort_year: draft.published_year.unwrap_or(UNKNOWN_YEAR),
+            language: draft.language.clone(),
+            price_minor: draft.price.minor(),
+            currency: draft.price.currency().to_string(),
+            cover_url: draft.cover_url.clone(),
+            in_stock: false,
+            stock_version: 0,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        });
+    }
+    let rows: Vec<ActiveModel> = models.iter().cloned().map(ActiveModel::from).collect();
+    Entity::insert_many(rows)
+        .exec(db)
+        .await
+        .map_err(|error| map_db_err(error, "a book with this isbn already exists"))?;
+    for model in &models {
+        write_children(db, model).await?;
+    }
+    Ok(models)
+}
+
+/// Replaces a live book's fields (inside the caller's transaction).
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted book; `AlreadyExists` when the new ISBN is taken.
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> CatalogResult<Model> {
+    let existing = get_live(db, id).await?;
+    let mut row: ActiveModel = existing.into();
+    row.isbn13 = ActiveValue::Set(draft.isbn.to_string());
+    row.title = ActiveValue::Set(draft.title.clone());
+    row.title_key = ActiveValue::Set(draft.title.to_lowercase());
+    row.authors = ActiveValue::Set(json(&draft.authors)?);
+    row.topics = ActiveValue::Set(json(&draft.topics)?);
+    row.description = ActiveValue::Set(draft.description.clone());
+    row.published_year = ActiveValue::Set(draft.published_year);
+    row.sort_year = ActiveValue::Set(draft.published_year.unwrap_or(UNKNOWN_YEAR));
+    row.language = ActiveValue::Set(draft.language.clone());
+    row.price_minor = ActiveValue::Set(draft.price.minor());
+    row.currency = ActiveValue::Set(draft.price.currency().to_string());
+    row.cover_url = ActiveValue::Set(draft.cover_url.clone());
+    row.updated_at = ActiveValue::Set(Utc::now());
+    let updated = row
+        .update(db)
+        .await
+        .map_err(|error| map_db_err(error, "a book with this isbn already exists"))?;
+    clear_children(db, &updated).await?;
+    write_children(db, &updated).await?;
+    Ok(updated)
+}
+
+/// Soft-deletes a book: it leaves reads and search. Idempotent.
+///
+/// # Errors
+/// `NotFound` for a book that never existed.
+pub async fn soft_delete(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<()> {
+    let Some(existing) = Entity::find_by_id(id).one(db).await.map_err(|error| map_db_err(error, "book"))? else {
+        return Err(CatalogError::NotFound { entity: "book" });
+    };
+    if existing.deleted_at.is_some() {
+        return Ok(());
+    }
+    let mut row: ActiveModel = existing.clone().into();
+    row.deleted_at = ActiveValue::Set(Some(Utc::now()));
+    row.update(db).await.map_err(|error| map_db_err(error, "book"))?;
+    // Topic counts and filters only see live books; the index forgets it too.
+    clear_children(db, &existing).await
+}
+
+async fn write_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResult<()> {
+    let backend = db.get_database_backend();
+    let authors = book.author_list();
+    for (position, name) in authors.iter().enumerate() {
+        let sql = placeholders(backend, "INSERT INTO book_authors (book_id, position, name, name_key) VALUES (?, ?, ?, ?)");
+        let values = [book.id.into(), i32::try_from(position).unwrap_or(i32::MAX).into(), name.clone().into(), name.to_lowercase().into()];
+        execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    for topic in book.topic_list() {
+        let sql = placeholders(backend, "INSERT INTO book_topics (book_id, topic, topic_key) VALUES (?, ?, ?)");
+        let values = [book.id.into(), topic.clone().into(), topic.to_lowercase().into()];
+        execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    if backend == DatabaseBackend::Sqlite {
+        let sql = "INSERT INTO books_fts (rowid, title, authors, description, isbn) VALUES (?, ?, ?, ?, ?)";
+        let values = [
+            book.search_rowid.into(),
+            book.title.clone().into(),
+            authors.join(", ").into(),
+            book.description.clone().into(),
+            book.isbn13.clone().into(),
+        ];
+        execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    Ok(())
+}
+
+async fn clear_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResult<()> {
+    let backend = db.get_database_backend();
+    for table in ["book_authors", "book_topics"] {
+        let sql = placeholders(backend, &format!("DELETE FROM {table} WHERE book_id = ?"));
+        execute(db, Statement::from_sql_and_values(backend, sql, [book.id.into()])).await?;
+    }
+    if backend == DatabaseBackend::Sqlite {
+        let statement = Statement::from_sql_and_values(backend, "DELETE FROM books_fts WHERE rowid = ?", [book.search_rowid.into()]);
+        execute(db, statement).await?;
+    }
+    Ok(())
+}
+
+async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResult<()> {
+    db.execute_raw(statement).await.map_err(|error| map_db_err(error, "book"))?;
+    Ok(())
+}
+
+/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL.
+pub fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut numbered = String::with_capacity(sql.len() + 8);
+    let mut index = 0;
+    for character in sql.chars() {
+        if character == '?' {
+            index += 1;
+            numbered.push_str(&format!("${index}"));
+        } else {
+            numbered.push(character);
+        }
+    }
+    numbered
+}
+
+/// Returns a live (not deleted) book.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted book.
+pub async fn get_live(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Model> {
+    Entity::find_by_id(id)
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))?
+        .ok_or(CatalogError::NotFound { entity: "book" })
+}
+
+/// Returns the live books among `ids` (any order).
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn find_live(db: &impl ConnectionTrait, ids: &[Uuid]) -> CatalogResult<Vec<Model>> {
+    Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .filter(Column::DeletedAt.is_null())
+        .all(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))
+}
+
+/// Returns the live book with this ISBN-13.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogResult<Option<Model>> {
+    Entity::find()
+        .filter(Column::Isbn13.eq(isbn13))
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))
+}
+
+/// Returns which of `isbns` are taken (by live or deleted books: an ISBN is never reused).
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn existing_isbns(db: &impl ConnectionTrait, isbns: &[String]) -> CatalogResult<Vec<String>> {
+    let rows = Entity::find()
+        .filter(Column::Isbn13.is_in(isbns.to_vec()))
+        .order_by_asc(Column::Isbn13)
+        .all(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))?;
+    Ok(rows.into_iter().map(|row| row.isbn13).collect())
+}
+
+/// Records a stock event: sets `in_stock` unless a newer event was already applied.
+/// Returns false when the event was old (or the book unknown): redelivery changes nothing.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn apply_stock(db: &impl ConnectionTrait, id: Uuid, in_stock: bool, version: i64) -> CatalogResult<bool> {
+    let result = Entity::update_many()
+        .col_expr(Column::InStock, Expr::value(in_stock))
+        .col_expr(Column::StockVersion, Expr::value(version))
+        .filter(Column::Id.eq(id))
+        .filter(Column::StockVersion.lt(version))
+        .exec(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Counts live books per topic, most books first.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<(String, i64)>> {
+    let backend = db.get_database_backend();
+    // Children of deleted books are removed with the delete, so no join is needed.
+    let sql = "SELECT MIN(topic) AS name, COUNT(*) AS books FROM book_topics GROUP BY topic_key ORDER BY books DESC, name ASC";
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .map_err(|error| map_db_err(error, "topic"))?;
+    let mut counts = Vec::new();
+    for row in rows {
+        let name: String = row.try_get("", "name").map_err(|error| map_db_err(error, "topic"))?;
+        let books: i64 = row.try_get("", "books").map_err(|error| map_db_err(error, "topic"))?;
+        counts.push((name, books));
+    }
+    Ok(counts)
+}

@@ -1,0 +1,276 @@
+//! The search SQL, built per backend: FTS5 `MATCH` ranked by `bm25` on SQLite, a weighted
+//! `tsvector` `@@` ranked by `ts_rank_cd` on PostgreSQL, plain indexed ordering when there is
+//! no text. Pages are keyset pages: `WHERE (key, id) > (cursor key, cursor id)`.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
+
+use super::book::{Model, placeholders};
+use super::map_db_err;
+use crate::domain::search::{BookSort, CursorKey};
+use crate::domain::{Cursor, SearchQuery};
+use crate::error::CatalogResult;
+
+/// A page of matches and how many match in all.
+#[derive(Debug)]
+pub struct SearchPage {
+    /// The matches, one more than the page size when there is a next page.
+    pub rows: Vec<(Model, Option<f64>)>,
+    pub total: i64,
+}
+
+/// Collects SQL fragments and their bound values in order.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn push(&mut self, fragment: &str) {
+        self.text.push_str(fragment);
+    }
+
+    fn bind(&mut self, fragment: &str, value: impl Into<Value>) {
+        self.text.push_str(fragment);
+        self.values.push(value.into());
+    }
+
+    fn statement(self, backend: DatabaseBackend) -> Statement {
+        Statement::from_sql_and_values(backend, placeholders(backend, &self.text), self.values)
+    }
+}
+
+/// Turns free text into an FTS5 query: each word quoted (so no operator injection), all
+/// words required, the last one as a prefix for type-ahead.
+pub fn fts5_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{}\"", word.to_lowercase()))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut query = rest.join(" ");
+    if !query.is_empty() {
+        query.push(' ');
+    }
+    query.push_str(last);
+    query.push('*');
+    Some(query)
+}
+
+/// Turns free text into a PostgreSQL tsquery: every word required, the last as a prefix.
+pub fn tsquery(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut terms: Vec<String> = rest.iter().map(|word| format!("'{word}'")).collect();
+    terms.push(format!("'{last}':*"));
+    Some(terms.join(" & "))
+}
+
+fn push_filters(sql: &mut Sql, query: &SearchQuery) {
+    sql.push(" AND b.deleted_at IS NULL");
+    if let Some(isbn) = &query.isbn {
+        sql.bind(" AND b.isbn13 = ?", isbn.to_string());
+    }
+    if let Some(author) = &query.author {
+        sql.bind(
+            " AND EXISTS (SELECT 1 FROM book_authors a WHERE a.book_id = b.id AND a.name_key = ?)",
+            author.clone(),
+        );
+    }
+    if let Some(topic) = &query.topic {
+        sql.bind(
+            " AND EXISTS (SELECT 1 FROM book_topics t WHERE t.book_id = b.id AND t.topic_key = ?)",
+            topic.clone(),
+        );
+    }
+    if let Some(min) = query.min_price_minor {
+        sql.bind(" AND b.price_minor >= ?", min);
+    }
+    if let Some(max) = query.max_price_minor {
+        sql.bind(" AND b.price_minor <= ?", max);
+    }
+    if let Some(min) = query.min_year {
+        sql.bind(" AND b.published_year >= ?", min);
+    }
+    if let Some(max) = query.max_year {
+        sql.bind(" AND b.published_year <= ?", max);
+    }
+    if let Some(language) = &query.language {
+        sql.bind(" AND b.language = ?", language.clone());
+    }
+    if let Some(in_stock) = query.in_stock {
+        sql.bind(" AND b.in_stock = ?", in_stock);
+    }
+}
+
+/// The FROM/WHERE of a text search, exposing `score` (lower is better on both backends).
+fn push_matches(sql: &mut Sql, backend: DatabaseBackend, text: &str, with_score: bool) -> bool {
+    match backend {
+        DatabaseBackend::Sqlite => {
+            let Some(fts) = fts5_query(text) else {
+                return false;
+            };
+            let score = if with_score { ", bm25(books_fts, 10.0, 5.0, 1.0, 10.0) AS score" } else { "" };
+            sql.push(&format!(" SELECT b.*{score} FROM books_fts JOIN books b ON b.search_rowid = books_fts.rowid"));
+            sql.bind(" WHERE books_fts MATCH ?", fts);
+        }
+        _ => {
+            let Some(tsquery) = tsquery(text) else {
+                return false;
+            };
+            let score = if with_score { ", -ts_rank_cd(b.search, q.query)::float8 AS score" } else { "" };
+            sql.bind(&format!(" SELECT b.*{score} FROM books b, to_tsquery('simple', ?) AS q(query)"), tsquery);
+            sql.push(" WHERE b.search @@ q.query");
+        }
+    }
+    true
+}
+
+fn order(sort: BookSort) -> (&'static str, &'static str, bool) {
+    // (key column, ORDER BY, descending)
+    match sort {
+        BookSort::Relevance => ("score", "score ASC, id ASC", false),
+        BookSort::Title => ("title_key", "title_key ASC, id ASC", false),
+        BookSort::PriceAsc => ("price_minor", "price_minor ASC, id ASC", false),
+        BookSort::PriceDesc => ("price_minor", "price_minor DESC, id DESC", true),
+        BookSort::Newest => ("sort_year", "sort_year DESC, id DESC", true),
+    }
+}
+
+fn push_keyset(sql: &mut Sql, column: &str, descending: bool, cursor: &Cursor) {
+    let comparison = if descending { "<" } else { ">" };
+    let key: Value = match &cursor.key {
+        CursorKey::Text(text) => text.clone().into(),
+        CursorKey::Number(number) => (*number).into(),
+        CursorKey::Score(score) => (*score).into(),
+    };
+    sql.bind(&format!(" AND ({column} {comparison} ?"), key.clone());
+    sql.bind(&format!(" OR ({column} = ?"), key);
+    sql.bind(&format!(" AND id {comparison} ?))"), cursor.id);
+}
+
+/// Builds the page query (page size + 1 rows, to know whether there is a next page).
+pub fn page_statement(backend: DatabaseBackend, query: &SearchQuery) -> Option<Statement> {
+    let (column, order_by, descending) = order(query.sort);
+    let mut sql = Sql::default();
+    sql.push("SELECT * FROM (");
+    match &query.text {
+        Some(text) => {
+            if !push_matches(&mut sql, backend, text, query.sort == BookSort::Relevance) {
+                return None;
+            }
+        }
+        None => sql.push(" SELECT b.* FROM books b WHERE 1 = 1"),
+    }
+    push_filters(&mut sql, query);
+    sql.push(") AS matched WHERE 1 = 1");
+    if let Some(cursor) = &query.after {
+        push_keyset(&mut sql, column, descending, cursor);
+    }
+    sql.push(&format!(" ORDER BY {order_by}"));
+    sql.bind(" LIMIT ?", i64::try_from(query.page_size + 1).unwrap_or(i64::MAX));
+    Some(sql.statement(backend))
+}
+
+/// Builds the count query for the same matches (cursor ignored).
+pub fn count_statement(backend: DatabaseBackend, query: &SearchQuery) -> Option<Statement> {
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) AS total FROM (");
+    match &query.text {
+        Some(text) => {
+            if !push_matches(&mut sql, backend, text, false) {
+                return None;
+            }
+        }
+        None => sql.push(" SELECT b.id FROM books b WHERE 1 = 1"),
+    }
+    push_filters(&mut sql, query);
+    sql.push(") AS matched");
+    Some(sql.statement(backend))
+}
+
+/// Runs a search: one page and the total.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogResult<SearchPage> {
+    let backend = db.get_database_backend();
+    let (Some(page), Some(count)) = (page_statement(backend, query), count_statement(backend, query)) else {
+        // Text with no searchable word (only punctuation) matches nothing.
+        return Ok(SearchPage { rows: Vec::new(), total: 0 });
+    };
+    let rows = db.query_all_raw(page).await.map_err(|error| map_db_err(error, "search"))?;
+    let total_row = db.query_one_raw(count).await.map_err(|error| map_db_err(error, "search"))?;
+    let total = match total_row {
+        Some(row) => row.try_get::<i64>("", "total").map_err(|error| map_db_err(error, "search"))?,
+        None => 0,
+    };
+    let mut books = Vec::new();
+    for row in rows {
+        books.push(read_row(&row, query.sort == BookSort::Relevance)?);
+    }
+    Ok(SearchPage { rows: books, total })
+}
+
+fn read_row(row: &QueryResult, with_score: bool) -> CatalogResult<(Model, Option<f64>)> {
+    let model = Model::from_query_result(row, "").map_err(|error| map_db_err(error, "search"))?;
+    let score = if with_score {
+        Some(row.try_get::<f64>("", "score").map_err(|error| map_db_err(error, "search"))?)
+    } else {
+        None
+    };
+    Ok((model, score))
+}
+
+/// Returns the cursor that continues after `book`.
+pub fn cursor_after(sort: BookSort, book: &Model, score: Option<f64>) -> Cursor {
+    let key = match sort {
+        BookSort::Relevance => CursorKey::Score(score.unwrap_or_default()),
+        BookSort::Title => CursorKey::Text(book.title_key.clone()),
+        BookSort::PriceAsc | BookSort::PriceDesc => CursorKey::Number(book.price_minor),
+        BookSort::Newest => CursorKey::Number(i64::from(book.sort_year)),
+    };
+    Cursor { sort, key, id: book.id }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_never_becomes_search_syntax() {
+        assert_eq!(fts5_query("Harry Potter").unwrap(), "\"harry\" \"potter\"*");
+        assert_eq!(fts5_query("a\" OR title:* NEAR(").unwrap(), "\"a\" \"or\" \"title\" \"near\"*");
+        assert_eq!(fts5_query("  ?! "), None);
+        assert_eq!(tsquery("Harry Potter's").unwrap(), "'harry' & 'potter' & 's':*");
+        assert_eq!(tsquery("'; DROP TABLE books; --").unwrap(), "'drop' & 'table' & 'books':*");
+    }
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_order() {
+        let query = SearchQuery {
+            text: None,
+            isbn: None,
+            author: Some("tolkien".to_owned()),
+            topic: None,
+            min_price_minor: Some(100),
+            max_price_minor: None,
+            min_year: None,
+            max_year: None,
+            language: None,
+            in_stock: None,
+            sort: BookSort::Title,
+            page_size: 20,
+            after: None,
+        };
+        let statement = page_statement(DatabaseBackend::Postgres, &query).unwrap();
+        assert!(statement.sql.contains("a.name_key = $1"), "{}", statement.sql);
+        assert!(statement.sql.contains("b.price_minor >= $2"));
+        assert!(statement.sql.ends_with("LIMIT $3"));
+    }
+}
