@@ -28,6 +28,8 @@ pub enum Command {
     Serve(cmd::serve::Args),
     /// Apply pending database migrations and exit.
     Migrate(cmd::migrate::Args),
+    /// Load books into a running catalog (`--csv FILE` or `--generate N`).
+    Seed(cmd::seed::Args),
 }
 
 impl Command {
@@ -36,6 +38,7 @@ impl Command {
         match self {
             Command::Up(_) | Command::Serve(_) => "info,sqlx=warn,h2=warn,tower=warn",
             Command::Migrate(_) => "warn,sea_orm_migration=info",
+            Command::Seed(_) => "warn",
         }
     }
 
@@ -45,6 +48,7 @@ impl Command {
             Command::Up(_) => "bookstore".to_owned(),
             Command::Serve(args) => format!("bookstore-{}", args.service),
             Command::Migrate(_) => "bookstore-migrate".to_owned(),
+            Command::Seed(_) => "bookstore-seed".to_owned(),
         }
     }
 
@@ -57,6 +61,7 @@ impl Command {
             Command::Up(args) => args.execute(config).await,
             Command::Serve(args) => args.execute(config).await,
             Command::Migrate(args) => args.execute(config).await,
+            Command::Seed(args) => args.execute(config).await,
         }
     }
 
@@ -65,6 +70,7 @@ impl Command {
         match self {
             Command::Up(args) => args.override_config(config),
             Command::Migrate(args) => args.override_config(config),
+            Command::Seed(args) => args.override_config(config),
             Command::Serve(_) => {}
         }
     }

@@ -244,6 +244,52 @@ pub async fn run_service(
     }
 }
 
+/// Returns a short-lived admin token signed with the signing key this operator holds
+/// (`auth.signing_key_file`, or `bookstore up`'s key under `data_dir`): for `seed`, which
+/// is an operator's tool, not a user's.
+///
+/// # Errors
+/// Fails when no signing key is available.
+pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
+    let key = match &config.auth.signing_key_file {
+        Some(path) => read_signing_key(path)?,
+        None => {
+            let path = config.data_dir.join("jwt-signing-key.pem");
+            if !path.exists() {
+                anyhow::bail!(
+                    "invalid configuration `auth.signing_key_file`: seeding acts as an admin and needs the \
+                     signing key (set BOOKSTORE_AUTH__SIGNING_KEY_FILE, or --data-dir of `bookstore up`)"
+                );
+            }
+            read_signing_key(&path)?
+        }
+    };
+    let claims = platform::auth::Claims::new(
+        uuid::Uuid::nil().to_string(),
+        platform::auth::Role::Admin,
+        &config.auth.issuer,
+        vec![platform::auth::MESH_AUDIENCE.to_owned()],
+        Duration::from_secs(3600),
+    );
+    Ok(claims.sign(&key)?)
+}
+
+/// Returns a channel to `service` without a per-call deadline, for long streams (imports).
+///
+/// # Errors
+/// Fails when the service's first endpoint is not a URL.
+pub fn long_call_channel(config: &BookstoreConfig, service: ServiceName) -> anyhow::Result<tonic::transport::Channel> {
+    let upstream = config.upstream(service);
+    let endpoint = upstream
+        .endpoints
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no endpoint for {service}"))?;
+    let endpoint = tonic::transport::Endpoint::from_shared(endpoint.clone())
+        .with_context(|| format!("invalid endpoint for {service}"))?
+        .connect_timeout(Duration::from_millis(upstream.connect_timeout_ms));
+    Ok(endpoint.connect_lazy())
+}
+
 /// The Redis Stream inventory publishes stock changes to and catalog consumes.
 pub fn stock_events_stream(config: &BookstoreConfig) -> String {
     format!("{}:stock-events", config.redis_key_prefix)

@@ -6,8 +6,10 @@
 //! - [`cli`]: the clap command line.
 //! - [`cmd`]: one module per subcommand (`up`, `serve`, `migrate`).
 //! - [`launch`]: keys, contexts, listeners and dispatch to each service crate.
+//! - [`seed`]: books from a goodbooks-10k CSV or generated, streamed to `ImportBooks`.
 
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod launch;
+pub mod seed;

@@ -54,6 +54,13 @@ impl Args {
             });
         }
         print_urls(&config, demo_admin.as_ref());
+        // Not a service: outside the set whose first exit stops everything.
+        let demo_config = config.clone();
+        let seeding = tokio::spawn(async move {
+            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config, DEMO_BOOKS).await {
+                tracing::warn!(error.cause_chain = ?error, "failed to seed the demo catalog");
+            }
+        });
 
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
@@ -75,6 +82,7 @@ impl Args {
                 first_error.get_or_insert(error.context(format!("{service} failed")));
             }
         }
+        seeding.abort();
         match first_error {
             Some(error) => Err(error),
             None => Ok(()),
@@ -102,6 +110,9 @@ fn up_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
     }
     Ok(keys)
 }
+
+/// Books `up` puts in an empty catalog.
+const DEMO_BOOKS: u64 = 200;
 
 /// Email of the admin `up` creates when no bootstrap admin is configured.
 const DEMO_ADMIN_EMAIL: &str = "admin@bookstore.local";

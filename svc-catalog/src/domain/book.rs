@@ -5,7 +5,7 @@ use proto::types::{InvalidField, Money};
 
 use super::Isbn13;
 
-const MAX_AUTHORS: usize = 20;
+const MAX_AUTHORS: usize = 50;
 const MAX_TOPICS: usize = 20;
 
 /// Everything a book needs, validated.
