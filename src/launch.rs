@@ -278,7 +278,10 @@ pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
 ///
 /// # Errors
 /// Fails when the service's first endpoint is not a URL.
-pub fn long_call_channel(config: &BookstoreConfig, service: ServiceName) -> anyhow::Result<tonic::transport::Channel> {
+pub fn long_call_channel(
+    config: &BookstoreConfig,
+    service: ServiceName,
+) -> anyhow::Result<tonic::transport::Channel> {
     let upstream = config.upstream(service);
     let endpoint = upstream
         .endpoints

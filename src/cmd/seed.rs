@@ -71,9 +71,12 @@ pub async fn seed_demo_if_empty(config: &BookstoreConfig, count: u64) -> anyhow:
     let channel = launch::long_call_channel(config, ServiceName::Catalog)?;
     let mut client = proto::catalog::v1::catalog_service_client::CatalogServiceClient::new(channel.clone());
     let mut request = tonic::Request::new(proto::catalog::v1::SearchBooksRequest::default());
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().context("token is not a header value")?);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}")
+            .parse()
+            .context("token is not a header value")?,
+    );
     let mut total = None;
     for _ in 0..50 {
         match client.search_books(clone_request(&request)).await {
@@ -92,7 +95,9 @@ pub async fn seed_demo_if_empty(config: &BookstoreConfig, count: u64) -> anyhow:
     Ok(())
 }
 
-fn clone_request(request: &tonic::Request<proto::catalog::v1::SearchBooksRequest>) -> tonic::Request<proto::catalog::v1::SearchBooksRequest> {
+fn clone_request(
+    request: &tonic::Request<proto::catalog::v1::SearchBooksRequest>,
+) -> tonic::Request<proto::catalog::v1::SearchBooksRequest> {
     let mut copy = tonic::Request::new(request.get_ref().clone());
     *copy.metadata_mut() = request.metadata().clone();
     copy

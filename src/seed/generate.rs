@@ -7,36 +7,110 @@ use proto::catalog::v1 as pb;
 use super::{SourceRow, deterministic_price};
 
 const ADJECTIVES: [&str; 24] = [
-    "Silent", "Crimson", "Hidden", "Last", "Golden", "Broken", "Quiet", "Endless", "Wild", "Lost", "Bright", "Distant",
-    "Frozen", "Burning", "Secret", "Gentle", "Iron", "Paper", "Midnight", "Northern", "Sunken", "Hollow", "Velvet", "Restless",
+    "Silent", "Crimson", "Hidden", "Last", "Golden", "Broken", "Quiet", "Endless", "Wild", "Lost", "Bright",
+    "Distant", "Frozen", "Burning", "Secret", "Gentle", "Iron", "Paper", "Midnight", "Northern", "Sunken",
+    "Hollow", "Velvet", "Restless",
 ];
 const NOUNS: [&str; 24] = [
-    "Garden", "River", "Kingdom", "Library", "Lighthouse", "Orchard", "Harbor", "Forest", "Empire", "Station", "Island",
-    "Mountain", "Voyage", "Archive", "Bridge", "Winter", "Circus", "Cathedral", "Desert", "Machine", "Meadow", "Tower",
-    "Map", "Letter",
+    "Garden",
+    "River",
+    "Kingdom",
+    "Library",
+    "Lighthouse",
+    "Orchard",
+    "Harbor",
+    "Forest",
+    "Empire",
+    "Station",
+    "Island",
+    "Mountain",
+    "Voyage",
+    "Archive",
+    "Bridge",
+    "Winter",
+    "Circus",
+    "Cathedral",
+    "Desert",
+    "Machine",
+    "Meadow",
+    "Tower",
+    "Map",
+    "Letter",
 ];
 const PLACES: [&str; 16] = [
-    "Avalon", "Samarkand", "Lisbon", "Kyoto", "Marrakesh", "Prague", "Valparaiso", "Tromsø", "Zanzibar", "Odessa", "Cusco",
-    "Hanoi", "Galway", "Tbilisi", "Quito", "Bergen",
+    "Avalon",
+    "Samarkand",
+    "Lisbon",
+    "Kyoto",
+    "Marrakesh",
+    "Prague",
+    "Valparaiso",
+    "Tromsø",
+    "Zanzibar",
+    "Odessa",
+    "Cusco",
+    "Hanoi",
+    "Galway",
+    "Tbilisi",
+    "Quito",
+    "Bergen",
 ];
 const FIRST_NAMES: [&str; 20] = [
-    "Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kemal", "Lucia", "Mateo",
-    "Noor", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Talia",
+    "Ada", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kemal", "Lucia",
+    "Mateo", "Noor", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Talia",
 ];
 const LAST_NAMES: [&str; 20] = [
-    "Abara", "Bianchi", "Castellanos", "Dubois", "Eriksen", "Fujita", "Gallagher", "Haddad", "Ivanova", "Jensen", "Kowalski",
-    "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quiroga", "Rossi", "Schmidt", "Tanaka",
+    "Abara",
+    "Bianchi",
+    "Castellanos",
+    "Dubois",
+    "Eriksen",
+    "Fujita",
+    "Gallagher",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quiroga",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
 ];
 const TOPICS: [&str; 20] = [
-    "Fiction", "Mystery", "Fantasy", "Science Fiction", "History", "Biography", "Poetry", "Travel", "Romance", "Thriller",
-    "Philosophy", "Science", "Cooking", "Art", "Children", "Horror", "Humor", "Business", "Religion", "Adventure",
+    "Fiction",
+    "Mystery",
+    "Fantasy",
+    "Science Fiction",
+    "History",
+    "Biography",
+    "Poetry",
+    "Travel",
+    "Romance",
+    "Thriller",
+    "Philosophy",
+    "Science",
+    "Cooking",
+    "Art",
+    "Children",
+    "Horror",
+    "Humor",
+    "Business",
+    "Religion",
+    "Adventure",
 ];
 const LANGUAGES: [&str; 5] = ["eng", "eng", "fre", "ger", "spa"];
 
 /// Returns book number `index` (0-based) of the synthetic catalog.
 pub fn book(index: u64) -> pb::BookInput {
     let pick = |list_len: usize, salt: u64| -> usize {
-        let mixed = index.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(salt.wrapping_mul(1_442_695_040_888_963_407));
+        let mixed = index
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(salt.wrapping_mul(1_442_695_040_888_963_407));
         usize::try_from((mixed >> 33) % list_len as u64).unwrap_or_default()
     };
     let title = format!(
@@ -45,9 +119,17 @@ pub fn book(index: u64) -> pb::BookInput {
         NOUNS[pick(NOUNS.len(), 2)],
         PLACES[pick(PLACES.len(), 3)]
     );
-    let mut authors = vec![format!("{} {}", FIRST_NAMES[pick(FIRST_NAMES.len(), 4)], LAST_NAMES[pick(LAST_NAMES.len(), 5)])];
-    if index % 5 == 0 {
-        authors.push(format!("{} {}", FIRST_NAMES[pick(FIRST_NAMES.len(), 6)], LAST_NAMES[pick(LAST_NAMES.len(), 7)]));
+    let mut authors = vec![format!(
+        "{} {}",
+        FIRST_NAMES[pick(FIRST_NAMES.len(), 4)],
+        LAST_NAMES[pick(LAST_NAMES.len(), 5)]
+    )];
+    if index.is_multiple_of(5) {
+        authors.push(format!(
+            "{} {}",
+            FIRST_NAMES[pick(FIRST_NAMES.len(), 6)],
+            LAST_NAMES[pick(LAST_NAMES.len(), 7)]
+        ));
     }
     let mut topics = vec![TOPICS[pick(TOPICS.len(), 8)].to_owned()];
     let second = TOPICS[pick(TOPICS.len(), 9)].to_owned();

@@ -27,7 +27,8 @@ struct Record {
 /// # Errors
 /// Fails when the file cannot be opened or its header is not goodbooks-10k's.
 pub fn read(path: &Path) -> anyhow::Result<Vec<SourceRow>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("failed to open {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut rows = Vec::new();
     for (index, record) in reader.deserialize::<Record>().enumerate() {
         let row = i64::try_from(index + 1).unwrap_or(i64::MAX);
@@ -74,7 +75,11 @@ fn isbn(isbn10: &str, isbn13: &str) -> Option<String> {
 
 fn year(raw: &str) -> Option<i32> {
     let value: f64 = raw.trim().parse().ok()?;
-    if value.is_finite() { Some(value as i32) } else { None }
+    if value.is_finite() {
+        Some(value as i32)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -85,7 +90,11 @@ mod tests {
     fn the_csv_quirks_are_undone() {
         assert_eq!(isbn("439023483", "9.78043902348e+12").unwrap(), "0439023483");
         assert_eq!(isbn("43942089X", "").unwrap(), "043942089X");
-        assert_eq!(isbn("", "9.78043902348e+12").unwrap(), "9780439023480", "13 digits, checksum decides");
+        assert_eq!(
+            isbn("", "9.78043902348e+12").unwrap(),
+            "9780439023480",
+            "13 digits, checksum decides"
+        );
         assert_eq!(isbn("", ""), None);
         assert_eq!(year("2008.0"), Some(2008));
         assert_eq!(year("-750.0"), Some(-750));

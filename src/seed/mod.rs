@@ -46,7 +46,11 @@ pub struct ImportReport {
 ///
 /// # Errors
 /// Fails when the call fails (rows of batches already written stay).
-pub async fn import<I>(channel: tonic::transport::Channel, token: &str, rows: I) -> anyhow::Result<ImportReport>
+pub async fn import<I>(
+    channel: tonic::transport::Channel,
+    token: &str,
+    rows: I,
+) -> anyhow::Result<ImportReport>
 where
     I: Iterator<Item = SourceRow> + Send + 'static,
 {
@@ -75,7 +79,9 @@ where
         }
     });
     let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(receiver));
-    let bearer = format!("Bearer {token}").parse().map_err(|_| anyhow::anyhow!("token is not a header value"))?;
+    let bearer = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| anyhow::anyhow!("token is not a header value"))?;
     request.metadata_mut().insert("authorization", bearer);
     let response = pb::catalog_service_client::CatalogServiceClient::new(channel)
         .max_encoding_message_size(4 * 1024 * 1024)

@@ -31,8 +31,14 @@ fn book_id(raw: &str) -> Result<BookId, CatalogError> {
 
 #[tonic::async_trait]
 impl CatalogService for CatalogGrpc {
-    async fn get_book(&self, request: Request<pb::GetBookRequest>) -> Result<Response<pb::GetBookResponse>, Status> {
-        let book = self.catalog.get_book(book_id(&request.get_ref().book_id)?).await?;
+    async fn get_book(
+        &self,
+        request: Request<pb::GetBookRequest>,
+    ) -> Result<Response<pb::GetBookResponse>, Status> {
+        let book = self
+            .catalog
+            .get_book(book_id(&request.get_ref().book_id)?)
+            .await?;
         Ok(Response::new(pb::GetBookResponse { book: Some(book) }))
     }
 
@@ -64,26 +70,40 @@ impl CatalogService for CatalogGrpc {
         Ok(Response::new(self.catalog.search(&query).await?))
     }
 
-    async fn list_topics(&self, _request: Request<pb::ListTopicsRequest>) -> Result<Response<pb::ListTopicsResponse>, Status> {
+    async fn list_topics(
+        &self,
+        _request: Request<pb::ListTopicsRequest>,
+    ) -> Result<Response<pb::ListTopicsResponse>, Status> {
         let topics = self.catalog.list_topics().await?;
         Ok(Response::new(pb::ListTopicsResponse { topics }))
     }
 
-    async fn create_book(&self, request: Request<pb::CreateBookRequest>) -> Result<Response<pb::CreateBookResponse>, Status> {
+    async fn create_book(
+        &self,
+        request: Request<pb::CreateBookRequest>,
+    ) -> Result<Response<pb::CreateBookResponse>, Status> {
         let draft = BookDraft::parse(request.get_ref().book.as_ref()).map_err(CatalogError::from)?;
         let book = self.catalog.create_book(draft).await?;
         Ok(Response::new(pb::CreateBookResponse { book: Some(book) }))
     }
 
-    async fn update_book(&self, request: Request<pb::UpdateBookRequest>) -> Result<Response<pb::UpdateBookResponse>, Status> {
+    async fn update_book(
+        &self,
+        request: Request<pb::UpdateBookRequest>,
+    ) -> Result<Response<pb::UpdateBookResponse>, Status> {
         let id = book_id(&request.get_ref().book_id)?;
         let draft = BookDraft::parse(request.get_ref().book.as_ref()).map_err(CatalogError::from)?;
         let book = self.catalog.update_book(id, draft).await?;
         Ok(Response::new(pb::UpdateBookResponse { book: Some(book) }))
     }
 
-    async fn delete_book(&self, request: Request<pb::DeleteBookRequest>) -> Result<Response<pb::DeleteBookResponse>, Status> {
-        self.catalog.delete_book(book_id(&request.get_ref().book_id)?).await?;
+    async fn delete_book(
+        &self,
+        request: Request<pb::DeleteBookRequest>,
+    ) -> Result<Response<pb::DeleteBookResponse>, Status> {
+        self.catalog
+            .delete_book(book_id(&request.get_ref().book_id)?)
+            .await?;
         Ok(Response::new(pb::DeleteBookResponse {}))
     }
 
@@ -96,7 +116,9 @@ impl CatalogService for CatalogGrpc {
                 row: message.row,
                 draft: BookDraft::parse(message.book.as_ref()),
             }),
-            Err(status) => Err(CatalogError::Internal(anyhow::anyhow!("import stream failed: {status}"))),
+            Err(status) => Err(CatalogError::Internal(anyhow::anyhow!(
+                "import stream failed: {status}"
+            ))),
         });
         Ok(Response::new(self.catalog.import(Box::pin(rows)).await?))
     }

@@ -56,7 +56,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db = platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start).await?;
+    let db =
+        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
+            .await?;
     let catalog = Catalog::new(db.clone());
     let redis = RedisStore::connect(&config.redis_url, "").await?;
     let consumer = StockEventConsumer::new(
@@ -70,8 +72,7 @@ pub async fn serve(
 
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(
-        CatalogServiceServer::new(grpc::CatalogGrpc::new(catalog))
-            .max_decoding_message_size(4 * 1024 * 1024),
+        CatalogServiceServer::new(grpc::CatalogGrpc::new(catalog)).max_decoding_message_size(4 * 1024 * 1024),
     );
     let service = GrpcService {
         name: ServiceName::Catalog,

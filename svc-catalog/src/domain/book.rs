@@ -30,9 +30,15 @@ fn text(field: &str, raw: &str, required: bool, max_characters: usize) -> Result
         return Err(InvalidField::new(field, "is required"));
     }
     if trimmed.chars().count() > max_characters {
-        return Err(InvalidField::new(field, format!("must be at most {max_characters} characters")));
+        return Err(InvalidField::new(
+            field,
+            format!("must be at most {max_characters} characters"),
+        ));
     }
-    if trimmed.chars().any(|character| character.is_control() && character != '\n') {
+    if trimmed
+        .chars()
+        .any(|character| character.is_control() && character != '\n')
+    {
         return Err(InvalidField::new(field, "must not contain control characters"));
     }
     Ok(trimmed.to_owned())
@@ -48,7 +54,9 @@ fn names(field: &str, raw: &[String], max: usize, required: bool) -> Result<Vec<
     let mut cleaned: Vec<String> = Vec::new();
     for (index, name) in raw.iter().enumerate() {
         let name = text(&format!("{field}[{index}]"), name, false, 200)?;
-        let duplicate = cleaned.iter().any(|existing| existing.to_lowercase() == name.to_lowercase());
+        let duplicate = cleaned
+            .iter()
+            .any(|existing| existing.to_lowercase() == name.to_lowercase());
         if !name.is_empty() && !duplicate {
             cleaned.push(name);
         }
@@ -69,14 +77,21 @@ impl BookDraft {
         if let Some(year) = input.published_year
             && !(-3000..=current_year).contains(&year)
         {
-            return Err(InvalidField::new("published_year", "must be between -3000 and 2100"));
+            return Err(InvalidField::new(
+                "published_year",
+                "must be between -3000 and 2100",
+            ));
         }
         let language = input.language.trim().to_lowercase();
         let language_ok = language.is_empty()
-            || ((2..=3).contains(&language.len()) && language.chars().all(|letter| letter.is_ascii_lowercase()))
+            || ((2..=3).contains(&language.len())
+                && language.chars().all(|letter| letter.is_ascii_lowercase()))
             || (language.len() <= 8 && language.contains('-'));
         if !language_ok {
-            return Err(InvalidField::new("language", "must be an ISO 639 code such as en or eng"));
+            return Err(InvalidField::new(
+                "language",
+                "must be an ISO 639 code such as en or eng",
+            ));
         }
         let cover_url = text("cover_url", &input.cover_url, false, 500)?;
         if !(cover_url.is_empty() || cover_url.starts_with("https://") || cover_url.starts_with("http://")) {
@@ -84,7 +99,10 @@ impl BookDraft {
         }
         let price = Money::from_wire("price", input.price.as_ref())?;
         if price.minor() > 100_000_000 {
-            return Err(InvalidField::new("price.amount_minor", "must be at most 100000000"));
+            return Err(InvalidField::new(
+                "price.amount_minor",
+                "must be at most 100000000",
+            ));
         }
         Ok(BookDraft {
             isbn: Isbn13::parse("isbn", &input.isbn)?,
@@ -125,7 +143,11 @@ mod tests {
     fn a_good_book_is_normalised() {
         let draft = BookDraft::parse(Some(&input())).unwrap();
         assert_eq!(draft.title, "The Hunger Games");
-        assert_eq!(draft.topics, ["Fiction", "Dystopia"], "case-insensitive duplicates dropped");
+        assert_eq!(
+            draft.topics,
+            ["Fiction", "Dystopia"],
+            "case-insensitive duplicates dropped"
+        );
         assert_eq!(draft.language, "eng");
         assert_eq!(draft.isbn.as_ref(), "9780439023481");
     }
@@ -140,8 +162,14 @@ mod tests {
             (|book| book.published_year = Some(99_999), "published_year"),
             (|book| book.language = "english!".to_owned(), "language"),
             (|book| book.price = None, "price"),
-            (|book| book.price.as_mut().unwrap().amount_minor = -1, "price.amount_minor"),
-            (|book| book.cover_url = "javascript:alert(1)".to_owned(), "cover_url"),
+            (
+                |book| book.price.as_mut().unwrap().amount_minor = -1,
+                "price.amount_minor",
+            ),
+            (
+                |book| book.cover_url = "javascript:alert(1)".to_owned(),
+                "cover_url",
+            ),
         ];
         for (spoil, field) in cases {
             let mut bad = input();

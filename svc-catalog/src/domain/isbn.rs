@@ -15,7 +15,10 @@ impl Isbn13 {
     /// # Errors
     /// Returns [`InvalidField`] for `field` when the length, characters or checksum are wrong.
     pub fn parse(field: &str, raw: &str) -> Result<Isbn13, InvalidField> {
-        let compact: String = raw.chars().filter(|character| !matches!(character, '-' | ' ')).collect();
+        let compact: String = raw
+            .chars()
+            .filter(|character| !matches!(character, '-' | ' '))
+            .collect();
         match compact.len() {
             10 => from_isbn10(field, &compact),
             13 => {
@@ -40,12 +43,20 @@ impl Isbn13 {
 fn from_isbn10(field: &str, compact: &str) -> Result<Isbn13, InvalidField> {
     let bytes = compact.as_bytes();
     if !bytes[..9].iter().all(u8::is_ascii_digit) {
-        return Err(InvalidField::new(field, "an ISBN-10 has 9 digits and a check digit or X"));
+        return Err(InvalidField::new(
+            field,
+            "an ISBN-10 has 9 digits and a check digit or X",
+        ));
     }
     let check = match bytes[9] {
         b'X' | b'x' => 10,
         digit if digit.is_ascii_digit() => u32::from(digit - b'0'),
-        _ => return Err(InvalidField::new(field, "an ISBN-10 has 9 digits and a check digit or X")),
+        _ => {
+            return Err(InvalidField::new(
+                field,
+                "an ISBN-10 has 9 digits and a check digit or X",
+            ));
+        }
     };
     let mut sum = 0;
     for (index, byte) in bytes[..9].iter().enumerate() {
@@ -57,7 +68,12 @@ fn from_isbn10(field: &str, compact: &str) -> Result<Isbn13, InvalidField> {
     let mut digits: Vec<u32> = vec![9, 7, 8];
     digits.extend(bytes[..9].iter().map(|byte| u32::from(byte - b'0')));
     digits.push(check_digit_13(&digits));
-    Ok(Isbn13(digits.iter().map(|digit| char::from_digit(*digit, 10).unwrap_or('0')).collect()))
+    Ok(Isbn13(
+        digits
+            .iter()
+            .map(|digit| char::from_digit(*digit, 10).unwrap_or('0'))
+            .collect(),
+    ))
 }
 
 /// Returns the ISBN-13 check digit of the first twelve digits.
@@ -88,10 +104,19 @@ mod tests {
     #[test]
     fn isbn_13_and_isbn_10_with_hyphens_parse_to_one_isbn_13() {
         let expected = "9780439023481";
-        for raw in ["9780439023481", "978-0-439-02348-1", "0439023483", "0-439-02348-3", " 978 0439 023481 "] {
+        for raw in [
+            "9780439023481",
+            "978-0-439-02348-1",
+            "0439023483",
+            "0-439-02348-3",
+            " 978 0439 023481 ",
+        ] {
             assert_eq!(Isbn13::parse("isbn", raw).unwrap().as_ref(), expected, "{raw}");
         }
-        assert_eq!(Isbn13::parse("isbn", "043942089X").unwrap().as_ref(), "9780439420891");
+        assert_eq!(
+            Isbn13::parse("isbn", "043942089X").unwrap().as_ref(),
+            "9780439420891"
+        );
     }
 
     #[test]

@@ -106,9 +106,16 @@ impl SearchQuery {
             return Err(InvalidField::new("query", "must be at most 200 characters"));
         }
         let isbn = Isbn13::parse("query", query).ok();
-        let text = if isbn.is_some() || query.is_empty() { None } else { Some(query.to_owned()) };
+        let text = if isbn.is_some() || query.is_empty() {
+            None
+        } else {
+            Some(query.to_owned())
+        };
         let filter = request.filter.clone().unwrap_or_default();
-        for (field, value) in [("filter.min_price_minor", filter.min_price_minor), ("filter.max_price_minor", filter.max_price_minor)] {
+        for (field, value) in [
+            ("filter.min_price_minor", filter.min_price_minor),
+            ("filter.max_price_minor", filter.max_price_minor),
+        ] {
             if let Some(price) = value
                 && price < 0
             {
@@ -118,7 +125,10 @@ impl SearchQuery {
         if let (Some(min), Some(max)) = (filter.min_price_minor, filter.max_price_minor)
             && min > max
         {
-            return Err(InvalidField::new("filter.max_price_minor", "must not be below min_price_minor"));
+            return Err(InvalidField::new(
+                "filter.max_price_minor",
+                "must not be below min_price_minor",
+            ));
         }
         if let (Some(min), Some(max)) = (filter.min_year, filter.max_year)
             && min > max
@@ -143,7 +153,10 @@ impl SearchQuery {
         } else {
             let cursor = Cursor::decode(&page.page_token)?;
             if cursor.sort != sort {
-                return Err(InvalidField::new("page.page_token", "belongs to another sort order"));
+                return Err(InvalidField::new(
+                    "page.page_token",
+                    "belongs to another sort order",
+                ));
             }
             Some(cursor)
         };
@@ -176,7 +189,10 @@ mod tests {
     #[test]
     fn defaults_are_a_title_ordered_first_page_of_twenty() {
         let query = SearchQuery::parse(&request()).unwrap();
-        assert_eq!((query.sort, query.page_size, query.after.is_none()), (BookSort::Title, 20, true));
+        assert_eq!(
+            (query.sort, query.page_size, query.after.is_none()),
+            (BookSort::Title, 20, true)
+        );
     }
 
     #[test]
@@ -210,18 +226,53 @@ mod tests {
                 page_size: 5,
                 page_token: token.to_owned(),
             });
-            assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, "page.page_token", "{token}");
+            assert_eq!(
+                SearchQuery::parse(&wire).unwrap_err().field,
+                "page.page_token",
+                "{token}"
+            );
         }
     }
 
     #[test]
     fn bad_bounds_and_sizes_name_their_field() {
-        let cases: [(fn(&mut pb::SearchBooksRequest), &str); 5] = [
-            (|wire| wire.page = Some(proto::common::v1::PageRequest { page_size: 101, page_token: String::new() }), "page.page_size"),
-            (|wire| wire.page = Some(proto::common::v1::PageRequest { page_size: -1, page_token: String::new() }), "page.page_size"),
-            (|wire| wire.filter = Some(pb::BookFilter { min_price_minor: Some(-1), ..Default::default() }), "filter.min_price_minor"),
+        type Spoil = fn(&mut pb::SearchBooksRequest);
+        let cases: [(Spoil, &str); 5] = [
             (
-                |wire| wire.filter = Some(pb::BookFilter { min_year: Some(2000), max_year: Some(1990), ..Default::default() }),
+                |wire| {
+                    wire.page = Some(proto::common::v1::PageRequest {
+                        page_size: 101,
+                        page_token: String::new(),
+                    })
+                },
+                "page.page_size",
+            ),
+            (
+                |wire| {
+                    wire.page = Some(proto::common::v1::PageRequest {
+                        page_size: -1,
+                        page_token: String::new(),
+                    })
+                },
+                "page.page_size",
+            ),
+            (
+                |wire| {
+                    wire.filter = Some(pb::BookFilter {
+                        min_price_minor: Some(-1),
+                        ..Default::default()
+                    })
+                },
+                "filter.min_price_minor",
+            ),
+            (
+                |wire| {
+                    wire.filter = Some(pb::BookFilter {
+                        min_year: Some(2000),
+                        max_year: Some(1990),
+                        ..Default::default()
+                    })
+                },
                 "filter.max_year",
             ),
             (|wire| wire.query = "x".repeat(201), "query"),

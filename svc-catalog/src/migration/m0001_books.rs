@@ -3,8 +3,8 @@
 use sea_orm::DatabaseBackend;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, boolean, integer, integer_null, pk_uuid, string, string_uniq, text, timestamp_with_time_zone,
-    timestamp_with_time_zone_null, uuid,
+    big_integer, boolean, integer, integer_null, pk_uuid, string, string_uniq, text,
+    timestamp_with_time_zone, timestamp_with_time_zone_null, uuid,
 };
 
 #[derive(Debug, DeriveMigrationName)]
@@ -115,7 +115,11 @@ impl MigrationTrait for Migration {
                     .col(integer(BookAuthors::Position))
                     .col(text(BookAuthors::Name))
                     .col(text(BookAuthors::NameKey))
-                    .primary_key(Index::create().col(BookAuthors::BookId).col(BookAuthors::Position))
+                    .primary_key(
+                        Index::create()
+                            .col(BookAuthors::BookId)
+                            .col(BookAuthors::Position),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(BookAuthors::Table, BookAuthors::BookId)
@@ -207,7 +211,10 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DatabaseBackend::Sqlite {
-            manager.get_connection().execute_unprepared("DROP TABLE books_fts").await?;
+            manager
+                .get_connection()
+                .execute_unprepared("DROP TABLE books_fts")
+                .await?;
         }
         for table in [
             CatalogCounters::Table.into_iden(),

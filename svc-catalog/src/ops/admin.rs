@@ -16,9 +16,16 @@ impl Catalog {
     /// `AlreadyExists` when its ISBN is taken.
     #[tracing::instrument(name = "catalog.create_book", skip_all, fields(isbn = %draft.isbn))]
     pub async fn create_book(&self, draft: BookDraft) -> CatalogResult<pb::Book> {
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "book"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         let created = store::book::insert_many(&transaction, std::slice::from_ref(&draft)).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "book"))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         let book = created.first().map(to_wire).unwrap_or_default();
         tracing::info!(book_id = %book.id, "book created");
         Ok(book)
@@ -30,9 +37,16 @@ impl Catalog {
     /// `NotFound` for an unknown or deleted book; `AlreadyExists` for a taken ISBN.
     #[tracing::instrument(name = "catalog.update_book", skip_all, fields(book_id = %id))]
     pub async fn update_book(&self, id: BookId, draft: BookDraft) -> CatalogResult<pb::Book> {
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "book"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         let updated = store::book::update(&transaction, id.as_uuid(), &draft).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "book"))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         Ok(to_wire(&updated))
     }
 
@@ -42,9 +56,16 @@ impl Catalog {
     /// `NotFound` for a book that never existed.
     #[tracing::instrument(name = "catalog.delete_book", skip_all, fields(book_id = %id))]
     pub async fn delete_book(&self, id: BookId) -> CatalogResult<()> {
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "book"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         store::book::soft_delete(&transaction, id.as_uuid()).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "book"))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         Ok(())
     }
 }

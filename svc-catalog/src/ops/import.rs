@@ -16,7 +16,7 @@ use crate::store;
 /// Rows written per transaction.
 const BATCH_ROWS: usize = 500;
 /// Row errors listed in the answer; the rest are counted in one last entry.
-const MAX_LISTED_ERRORS: usize = 1_000;
+const MAX_LISTED_ERRORS: usize = 10_000;
 
 /// One streamed row, parsed at the adapter.
 #[derive(Debug)]
@@ -87,7 +87,11 @@ impl Catalog {
                 reason,
             });
         }
-        tracing::info!(imported = report.imported, rejected = report.errors.len(), "import finished");
+        tracing::info!(
+            imported = report.imported,
+            rejected = report.errors.len(),
+            "import finished"
+        );
         Ok(pb::ImportBooksResponse {
             imported: report.imported,
             errors: report.errors,
@@ -99,7 +103,10 @@ impl Catalog {
             return Ok(());
         }
         let isbns: Vec<String> = batch.iter().map(|(_, draft)| draft.isbn.to_string()).collect();
-        let taken: HashSet<String> = store::book::existing_isbns(&self.db, &isbns).await?.into_iter().collect();
+        let taken: HashSet<String> = store::book::existing_isbns(&self.db, &isbns)
+            .await?
+            .into_iter()
+            .collect();
         let mut fresh = Vec::new();
         let mut rows = Vec::new();
         for (row, draft) in batch {
@@ -131,8 +138,15 @@ impl Catalog {
     }
 
     async fn insert_all(&self, drafts: &[BookDraft]) -> CatalogResult<()> {
-        let transaction = self.db.begin().await.map_err(|error| store::map_db_err(error, "book"))?;
+        let transaction = self
+            .db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))?;
         store::book::insert_many(&transaction, drafts).await?;
-        transaction.commit().await.map_err(|error| store::map_db_err(error, "book"))
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store::map_db_err(error, "book"))
     }
 }

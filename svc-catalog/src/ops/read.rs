@@ -57,7 +57,8 @@ impl Catalog {
     pub async fn get_by_isbn(&self, raw: &str) -> CatalogResult<pb::Book> {
         let isbn = Isbn13::parse("isbn", raw)?;
         let book = store::book::find_by_isbn(&self.db, isbn.as_ref()).await?;
-        book.map(|book| to_wire(&book)).ok_or(CatalogError::NotFound { entity: "book" })
+        book.map(|book| to_wire(&book))
+            .ok_or(CatalogError::NotFound { entity: "book" })
     }
 
     /// Returns every topic with its number of live books.

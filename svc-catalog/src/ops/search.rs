@@ -23,7 +23,11 @@ impl Catalog {
             books.push(to_wire(book));
             cursors.push(store::search::cursor_after(query.sort, book, *score).encode());
         }
-        let next_page_token = if has_next_page { cursors.last().cloned().unwrap_or_default() } else { String::new() };
+        let next_page_token = if has_next_page {
+            cursors.last().cloned().unwrap_or_default()
+        } else {
+            String::new()
+        };
         Ok(pb::SearchBooksResponse {
             books,
             page_info: Some(proto::common::v1::PageInfo {

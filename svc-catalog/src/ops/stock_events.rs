@@ -59,6 +59,7 @@ pub struct StockEventConsumer {
     connection: ConnectionManager,
     stream: String,
     consumer: String,
+    claim_idle: Duration,
 }
 
 impl StockEventConsumer {
@@ -67,7 +68,12 @@ impl StockEventConsumer {
     ///
     /// # Errors
     /// Fails when Redis does not answer.
-    pub async fn new(catalog: Catalog, redis: &RedisStore, stream: String, consumer: String) -> anyhow::Result<Self> {
+    pub async fn new(
+        catalog: Catalog,
+        redis: &RedisStore,
+        stream: String,
+        consumer: String,
+    ) -> anyhow::Result<Self> {
         let mut connection = redis.dedicated_connection(BLOCK).await?;
         let created: redis::RedisResult<()> = redis::cmd("XGROUP")
             .arg("CREATE")
@@ -87,7 +93,14 @@ impl StockEventConsumer {
             connection,
             stream,
             consumer,
+            claim_idle: CLAIM_IDLE,
         })
+    }
+
+    /// Takes over pending entries idle this long instead of [`CLAIM_IDLE`] (tests).
+    pub fn with_claim_idle(mut self, claim_idle: Duration) -> Self {
+        self.claim_idle = claim_idle;
+        self
     }
 
     /// Runs until `shutdown`; a failing step is logged and retried after a pause.
@@ -114,7 +127,11 @@ impl StockEventConsumer {
     /// Fails when Redis or the database fails; nothing unapplied is acknowledged.
     pub async fn step(&mut self) -> anyhow::Result<StepOutcome> {
         let claimed = self.claim_stale().await?;
-        let entries = if claimed.is_empty() { self.read_new().await? } else { claimed };
+        let entries = if claimed.is_empty() {
+            self.read_new().await?
+        } else {
+            claimed
+        };
         if entries.is_empty() {
             return Ok(StepOutcome::Idle);
         }
@@ -137,12 +154,18 @@ impl StockEventConsumer {
             tracing::warn!(?fields, "ignoring malformed stock event");
             return Ok(());
         };
-        store::book::apply_stock(&self.catalog.db, event.book_id, event.available > 0, event.version).await?;
+        store::book::apply_stock(
+            &self.catalog.db,
+            event.book_id,
+            event.available > 0,
+            event.version,
+        )
+        .await?;
         Ok(())
     }
 
     async fn claim_stale(&mut self) -> anyhow::Result<Vec<(String, HashMap<String, String>)>> {
-        let idle = u64::try_from(CLAIM_IDLE.as_millis()).unwrap_or(u64::MAX);
+        let idle = u64::try_from(self.claim_idle.as_millis()).unwrap_or(u64::MAX);
         let reply: Value = redis::cmd("XAUTOCLAIM")
             .arg(&self.stream)
             .arg(GROUP)
@@ -178,7 +201,10 @@ impl StockEventConsumer {
         // nil on timeout, else [[stream, [[id, [field, value, ...]], ...]]] (RESP2) or a map (RESP3)
         let streams = match reply {
             Value::Array(streams) => streams,
-            Value::Map(pairs) => pairs.into_iter().map(|(key, value)| Value::Array(vec![key, value])).collect(),
+            Value::Map(pairs) => pairs
+                .into_iter()
+                .map(|(key, value)| Value::Array(vec![key, value]))
+                .collect(),
             _ => return Ok(Vec::new()),
         };
         let mut collected = Vec::new();

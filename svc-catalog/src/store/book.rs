@@ -2,7 +2,7 @@
 //! a book rewrites its author, topic and index rows in the same transaction, so a search never
 //! sees half a book.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, DatabaseBackend, QueryOrder as _, Statement};
 
@@ -68,7 +68,9 @@ fn json(values: &[String]) -> CatalogResult<String> {
 async fn reserve_search_rowids(db: &impl ConnectionTrait, count: i64) -> CatalogResult<i64> {
     let backend = db.get_database_backend();
     let sql = match backend {
-        DatabaseBackend::Postgres => "UPDATE catalog_counters SET value = value + $1 WHERE name = 'search_rowid' RETURNING value",
+        DatabaseBackend::Postgres => {
+            "UPDATE catalog_counters SET value = value + $1 WHERE name = 'search_rowid' RETURNING value"
+        }
         _ => "UPDATE catalog_counters SET value = value + ? WHERE name = 'search_rowid' RETURNING value",
     };
     let row = db
@@ -76,7 +78,9 @@ async fn reserve_search_rowids(db: &impl ConnectionTrait, count: i64) -> Catalog
         .await
         .map_err(|error| map_db_err(error, "book"))?
         .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("catalog_counters has no search_rowid row")))?;
-    let last: i64 = row.try_get("", "value").map_err(|error| map_db_err(error, "book"))?;
+    let last: i64 = row
+        .try_get("", "value")
+        .map_err(|error| map_db_err(error, "book"))?;
     Ok(last - count + 1)
 }
 
@@ -89,7 +93,8 @@ pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> Cat
         return Ok(Vec::new());
     }
     let first_rowid = reserve_search_rowids(db, i64::try_from(drafts.len()).unwrap_or(i64::MAX)).await?;
-    let now = Utc::now();
+    // Microseconds: what PostgreSQL keeps, so the answer equals what a later read returns.
+    let now = Utc::now().trunc_subsecs(6);
     let mut models = Vec::new();
     for (offset, draft) in drafts.iter().enumerate() {
         models.push(Model {
@@ -144,7 +149,7 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> C
     row.price_minor = ActiveValue::Set(draft.price.minor());
     row.currency = ActiveValue::Set(draft.price.currency().to_string());
     row.cover_url = ActiveValue::Set(draft.cover_url.clone());
-    row.updated_at = ActiveValue::Set(Utc::now());
+    row.updated_at = ActiveValue::Set(Utc::now().trunc_subsecs(6));
     let updated = row
         .update(db)
         .await
@@ -159,7 +164,11 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> C
 /// # Errors
 /// `NotFound` for a book that never existed.
 pub async fn soft_delete(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<()> {
-    let Some(existing) = Entity::find_by_id(id).one(db).await.map_err(|error| map_db_err(error, "book"))? else {
+    let Some(existing) = Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(|error| map_db_err(error, "book"))?
+    else {
         return Err(CatalogError::NotFound { entity: "book" });
     };
     if existing.deleted_at.is_some() {
@@ -176,12 +185,23 @@ async fn write_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
     let backend = db.get_database_backend();
     let authors = book.author_list();
     for (position, name) in authors.iter().enumerate() {
-        let sql = placeholders(backend, "INSERT INTO book_authors (book_id, position, name, name_key) VALUES (?, ?, ?, ?)");
-        let values = [book.id.into(), i32::try_from(position).unwrap_or(i32::MAX).into(), name.clone().into(), name.to_lowercase().into()];
+        let sql = placeholders(
+            backend,
+            "INSERT INTO book_authors (book_id, position, name, name_key) VALUES (?, ?, ?, ?)",
+        );
+        let values = [
+            book.id.into(),
+            i32::try_from(position).unwrap_or(i32::MAX).into(),
+            name.clone().into(),
+            name.to_lowercase().into(),
+        ];
         execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     for topic in book.topic_list() {
-        let sql = placeholders(backend, "INSERT INTO book_topics (book_id, topic, topic_key) VALUES (?, ?, ?)");
+        let sql = placeholders(
+            backend,
+            "INSERT INTO book_topics (book_id, topic, topic_key) VALUES (?, ?, ?)",
+        );
         let values = [book.id.into(), topic.clone().into(), topic.to_lowercase().into()];
         execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
     }
@@ -206,14 +226,20 @@ async fn clear_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
         execute(db, Statement::from_sql_and_values(backend, sql, [book.id.into()])).await?;
     }
     if backend == DatabaseBackend::Sqlite {
-        let statement = Statement::from_sql_and_values(backend, "DELETE FROM books_fts WHERE rowid = ?", [book.search_rowid.into()]);
+        let statement = Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM books_fts WHERE rowid = ?",
+            [book.search_rowid.into()],
+        );
         execute(db, statement).await?;
     }
     Ok(())
 }
 
 async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResult<()> {
-    db.execute_raw(statement).await.map_err(|error| map_db_err(error, "book"))?;
+    db.execute_raw(statement)
+        .await
+        .map_err(|error| map_db_err(error, "book"))?;
     Ok(())
 }
 
@@ -293,7 +319,12 @@ pub async fn existing_isbns(db: &impl ConnectionTrait, isbns: &[String]) -> Cata
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn apply_stock(db: &impl ConnectionTrait, id: Uuid, in_stock: bool, version: i64) -> CatalogResult<bool> {
+pub async fn apply_stock(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    in_stock: bool,
+    version: i64,
+) -> CatalogResult<bool> {
     let result = Entity::update_many()
         .col_expr(Column::InStock, Expr::value(in_stock))
         .col_expr(Column::StockVersion, Expr::value(version))
@@ -319,8 +350,12 @@ pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<(Strin
         .map_err(|error| map_db_err(error, "topic"))?;
     let mut counts = Vec::new();
     for row in rows {
-        let name: String = row.try_get("", "name").map_err(|error| map_db_err(error, "topic"))?;
-        let books: i64 = row.try_get("", "books").map_err(|error| map_db_err(error, "topic"))?;
+        let name: String = row
+            .try_get("", "name")
+            .map_err(|error| map_db_err(error, "topic"))?;
+        let books: i64 = row
+            .try_get("", "books")
+            .map_err(|error| map_db_err(error, "topic"))?;
         counts.push((name, books));
     }
     Ok(counts)

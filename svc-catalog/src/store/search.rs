@@ -115,16 +115,29 @@ fn push_matches(sql: &mut Sql, backend: DatabaseBackend, text: &str, with_score:
             let Some(fts) = fts5_query(text) else {
                 return false;
             };
-            let score = if with_score { ", bm25(books_fts, 10.0, 5.0, 1.0, 10.0) AS score" } else { "" };
-            sql.push(&format!(" SELECT b.*{score} FROM books_fts JOIN books b ON b.search_rowid = books_fts.rowid"));
+            let score = if with_score {
+                ", bm25(books_fts, 10.0, 5.0, 1.0, 10.0) AS score"
+            } else {
+                ""
+            };
+            sql.push(&format!(
+                " SELECT b.*{score} FROM books_fts JOIN books b ON b.search_rowid = books_fts.rowid"
+            ));
             sql.bind(" WHERE books_fts MATCH ?", fts);
         }
         _ => {
             let Some(tsquery) = tsquery(text) else {
                 return false;
             };
-            let score = if with_score { ", -ts_rank_cd(b.search, q.query)::float8 AS score" } else { "" };
-            sql.bind(&format!(" SELECT b.*{score} FROM books b, to_tsquery('simple', ?) AS q(query)"), tsquery);
+            let score = if with_score {
+                ", -ts_rank_cd(b.search, q.query)::float8 AS score"
+            } else {
+                ""
+            };
+            sql.bind(
+                &format!(" SELECT b.*{score} FROM books b, to_tsquery('simple', ?) AS q(query)"),
+                tsquery,
+            );
             sql.push(" WHERE b.search @@ q.query");
         }
     }
@@ -202,12 +215,23 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
     let backend = db.get_database_backend();
     let (Some(page), Some(count)) = (page_statement(backend, query), count_statement(backend, query)) else {
         // Text with no searchable word (only punctuation) matches nothing.
-        return Ok(SearchPage { rows: Vec::new(), total: 0 });
+        return Ok(SearchPage {
+            rows: Vec::new(),
+            total: 0,
+        });
     };
-    let rows = db.query_all_raw(page).await.map_err(|error| map_db_err(error, "search"))?;
-    let total_row = db.query_one_raw(count).await.map_err(|error| map_db_err(error, "search"))?;
+    let rows = db
+        .query_all_raw(page)
+        .await
+        .map_err(|error| map_db_err(error, "search"))?;
+    let total_row = db
+        .query_one_raw(count)
+        .await
+        .map_err(|error| map_db_err(error, "search"))?;
     let total = match total_row {
-        Some(row) => row.try_get::<i64>("", "total").map_err(|error| map_db_err(error, "search"))?,
+        Some(row) => row
+            .try_get::<i64>("", "total")
+            .map_err(|error| map_db_err(error, "search"))?,
         None => 0,
     };
     let mut books = Vec::new();
@@ -220,7 +244,10 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
 fn read_row(row: &QueryResult, with_score: bool) -> CatalogResult<(Model, Option<f64>)> {
     let model = Model::from_query_result(row, "").map_err(|error| map_db_err(error, "search"))?;
     let score = if with_score {
-        Some(row.try_get::<f64>("", "score").map_err(|error| map_db_err(error, "search"))?)
+        Some(
+            row.try_get::<f64>("", "score")
+                .map_err(|error| map_db_err(error, "search"))?,
+        )
     } else {
         None
     };
@@ -235,7 +262,11 @@ pub fn cursor_after(sort: BookSort, book: &Model, score: Option<f64>) -> Cursor 
         BookSort::PriceAsc | BookSort::PriceDesc => CursorKey::Number(book.price_minor),
         BookSort::Newest => CursorKey::Number(i64::from(book.sort_year)),
     };
-    Cursor { sort, key, id: book.id }
+    Cursor {
+        sort,
+        key,
+        id: book.id,
+    }
 }
 
 #[cfg(test)]
@@ -245,10 +276,16 @@ mod tests {
     #[test]
     fn user_text_never_becomes_search_syntax() {
         assert_eq!(fts5_query("Harry Potter").unwrap(), "\"harry\" \"potter\"*");
-        assert_eq!(fts5_query("a\" OR title:* NEAR(").unwrap(), "\"a\" \"or\" \"title\" \"near\"*");
+        assert_eq!(
+            fts5_query("a\" OR title:* NEAR(").unwrap(),
+            "\"a\" \"or\" \"title\" \"near\"*"
+        );
         assert_eq!(fts5_query("  ?! "), None);
         assert_eq!(tsquery("Harry Potter's").unwrap(), "'harry' & 'potter' & 's':*");
-        assert_eq!(tsquery("'; DROP TABLE books; --").unwrap(), "'drop' & 'table' & 'books':*");
+        assert_eq!(
+            tsquery("'; DROP TABLE books; --").unwrap(),
+            "'drop' & 'table' & 'books':*"
+        );
     }
 
     #[test]
