@@ -5,6 +5,7 @@
 //! - [`config`]: defaults < file < `BOOKSTORE_` environment, validated, errors name the key.
 //! - [`telemetry`]: `tracing` setup, W3C trace context over gRPC, Prometheus metrics.
 //! - [`auth`]: JWT verification, per-RPC policies, service tokens for outgoing calls.
+//! - [`deadline`]: the server-side request cap, with long-running RPCs exempt.
 //! - [`server`]: the gRPC bootstrap (health, reflection, layers, TLS, graceful shutdown).
 //! - [`client`]: lazily connecting, balanced channels and retries for idempotent reads.
 //! - [`error_code`]: the one table from error code to gRPC, GraphQL and HTTP.
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod deadline;
 pub mod error_code;
 pub mod server;
 pub mod service_name;

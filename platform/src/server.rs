@@ -19,6 +19,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::ServiceName;
 use crate::auth::{AuthLayer, PolicyTable, Verifier};
+use crate::deadline::DeadlineLayer;
 use crate::telemetry::metrics::GrpcTelemetryLayer;
 
 /// Answers `Ok` when a store the service needs responds; the error says which and why.
@@ -28,7 +29,8 @@ pub type ReadinessCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>>
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcServerConfig {
-    /// Upper bound on any request; a smaller `grpc-timeout` from the caller wins.
+    /// Upper bound on any request but the long-running ones; a smaller `grpc-timeout` from the
+    /// caller wins.
     pub request_timeout_ms: u64,
     /// How often readiness checks run, so health follows the stores both ways.
     pub health_interval_ms: u64,
@@ -103,6 +105,9 @@ pub struct GrpcService {
     pub routes: RoutesBuilder,
     pub policies: PolicyTable,
     pub readiness: Vec<ReadinessCheck>,
+    /// Full paths of RPCs exempt from `grpc.request_timeout_ms` (client streams that may run
+    /// for minutes); the caller's own `grpc-timeout` still applies.
+    pub long_running: Vec<String>,
 }
 
 impl std::fmt::Debug for GrpcService {
@@ -136,7 +141,7 @@ pub async fn serve(
     routes.add_service(reflection(service.name).build_v1()?);
     routes.add_service(reflection(service.name).build_v1alpha()?);
 
-    let mut builder = Server::builder().timeout(Duration::from_millis(config.request_timeout_ms));
+    let mut builder = Server::builder();
     if let (Some(cert_file), Some(key_file)) = (&config.tls_cert_file, &config.tls_key_file) {
         let cert = tokio::fs::read(cert_file)
             .await
@@ -163,9 +168,14 @@ pub async fn serve(
     let drain_readiness = readiness_stop.clone();
     let drain_signal = shutdown.clone();
     let known_paths = service.policies.clone();
+    let deadline = DeadlineLayer::new(
+        Duration::from_millis(config.request_timeout_ms),
+        service.long_running.into_iter().collect(),
+    );
     let server = builder
         .layer(GrpcTelemetryLayer::new(service.name.as_str(), known_paths))
         .layer(AuthLayer::new(verifier, service.policies))
+        .layer(deadline)
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, async move {
             drain_signal.cancelled().await;

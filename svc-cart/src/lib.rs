@@ -38,6 +38,7 @@ pub async fn serve(
         name: ServiceName::Cart,
         routes: tonic::service::RoutesBuilder::default(),
         policies: policy::policies(),
+        long_running: Vec::new(),
         readiness: vec![redis.readiness()],
     };
     platform::server::serve(service, context, listener, shutdown).await

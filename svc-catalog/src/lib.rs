@@ -78,6 +78,8 @@ pub async fn serve(
         name: ServiceName::Catalog,
         routes,
         policies: policy::policies(),
+        // An import streams as long as the file is.
+        long_running: vec![format!("/{}/ImportBooks", policy::SERVICE)],
         readiness: vec![platform::store::database_readiness(db), redis.readiness()],
     };
     let served = platform::server::serve(service, context, listener, shutdown.clone()).await;

@@ -42,6 +42,7 @@ pub async fn serve(
         name: ServiceName::Order,
         routes: tonic::service::RoutesBuilder::default(),
         policies: policy::policies(),
+        long_running: Vec::new(),
         readiness: vec![platform::store::database_readiness(db)],
     };
     platform::server::serve(service, context, listener, shutdown).await

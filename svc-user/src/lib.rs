@@ -113,6 +113,7 @@ pub async fn serve(
         name: ServiceName::User,
         routes,
         policies: policy::policies(),
+        long_running: Vec::new(),
         readiness: vec![
             platform::store::database_readiness(users.db.clone()),
             users.throttle.readiness(),
