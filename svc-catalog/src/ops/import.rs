@@ -79,6 +79,9 @@ impl Catalog {
             }
         }
         self.write_batch(batch, &mut report).await?;
+        if report.imported > 0 {
+            store::book::refresh_statistics(&self.db).await?;
+        }
         if report.unlisted > 0 {
             let reason = format!("{} more rows were rejected", report.unlisted);
             report.errors.push(pb::RowError {

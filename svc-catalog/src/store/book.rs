@@ -336,6 +336,20 @@ pub async fn apply_stock(
     Ok(result.rows_affected == 1)
 }
 
+/// Refreshes the planner's statistics after a bulk load, so searches start from the most
+/// selective index.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn refresh_statistics(db: &impl ConnectionTrait) -> CatalogResult<()> {
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => "ANALYZE",
+        _ => "ANALYZE books, book_authors, book_topics",
+    };
+    db.execute_unprepared(sql).await.map_err(|error| map_db_err(error, "statistics"))?;
+    Ok(())
+}
+
 /// Counts live books per topic, most books first.
 ///
 /// # Errors
