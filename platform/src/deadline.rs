@@ -68,7 +68,10 @@ where
             }
             match tokio::time::timeout(limit, response).await {
                 Ok(result) => result,
-                Err(_) => Ok(tonic::Status::deadline_exceeded("request took longer than the server allows").into_http()),
+                Err(_) => Ok(
+                    tonic::Status::deadline_exceeded("request took longer than the server allows")
+                        .into_http(),
+                ),
             }
         })
     }
@@ -80,7 +83,9 @@ mod tests {
 
     use super::*;
 
-    async fn slow(_request: http::Request<()>) -> Result<http::Response<tonic::body::Body>, std::convert::Infallible> {
+    async fn slow(
+        _request: http::Request<()>,
+    ) -> Result<http::Response<tonic::body::Body>, std::convert::Infallible> {
         tokio::time::sleep(Duration::from_millis(200)).await;
         Ok(http::Response::new(tonic::body::Body::default()))
     }
@@ -97,11 +102,18 @@ mod tests {
         );
         let service = layer.layer(tower::service_fn(slow));
 
-        let response = service.clone().oneshot(request("/pkg.Catalog/GetBook")).await.unwrap();
+        let response = service
+            .clone()
+            .oneshot(request("/pkg.Catalog/GetBook"))
+            .await
+            .unwrap();
         let status = tonic::Status::from_header_map(response.headers()).unwrap();
         assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
 
-        let response = service.oneshot(request("/pkg.Catalog/ImportBooks")).await.unwrap();
+        let response = service
+            .oneshot(request("/pkg.Catalog/ImportBooks"))
+            .await
+            .unwrap();
         assert!(tonic::Status::from_header_map(response.headers()).is_none());
     }
 }

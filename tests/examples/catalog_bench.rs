@@ -19,7 +19,10 @@ use svc_catalog::domain::SearchQuery;
 use svc_catalog::store::search::{count_statement, page_statement};
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
 }
 
 fn histogram() -> Histogram<u64> {
@@ -71,11 +74,19 @@ fn shapes() -> Vec<(&'static str, pb::SearchBooksRequest)> {
 }
 
 fn explain(backend: DatabaseBackend, statement: &Statement) -> Statement {
-    let prefix = if backend == DatabaseBackend::Sqlite { "EXPLAIN QUERY PLAN " } else { "EXPLAIN " };
+    let prefix = if backend == DatabaseBackend::Sqlite {
+        "EXPLAIN QUERY PLAN "
+    } else {
+        "EXPLAIN "
+    };
     Statement::from_sql_and_values(
         backend,
         format!("{prefix}{}", statement.sql),
-        statement.values.clone().map(|values| values.0).unwrap_or_default(),
+        statement
+            .values
+            .clone()
+            .map(|values| values.0)
+            .unwrap_or_default(),
     )
 }
 
@@ -83,18 +94,25 @@ fn explain(backend: DatabaseBackend, statement: &Statement) -> Statement {
 async fn main() {
     let books = env_number("BENCH_BOOKS", 100_000);
     let rounds = env_number("BENCH_ROUNDS", 200);
-    let mesh = TestMesh::builder().with(ServiceName::Catalog).start().await.unwrap();
+    let mesh = TestMesh::builder()
+        .with(ServiceName::Catalog)
+        .start()
+        .await
+        .unwrap();
     let (_, admin) = mesh.keys().user_token(Role::Admin);
     let started = Instant::now();
     // No client deadline: importing 100k books takes longer than any read.
-    let import_channel = tonic::transport::Endpoint::from_shared(format!("http://{}", mesh.address(ServiceName::Catalog)))
-        .unwrap()
-        .connect_lazy();
+    let import_channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", mesh.address(ServiceName::Catalog)))
+            .unwrap()
+            .connect_lazy();
     let report = bookstore::seed::import(import_channel, &admin, bookstore::seed::generate::books(books))
         .await
         .unwrap();
     let import_seconds = started.elapsed().as_secs_f64();
-    let db = platform::store::connect_database(mesh.database_url(ServiceName::Catalog).unwrap()).await.unwrap();
+    let db = platform::store::connect_database(mesh.database_url(ServiceName::Catalog).unwrap())
+        .await
+        .unwrap();
     let backend = db.get_database_backend();
     if backend == DatabaseBackend::Postgres {
         db.execute_unprepared("ANALYZE").await.unwrap();
@@ -108,27 +126,41 @@ async fn main() {
 
     let mut client = CatalogServiceClient::new(mesh.channel(ServiceName::Catalog));
     let (_, customer) = mesh.keys().user_token(Role::Customer);
-    println!("{:<24} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}", "shape", "svc p50", "svc p99", "sql p50", "sql p99", "p50 x", "total");
+    println!(
+        "{:<24} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+        "shape", "svc p50", "svc p99", "sql p50", "sql p99", "p50 x", "total"
+    );
     for (name, request) in shapes() {
         let query = SearchQuery::parse(&request).unwrap();
         let page = page_statement(backend, &query).unwrap();
         let count = count_statement(backend, &query).unwrap();
         // Warm both paths once.
-        let total = client.search_books(with_token(request.clone(), &customer)).await.unwrap().into_inner().page_info.unwrap().total_count;
+        let total = client
+            .search_books(with_token(request.clone(), &customer))
+            .await
+            .unwrap()
+            .into_inner()
+            .page_info
+            .unwrap()
+            .total_count;
         db.query_all_raw(page.clone()).await.unwrap();
 
         let mut service = histogram();
         let mut sql = histogram();
         for _ in 0..rounds {
             let begun = Instant::now();
-            client.search_books(with_token(request.clone(), &customer)).await.unwrap();
+            client
+                .search_books(with_token(request.clone(), &customer))
+                .await
+                .unwrap();
             service.record(begun.elapsed().as_micros() as u64).unwrap();
             let begun = Instant::now();
             db.query_all_raw(page.clone()).await.unwrap();
             db.query_one_raw(count.clone()).await.unwrap();
             sql.record(begun.elapsed().as_micros() as u64).unwrap();
         }
-        let ms = |histogram: &Histogram<u64>, quantile: f64| histogram.value_at_quantile(quantile) as f64 / 1000.0;
+        let ms =
+            |histogram: &Histogram<u64>, quantile: f64| histogram.value_at_quantile(quantile) as f64 / 1000.0;
         println!(
             "{name:<24} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2} {:>8}",
             ms(&service, 0.5),

@@ -346,7 +346,9 @@ pub async fn refresh_statistics(db: &impl ConnectionTrait) -> CatalogResult<()> 
         DatabaseBackend::Sqlite => "ANALYZE",
         _ => "ANALYZE books, book_authors, book_topics",
     };
-    db.execute_unprepared(sql).await.map_err(|error| map_db_err(error, "statistics"))?;
+    db.execute_unprepared(sql)
+        .await
+        .map_err(|error| map_db_err(error, "statistics"))?;
     Ok(())
 }
 

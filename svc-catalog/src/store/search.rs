@@ -79,10 +79,16 @@ fn push_filters(sql: &mut Sql, query: &SearchQuery) {
     // `IN (…)` lets the planner start from the author or topic index when it is the
     // selective part, instead of walking the sort index and probing each book.
     if let Some(author) = &query.author {
-        sql.bind(" AND b.id IN (SELECT a.book_id FROM book_authors a WHERE a.name_key = ?)", author.clone());
+        sql.bind(
+            " AND b.id IN (SELECT a.book_id FROM book_authors a WHERE a.name_key = ?)",
+            author.clone(),
+        );
     }
     if let Some(topic) = &query.topic {
-        sql.bind(" AND b.id IN (SELECT t.book_id FROM book_topics t WHERE t.topic_key = ?)", topic.clone());
+        sql.bind(
+            " AND b.id IN (SELECT t.book_id FROM book_topics t WHERE t.topic_key = ?)",
+            topic.clone(),
+        );
     }
     if let Some(min) = query.min_price_minor {
         sql.bind(" AND b.price_minor >= ?", min);
