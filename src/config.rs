@@ -34,6 +34,10 @@ pub struct BookstoreConfig {
     /// With `bootstrap_admin_password`: that account is an admin after svc-user starts.
     pub bootstrap_admin_email: Option<String>,
     pub bootstrap_admin_password: Option<SecretString>,
+    /// How long a stock reservation holds unless Reserve says otherwise.
+    pub inventory_reservation_ttl_secs: u64,
+    /// How often inventory's sweeper releases expired reservations.
+    pub inventory_sweep_interval_ms: u64,
 }
 
 impl Default for BookstoreConfig {
@@ -53,6 +57,8 @@ impl Default for BookstoreConfig {
             bff: BffSection::default(),
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
+            inventory_reservation_ttl_secs: 15 * 60,
+            inventory_sweep_interval_ms: 1_000,
         }
     }
 }

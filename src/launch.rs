@@ -223,6 +223,10 @@ pub async fn run_service(
             let service_config = svc_inventory::Config {
                 database_url: config.database_url(service),
                 migrate_on_start: config.section(service).migrate_on_start,
+                redis_url: config.redis_url.clone(),
+                stock_events_stream: stock_events_stream(config),
+                default_ttl: Duration::from_secs(config.inventory_reservation_ttl_secs),
+                sweep_interval: Duration::from_millis(config.inventory_sweep_interval_ms),
             };
             svc_inventory::serve(&service_config, &context, listener, shutdown).await
         }

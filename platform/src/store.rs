@@ -81,6 +81,34 @@ pub fn database_readiness(db: DatabaseConnection) -> ReadinessCheck {
     })
 }
 
+/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL, so hand-written SQL is written
+/// once for both backends. Write SQL without `?` inside string literals.
+pub fn numbered_placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut numbered = String::with_capacity(sql.len() + 8);
+    let mut index = 0;
+    for character in sql.chars() {
+        if character == '?' {
+            index += 1;
+            numbered.push_str(&format!("${index}"));
+        } else {
+            numbered.push(character);
+        }
+    }
+    numbered
+}
+
+/// Builds a statement from `?`-placeholder SQL for `backend`.
+pub fn statement(
+    backend: sea_orm::DatabaseBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(backend, numbered_placeholders(backend, sql), values)
+}
+
 /// Hides the password of a database URL for log lines and errors.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

@@ -243,22 +243,9 @@ async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResu
     Ok(())
 }
 
-/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL.
+/// Rewrites `?` placeholders for the backend (see [`platform::store::numbered_placeholders`]).
 pub fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
-    if backend != DatabaseBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut numbered = String::with_capacity(sql.len() + 8);
-    let mut index = 0;
-    for character in sql.chars() {
-        if character == '?' {
-            index += 1;
-            numbered.push_str(&format!("${index}"));
-        } else {
-            numbered.push(character);
-        }
-    }
-    numbered
+    platform::store::numbered_placeholders(backend, sql)
 }
 
 /// Returns a live (not deleted) book.

@@ -4,5 +4,6 @@
 mod auth;
 mod catalog;
 mod health;
+mod inventory;
 mod tls;
 mod user;

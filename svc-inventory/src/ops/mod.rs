@@ -1,0 +1,96 @@
+//! svc-inventory's operations, one file per RPC group, plus the two background loops.
+//! [`Inventory`] is the cheap-to-clone handle the gRPC adapter and the loops share.
+
+pub mod relay;
+pub mod reserve;
+pub mod settle;
+pub mod stock;
+pub mod sweeper;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait as _};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::domain::ReserveLine;
+use crate::error::InventoryResult;
+use crate::store::{self, ledger, outbox};
+
+/// The logic handle of svc-inventory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// How long a reservation holds when the caller does not say.
+    pub(crate) default_ttl: Duration,
+}
+
+impl Inventory {
+    /// Creates the handle over a migrated database.
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, default_ttl: Duration) -> Self {
+        Self {
+            db,
+            clock,
+            default_ttl,
+        }
+    }
+
+    /// Returns the database, for invariant checks in tests and benchmarks.
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) async fn begin(&self) -> InventoryResult<DatabaseTransaction> {
+        self.db
+            .begin()
+            .await
+            .map_err(|error| store::map_db_err(error, "transaction"))
+    }
+}
+
+/// Commits a transaction.
+pub(crate) async fn commit(transaction: DatabaseTransaction) -> InventoryResult<()> {
+    transaction
+        .commit()
+        .await
+        .map_err(|error| store::map_db_err(error, "transaction"))
+}
+
+/// Gives a reservation's held copies back, with a ledger row and a stock event per book.
+pub(crate) async fn release_lines(
+    db: &impl ConnectionTrait,
+    reservation: Uuid,
+    lines: &[ReserveLine],
+    reason: &str,
+    actor: &str,
+) -> InventoryResult<()> {
+    for line in lines {
+        store::stock::unreserve(db, line.book_id, line.quantity).await?;
+        ledger::append(
+            db,
+            ledger::Entry {
+                book_id: line.book_id,
+                delta_on_hand: 0,
+                delta_reserved: -line.quantity,
+                reason,
+                reservation_id: Some(reservation),
+                actor,
+            },
+        )
+        .await?;
+        publish_level(db, line.book_id).await?;
+    }
+    Ok(())
+}
+
+/// Queues the book's new availability for the stock event stream.
+pub(crate) async fn publish_level(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()> {
+    let level = store::stock::get(db, book).await?;
+    debug_assert!(
+        0 <= level.reserved && level.reserved <= level.on_hand,
+        "{level:?}"
+    );
+    outbox::append(db, level).await
+}

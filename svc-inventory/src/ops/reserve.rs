@@ -1,0 +1,112 @@
+//! `Reserve`: all lines or none, in one transaction, each line a conditional update.
+
+use std::time::Duration;
+
+use proto::inventory::v1 as pb;
+use uuid::Uuid;
+
+use super::{Inventory, commit, publish_level};
+use crate::domain::{ReservationState, ReserveLine};
+use crate::error::{InventoryError, InventoryResult};
+use crate::store::reservation::{self, ReservationRow};
+use crate::store::{ledger, stock};
+
+/// A checked reservation request. `lines` are merged and sorted by book (see
+/// [`crate::domain::parse_lines`]): the lock order every transaction follows.
+#[derive(Debug, Clone)]
+pub struct Reserve {
+    pub order_id: Uuid,
+    pub lines: Vec<ReserveLine>,
+    /// `None`: the service default.
+    pub ttl: Option<Duration>,
+    pub actor: String,
+}
+
+impl Inventory {
+    /// Holds every line's copies for the order, or nothing.
+    ///
+    /// Idempotent per order: a retry returns the existing reservation. An order released
+    /// before it was reserved (a tombstone) is refused, so a late Reserve cannot strand stock.
+    ///
+    /// # Errors
+    /// `OutOfStock` naming every short line with what is available; `FailedPrecondition` for
+    /// an order that was released or expired.
+    #[tracing::instrument(name = "inventory.reserve", skip_all, fields(order_id = %command.order_id, lines = command.lines.len()))]
+    pub async fn reserve(&self, command: Reserve) -> InventoryResult<ReservationRow> {
+        let ttl = command.ttl.unwrap_or(self.default_ttl);
+        let expires_at_ms = self.clock.now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        let id = Uuid::now_v7();
+        let transaction = self.begin().await?;
+        // First write of the transaction: claims the order (unique order_id).
+        if !reservation::insert_held(&transaction, id, command.order_id, expires_at_ms).await? {
+            drop(transaction);
+            return self.existing_for(command.order_id).await;
+        }
+        let mut short = Vec::new();
+        for line in &command.lines {
+            if !stock::try_reserve(&transaction, line.book_id, line.quantity).await? {
+                short.push(*line);
+            }
+        }
+        if !short.is_empty() {
+            let books: Vec<Uuid> = short.iter().map(|line| line.book_id).collect();
+            let levels = stock::get_many(&transaction, &books).await?;
+            drop(transaction);
+            let mut lines = Vec::new();
+            for line in short {
+                let available = levels
+                    .iter()
+                    .find(|level| level.book_id == line.book_id)
+                    .map(stock::StockLevel::available)
+                    .unwrap_or(0);
+                lines.push(pb::ShortLine {
+                    book_id: line.book_id.to_string(),
+                    requested: line.quantity,
+                    available,
+                });
+            }
+            return Err(InventoryError::OutOfStock { lines });
+        }
+        reservation::insert_lines(&transaction, id, &command.lines).await?;
+        for line in &command.lines {
+            ledger::append(
+                &transaction,
+                ledger::Entry {
+                    book_id: line.book_id,
+                    delta_on_hand: 0,
+                    delta_reserved: line.quantity,
+                    reason: "reserve",
+                    reservation_id: Some(id),
+                    actor: &command.actor,
+                },
+            )
+            .await?;
+            publish_level(&transaction, line.book_id).await?;
+        }
+        commit(transaction).await?;
+        Ok(ReservationRow {
+            id,
+            order_id: command.order_id,
+            state: ReservationState::Held,
+            expires_at_ms,
+            lines: command.lines,
+        })
+    }
+
+    async fn existing_for(&self, order: Uuid) -> InventoryResult<ReservationRow> {
+        let existing = reservation::find_by_order(&self.db, order)
+            .await?
+            .ok_or_else(|| {
+                InventoryError::Internal(anyhow::anyhow!("order {order} claimed but not found"))
+            })?;
+        match existing.state {
+            ReservationState::Held | ReservationState::Committed => Ok(existing),
+            ReservationState::Released | ReservationState::Expired => {
+                Err(InventoryError::FailedPrecondition(format!(
+                    "order {order} was {} and cannot be reserved again",
+                    existing.state.as_str().to_lowercase()
+                )))
+            }
+        }
+    }
+}

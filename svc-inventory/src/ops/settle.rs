@@ -1,0 +1,150 @@
+//! `Commit` and `Release`: the second phase. Both are idempotent; each is a conditional state
+//! change first, so two racing calls cannot both move stock.
+
+use uuid::Uuid;
+
+use super::{Inventory, commit, release_lines};
+use crate::domain::ReservationState;
+use crate::error::{InventoryError, InventoryResult};
+use crate::store::reservation::{self, ReservationRow};
+use crate::store::{ledger, stock};
+
+/// Which reservation to release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseTarget {
+    Reservation(Uuid),
+    /// By order, when the caller lost the reservation id (or never got one).
+    Order(Uuid),
+}
+
+impl Inventory {
+    /// Sells a HELD reservation's copies (`on_hand -= q`, `reserved -= q`).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown reservation; `FailedPrecondition` for one that expired or was
+    /// released (nothing changes).
+    #[tracing::instrument(name = "inventory.commit", skip_all, fields(reservation_id = %id))]
+    pub async fn commit(&self, id: Uuid, actor: &str) -> InventoryResult<ReservationRow> {
+        let now = self.clock.now_ms();
+        let transaction = self.begin().await?;
+        if !reservation::transition(
+            &transaction,
+            id,
+            ReservationState::Held,
+            ReservationState::Committed,
+            Some(now),
+        )
+        .await?
+        {
+            drop(transaction);
+            let row = self.find(id).await?;
+            return match row.state {
+                ReservationState::Committed => Ok(row),
+                ReservationState::Held => Err(InventoryError::FailedPrecondition(
+                    "reservation expired".to_owned(),
+                )),
+                other => Err(InventoryError::FailedPrecondition(format!(
+                    "reservation is {}",
+                    other.as_str().to_lowercase()
+                ))),
+            };
+        }
+        let row = reservation::find(&transaction, id)
+            .await?
+            .ok_or(InventoryError::NotFound {
+                entity: "reservation",
+            })?;
+        for line in &row.lines {
+            stock::sell(&transaction, line.book_id, line.quantity).await?;
+            ledger::append(
+                &transaction,
+                ledger::Entry {
+                    book_id: line.book_id,
+                    delta_on_hand: -line.quantity,
+                    delta_reserved: -line.quantity,
+                    reason: "commit",
+                    reservation_id: Some(id),
+                    actor,
+                },
+            )
+            .await?;
+        }
+        commit(transaction).await?;
+        Ok(row)
+    }
+
+    /// Gives a HELD reservation's copies back. Releasing by order an order that was never
+    /// reserved records a tombstone, so a late Reserve for it is refused.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown reservation id; `FailedPrecondition` for a committed one.
+    #[tracing::instrument(name = "inventory.release", skip_all)]
+    pub async fn release(
+        &self,
+        target: ReleaseTarget,
+        reason: &str,
+        actor: &str,
+    ) -> InventoryResult<ReservationRow> {
+        let transaction = self.begin().await?;
+        let id = match target {
+            ReleaseTarget::Reservation(id) => id,
+            ReleaseTarget::Order(order) => {
+                if reservation::insert_tombstone(&transaction, order).await? {
+                    let tombstone = reservation::find_by_order(&transaction, order).await?.ok_or(
+                        InventoryError::NotFound {
+                            entity: "reservation",
+                        },
+                    )?;
+                    commit(transaction).await?;
+                    tracing::info!(order_id = %order, "released before reserved, tombstone recorded");
+                    return Ok(tombstone);
+                }
+                reservation::find_by_order(&transaction, order)
+                    .await?
+                    .ok_or(InventoryError::NotFound {
+                        entity: "reservation",
+                    })?
+                    .id
+            }
+        };
+        if !reservation::transition(
+            &transaction,
+            id,
+            ReservationState::Held,
+            ReservationState::Released,
+            None,
+        )
+        .await?
+        {
+            drop(transaction);
+            let row = self.find(id).await?;
+            return match row.state {
+                ReservationState::Released | ReservationState::Expired => Ok(row),
+                ReservationState::Committed => Err(InventoryError::FailedPrecondition(
+                    "reservation is committed; return stock with Restock".to_owned(),
+                )),
+                ReservationState::Held => {
+                    Err(InventoryError::Conflict("reservation changed meanwhile, retry"))
+                }
+            };
+        }
+        let mut row = reservation::find(&transaction, id)
+            .await?
+            .ok_or(InventoryError::NotFound {
+                entity: "reservation",
+            })?;
+        let reason = if reason.is_empty() { "release" } else { reason };
+        release_lines(&transaction, id, &row.lines, reason, actor).await?;
+        commit(transaction).await?;
+        row.state = ReservationState::Released;
+        Ok(row)
+    }
+
+    async fn find(&self, id: Uuid) -> InventoryResult<ReservationRow> {
+        reservation::find(&self.db, id)
+            .await?
+            .ok_or(InventoryError::NotFound {
+                entity: "reservation",
+            })
+    }
+}

@@ -1,0 +1,69 @@
+//! The sweeper: releases HELD reservations past their TTL. Safe on every replica at once:
+//! each expiry is a conditional state change only one of them wins.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Inventory, commit, release_lines};
+use crate::domain::ReservationState;
+use crate::error::InventoryResult;
+use crate::store::reservation;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepOutcome {
+    Expired(usize),
+    Idle,
+}
+
+impl Inventory {
+    /// Expires what is due now (at most 100 reservations).
+    ///
+    /// # Errors
+    /// Internal on a database failure; what was expired before it stays expired.
+    pub async fn sweep_once(&self) -> InventoryResult<SweepOutcome> {
+        let due = reservation::expired_held(&self.db, self.clock.now_ms(), 100).await?;
+        let mut expired = 0;
+        for id in due {
+            let transaction = self.begin().await?;
+            if !reservation::transition(
+                &transaction,
+                id,
+                ReservationState::Held,
+                ReservationState::Expired,
+                None,
+            )
+            .await?
+            {
+                // Committed, released, or another replica expired it first.
+                continue;
+            }
+            if let Some(row) = reservation::find(&transaction, id).await? {
+                release_lines(&transaction, id, &row.lines, "expire", "sweeper").await?;
+            }
+            commit(transaction).await?;
+            expired += 1;
+        }
+        if expired == 0 {
+            Ok(SweepOutcome::Idle)
+        } else {
+            Ok(SweepOutcome::Expired(expired))
+        }
+    }
+
+    /// Sweeps every `interval` until `shutdown`.
+    pub async fn run_sweeper(self, interval: Duration, shutdown: CancellationToken) {
+        loop {
+            match self.sweep_once().await {
+                Ok(SweepOutcome::Expired(count)) => tracing::info!(count, "expired reservations released"),
+                Ok(SweepOutcome::Idle) => {}
+                Err(error) => tracing::warn!(%error, "sweep failed, retrying"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The outbox: a stock event row written in the same transaction as the stock change, so an
+//! event cannot be lost if the process dies between commit and publish. The relay publishes
+//! rows to the Redis Stream and marks them.
+
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::stock::StockLevel;
+use super::{column, execute, query};
+use crate::error::InventoryResult;
+
+/// An event waiting to be published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingEvent {
+    pub id: i64,
+    pub book_id: Uuid,
+    pub available: i64,
+    pub version: i64,
+}
+
+/// Records the book's availability after a change.
+pub async fn append(db: &impl ConnectionTrait, level: StockLevel) -> InventoryResult<()> {
+    execute(
+        db,
+        "outbox",
+        "INSERT INTO outbox (book_id, available, version, created_at) VALUES (?, ?, ?, ?)",
+        [
+            level.book_id.into(),
+            level.available().into(),
+            level.version.into(),
+            Utc::now().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Returns the oldest unpublished events.
+pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> InventoryResult<Vec<PendingEvent>> {
+    let rows = query(
+        db,
+        "outbox",
+        "SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ?",
+        [i64::try_from(limit).unwrap_or(100).into()],
+    )
+    .await?;
+    let mut events = Vec::new();
+    for row in rows {
+        events.push(PendingEvent {
+            id: column::<i32>(&row, "id")
+                .map(i64::from)
+                .or_else(|_| column::<i64>(&row, "id"))?,
+            book_id: column(&row, "book_id")?,
+            available: column(&row, "available")?,
+            version: column(&row, "version")?,
+        });
+    }
+    Ok(events)
+}
+
+/// Marks an event published.
+pub async fn mark_published(db: &impl ConnectionTrait, id: i64) -> InventoryResult<()> {
+    execute(
+        db,
+        "outbox",
+        "UPDATE outbox SET published_at = ? WHERE id = ?",
+        [Utc::now().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}

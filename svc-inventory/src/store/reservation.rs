@@ -1,0 +1,183 @@
+//! The `reservations` table (one row per order: a reservation or a tombstone) and its lines.
+//! State changes are conditional on the current state, so of two racing callers (two
+//! replicas, a retry and a sweeper) exactly one makes each change.
+
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::{column, execute, query};
+use crate::domain::{ReservationState, ReserveLine};
+use crate::error::InventoryResult;
+
+/// A stored reservation with its lines (sorted by book).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationRow {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub state: ReservationState,
+    pub expires_at_ms: i64,
+    pub lines: Vec<ReserveLine>,
+}
+
+/// Claims `order` for a new HELD reservation; false when the order already has one (or a
+/// tombstone). The insert is the transaction's first write, so SQLite takes its write lock
+/// before anything is read.
+pub async fn insert_held(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    order: Uuid,
+    expires_at_ms: i64,
+) -> InventoryResult<bool> {
+    insert(db, id, order, ReservationState::Held, expires_at_ms).await
+}
+
+/// Records that `order` was released before it was ever reserved, so a late Reserve for it
+/// is refused; false when the order already has a row.
+pub async fn insert_tombstone(db: &impl ConnectionTrait, order: Uuid) -> InventoryResult<bool> {
+    insert(db, Uuid::now_v7(), order, ReservationState::Released, 0).await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    order: Uuid,
+    state: ReservationState,
+    expires_at_ms: i64,
+) -> InventoryResult<bool> {
+    let now = Utc::now();
+    let inserted = execute(
+        db,
+        "reservation",
+        "INSERT INTO reservations (id, order_id, state, expires_at_ms, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+        [
+            id.into(),
+            order.into(),
+            state.as_str().into(),
+            expires_at_ms.into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(inserted == 1)
+}
+
+/// Stores the lines of a new reservation.
+pub async fn insert_lines(db: &impl ConnectionTrait, id: Uuid, lines: &[ReserveLine]) -> InventoryResult<()> {
+    for line in lines {
+        execute(
+            db,
+            "reservation line",
+            "INSERT INTO reservation_lines (reservation_id, book_id, quantity) VALUES (?, ?, ?)",
+            [
+                id.into(),
+                line.book_id.into(),
+                i32::try_from(line.quantity).unwrap_or(i32::MAX).into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves a reservation from `from` to `to`; false when it was not in `from` (or, with
+/// `unexpired_at_ms`, already past its expiry).
+pub async fn transition(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    from: ReservationState,
+    to: ReservationState,
+    unexpired_at_ms: Option<i64>,
+) -> InventoryResult<bool> {
+    let changed = match unexpired_at_ms {
+        Some(now) => {
+            execute(
+                db,
+                "reservation",
+                "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ? AND expires_at_ms > ?",
+                [to.as_str().into(), Utc::now().into(), id.into(), from.as_str().into(), now.into()],
+            )
+            .await?
+        }
+        None => {
+            execute(
+                db,
+                "reservation",
+                "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                [to.as_str().into(), Utc::now().into(), id.into(), from.as_str().into()],
+            )
+            .await?
+        }
+    };
+    Ok(changed == 1)
+}
+
+/// Finds a reservation by id.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> InventoryResult<Option<ReservationRow>> {
+    find_where(db, "id", id).await
+}
+
+/// Finds the reservation (or tombstone) of an order.
+pub async fn find_by_order(
+    db: &impl ConnectionTrait,
+    order: Uuid,
+) -> InventoryResult<Option<ReservationRow>> {
+    find_where(db, "order_id", order).await
+}
+
+async fn find_where(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: Uuid,
+) -> InventoryResult<Option<ReservationRow>> {
+    let sql = format!("SELECT id, order_id, state, expires_at_ms FROM reservations WHERE {key} = ?");
+    let rows = query(db, "reservation", &sql, [value.into()]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let id: Uuid = column(row, "id")?;
+    let state: String = column(row, "state")?;
+    let line_rows = query(
+        db,
+        "reservation line",
+        "SELECT book_id, quantity FROM reservation_lines WHERE reservation_id = ? ORDER BY book_id",
+        [id.into()],
+    )
+    .await?;
+    let mut lines = Vec::new();
+    for line in line_rows {
+        lines.push(ReserveLine {
+            book_id: column(&line, "book_id")?,
+            quantity: i64::from(column::<i32>(&line, "quantity")?),
+        });
+    }
+    Ok(Some(ReservationRow {
+        id,
+        order_id: column(row, "order_id")?,
+        state: ReservationState::from_stored(&state),
+        expires_at_ms: column(row, "expires_at_ms")?,
+        lines,
+    }))
+}
+
+/// Returns HELD reservations whose expiry has passed, oldest first.
+pub async fn expired_held(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> InventoryResult<Vec<Uuid>> {
+    let rows = query(
+        db,
+        "reservation",
+        "SELECT id FROM reservations WHERE state = ? AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?",
+        [
+            ReservationState::Held.as_str().into(),
+            now_ms.into(),
+            i64::try_from(limit).unwrap_or(100).into(),
+        ],
+    )
+    .await?;
+    let mut ids = Vec::new();
+    for row in rows {
+        ids.push(column(&row, "id")?);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,136 @@
+//! The `stock` table: `on_hand`, `reserved`, and `available = on_hand - reserved`, with the
+//! CHECKs `on_hand >= 0`, `reserved >= 0`, `reserved <= on_hand` behind every update.
+
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::{column, execute, query};
+use crate::error::InventoryResult;
+
+/// One book's stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevel {
+    pub book_id: Uuid,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub version: i64,
+}
+
+impl StockLevel {
+    /// Returns what can still be reserved.
+    pub fn available(&self) -> i64 {
+        self.on_hand - self.reserved
+    }
+
+    /// Returns the level of a book inventory has never heard of.
+    pub fn zero(book_id: Uuid) -> StockLevel {
+        StockLevel {
+            book_id,
+            on_hand: 0,
+            reserved: 0,
+            version: 0,
+        }
+    }
+}
+
+/// Creates the book's row with zero stock if it has none (a write, so on SQLite it takes the
+/// write lock at once).
+pub async fn ensure(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()> {
+    execute(
+        db,
+        "stock",
+        "INSERT INTO stock (book_id, on_hand, reserved, version, updated_at) VALUES (?, 0, 0, 0, ?) ON CONFLICT (book_id) DO NOTHING",
+        [book.into(), Utc::now().into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Holds `quantity` copies if that many are available; false when short.
+pub async fn try_reserve(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<bool> {
+    let changed = execute(
+        db,
+        "stock",
+        "UPDATE stock SET reserved = reserved + ?, version = version + 1, updated_at = ? \
+         WHERE book_id = ? AND on_hand - reserved >= ?",
+        [quantity.into(), Utc::now().into(), book.into(), quantity.into()],
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
+/// Gives held copies back (release, expiry).
+pub async fn unreserve(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+    execute(
+        db,
+        "stock",
+        "UPDATE stock SET reserved = reserved - ?, version = version + 1, updated_at = ? WHERE book_id = ?",
+        [quantity.into(), Utc::now().into(), book.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Turns held copies into sold ones (commit).
+pub async fn sell(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+    execute(
+        db,
+        "stock",
+        "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, version = version + 1, updated_at = ? \
+         WHERE book_id = ?",
+        [quantity.into(), quantity.into(), Utc::now().into(), book.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets `on_hand` unless that would be below what is reserved; false when refused.
+pub async fn set_on_hand(db: &impl ConnectionTrait, book: Uuid, on_hand: i64) -> InventoryResult<bool> {
+    let changed = execute(
+        db,
+        "stock",
+        "UPDATE stock SET on_hand = ?, version = version + 1, updated_at = ? WHERE book_id = ? AND reserved <= ?",
+        [on_hand.into(), Utc::now().into(), book.into(), on_hand.into()],
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
+/// Adds delivered or returned copies.
+pub async fn add_on_hand(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+    execute(
+        db,
+        "stock",
+        "UPDATE stock SET on_hand = on_hand + ?, version = version + 1, updated_at = ? WHERE book_id = ?",
+        [quantity.into(), Utc::now().into(), book.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reads the levels of `books` (books without a row are absent from the answer).
+pub async fn get_many(db: &impl ConnectionTrait, books: &[Uuid]) -> InventoryResult<Vec<StockLevel>> {
+    if books.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; books.len()].join(", ");
+    let sql = format!("SELECT book_id, on_hand, reserved, version FROM stock WHERE book_id IN ({marks})");
+    let rows = query(db, "stock", &sql, books.iter().map(|book| (*book).into())).await?;
+    let mut levels = Vec::new();
+    for row in rows {
+        levels.push(StockLevel {
+            book_id: column(&row, "book_id")?,
+            on_hand: column(&row, "on_hand")?,
+            reserved: column(&row, "reserved")?,
+            version: column(&row, "version")?,
+        });
+    }
+    Ok(levels)
+}
+
+/// Reads one book's level (zero when unknown).
+pub async fn get(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<StockLevel> {
+    let levels = get_many(db, &[book]).await?;
+    Ok(levels.first().copied().unwrap_or_else(|| StockLevel::zero(book)))
+}
