@@ -93,24 +93,32 @@ async fn allowed_callers_pass_the_auth_layer() {
     let keys = mesh.keys();
     let (_, admin) = keys.user_token(Role::Admin);
 
-    // The handlers land with the inventory issue; passing auth is what is checked here.
-    let status = inventory
+    let stock = inventory
         .set_stock(with_token(set_stock(), &admin))
         .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented, "admin passes: {status:?}");
+        .unwrap()
+        .into_inner();
+    assert_eq!(stock.stock.unwrap().on_hand, 5, "an admin sets stock");
 
+    // svc-order passes the auth layer; the book has no stock, which is the handler's answer.
     let order_token = keys.service_token("order", "inventory");
     let reserve = ReserveRequest {
         order_id: uuid::Uuid::new_v4().to_string(),
-        lines: Vec::new(),
+        lines: vec![proto::inventory::v1::ReserveLine {
+            book_id: uuid::Uuid::new_v4().to_string(),
+            quantity: 1,
+        }],
         ttl_seconds: 60,
     };
     let status = inventory
         .reserve(with_token(reserve, &order_token))
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented, "svc-order passes: {status:?}");
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "svc-order passes: {status:?}"
+    );
 
     mesh.shutdown().await.unwrap();
 }

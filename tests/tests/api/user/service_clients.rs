@@ -204,8 +204,8 @@ async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
     )
     .unwrap();
 
-    // Reserve admits only svc-order: passing the auth layer proves the token came from
-    // svc-user's client credentials grant (the handler lands with the inventory issue).
+    // Reserve admits only svc-order: reaching the handler (which refuses the empty order)
+    // proves the token came from svc-user's client credentials grant.
     let request = proto::inventory::v1::ReserveRequest {
         order_id: uuid::Uuid::new_v4().to_string(),
         lines: Vec::new(),
@@ -215,6 +215,6 @@ async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
         .reserve(request)
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     mesh.shutdown().await.unwrap();
 }
