@@ -310,3 +310,101 @@ async fn register_through_svc_user(mesh: &TestMesh) -> proto::user::v1::AuthToke
         .unwrap();
     response.into_inner().tokens.unwrap()
 }
+
+/// Starts `bookstore serve inventory` on `port` against an already migrated database.
+fn spawn_inventory(port: u16, database_url: &str, jwks: &str, redis_prefix: &str) -> tokio::process::Child {
+    bookstore_command()
+        .args(["serve", "inventory"])
+        .env("BOOKSTORE_AUTH__ISSUER", TEST_ISSUER)
+        .env("BOOKSTORE_AUTH__JWKS", jwks)
+        .env("BOOKSTORE_INVENTORY__LISTEN", format!("127.0.0.1:{port}"))
+        .env("BOOKSTORE_INVENTORY__DATABASE_URL", database_url)
+        .env("BOOKSTORE_INVENTORY__MIGRATE_ON_START", "false")
+        .env("BOOKSTORE_REDIS_URL", platform::testing::redis_url())
+        .env("BOOKSTORE_REDIS_KEY_PREFIX", redis_prefix)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_inventory_processes_sharing_one_database_never_oversell() {
+    use proto::inventory::v1 as pb;
+    use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
+
+    let database = platform::testing::TestDatabase::create("inventory")
+        .await
+        .unwrap();
+    svc_inventory::migrate(&database.url).await.unwrap();
+    let keys = platform::testing::TestKeys::new();
+    let prefix = platform::testing::redis_prefix();
+    let ports = [free_port(), free_port()];
+    let children: Vec<_> = ports
+        .iter()
+        .map(|port| spawn_inventory(*port, &database.url, &keys.key_set().to_json(), &prefix))
+        .collect();
+    for port in ports {
+        wait_for_serving(port, ServiceName::Inventory).await.unwrap();
+    }
+    let replicas: Vec<_> = ports
+        .iter()
+        .map(|port| {
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                .unwrap()
+                .connect_lazy();
+            InventoryServiceClient::new(channel)
+        })
+        .collect();
+    let admin = keys.user_token(platform::auth::Role::Admin).1;
+    let order = keys.service_token("order", "inventory");
+    let book = uuid::Uuid::now_v7().to_string();
+    let request = pb::SetStockRequest {
+        book_id: book.clone(),
+        on_hand: 25,
+        reason: String::new(),
+    };
+    replicas[0]
+        .clone()
+        .set_stock(with_token(request, &admin))
+        .await
+        .unwrap();
+
+    // 200 buyers, alternating between the two processes.
+    let attempts = (0..200).map(|index| {
+        let mut replica = replicas[index % 2].clone();
+        let request = pb::ReserveRequest {
+            order_id: uuid::Uuid::now_v7().to_string(),
+            lines: vec![pb::ReserveLine {
+                book_id: book.clone(),
+                quantity: 1,
+            }],
+            ttl_seconds: 60,
+        };
+        let token = order.clone();
+        async move { replica.reserve(with_token(request, &token)).await }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let reserved = results.iter().filter(|result| result.is_ok()).count();
+    let short = results
+        .iter()
+        .filter(|result| matches!(result, Err(status) if status.code() == tonic::Code::FailedPrecondition))
+        .count();
+    assert_eq!(
+        (reserved, short),
+        (25, 175),
+        "{:?}",
+        results.iter().find(|result| result.is_err())
+    );
+
+    for child in &children {
+        terminate(child);
+    }
+    for child in children {
+        let output = child.wait_with_output().await.unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    bookstore_tests::invariants::assert_invariants(&database.url).await;
+}

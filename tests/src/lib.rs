@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod invariants;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

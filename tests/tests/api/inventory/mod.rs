@@ -11,7 +11,6 @@ use platform::ServiceName;
 use platform::auth::Role;
 use proto::inventory::v1 as pb;
 use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
-use sea_orm::{ConnectionTrait as _, Database, Statement};
 use tonic::transport::Channel;
 
 pub(crate) async fn inventory_mesh() -> TestMesh {
@@ -92,75 +91,4 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn sum(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<(String, i64)> {
-    let statement = Statement::from_string(db.get_database_backend(), sql.to_owned());
-    let mut sums = Vec::new();
-    for row in db.query_all_raw(statement).await.unwrap() {
-        let book: uuid::Uuid = row.try_get("", "book_id").unwrap();
-        let value: i64 = row.try_get("", "total").unwrap();
-        sums.push((book.to_string(), value));
-    }
-    sums.sort();
-    sums
-}
-
-/// Checks, for every book: `0 <= reserved <= on_hand`, `reserved` = the sum of HELD lines,
-/// and `on_hand` and `reserved` equal the sums of their ledger deltas (the stock can be
-/// recomputed from the ledger).
-pub(crate) async fn assert_invariants(database_url: &str) {
-    let db = Database::connect(database_url).await.unwrap();
-    let stock = {
-        let statement = Statement::from_string(
-            db.get_database_backend(),
-            "SELECT book_id, on_hand, reserved FROM stock",
-        );
-        let mut rows = Vec::new();
-        for row in db.query_all_raw(statement).await.unwrap() {
-            let book: uuid::Uuid = row.try_get("", "book_id").unwrap();
-            let on_hand: i64 = row.try_get("", "on_hand").unwrap();
-            let reserved: i64 = row.try_get("", "reserved").unwrap();
-            rows.push((book.to_string(), on_hand, reserved));
-        }
-        rows
-    };
-    let held = sum(
-        &db,
-        "SELECT l.book_id AS book_id, CAST(SUM(l.quantity) AS BIGINT) AS total FROM reservation_lines l \
-         JOIN reservations r ON r.id = l.reservation_id WHERE r.state = 'HELD' GROUP BY l.book_id",
-    )
-    .await;
-    let ledger_on_hand = sum(
-        &db,
-        "SELECT book_id, CAST(SUM(delta_on_hand) AS BIGINT) AS total FROM ledger GROUP BY book_id",
-    )
-    .await;
-    let ledger_reserved = sum(
-        &db,
-        "SELECT book_id, CAST(SUM(delta_reserved) AS BIGINT) AS total FROM ledger GROUP BY book_id",
-    )
-    .await;
-    let lookup = |sums: &[(String, i64)], book: &str| {
-        sums.iter()
-            .find(|(id, _)| id == book)
-            .map(|(_, total)| *total)
-            .unwrap_or(0)
-    };
-    for (book, on_hand, reserved) in &stock {
-        assert!(
-            *on_hand >= 0 && *reserved >= 0 && reserved <= on_hand,
-            "{book}: on_hand {on_hand} reserved {reserved}"
-        );
-        assert_eq!(*reserved, lookup(&held, book), "{book}: reserved vs HELD lines");
-        assert_eq!(
-            *on_hand,
-            lookup(&ledger_on_hand, book),
-            "{book}: on_hand vs ledger"
-        );
-        assert_eq!(
-            *reserved,
-            lookup(&ledger_reserved, book),
-            "{book}: reserved vs ledger"
-        );
-    }
-    db.close().await.unwrap();
-}
+pub(crate) use bookstore_tests::invariants::assert_invariants;
