@@ -24,6 +24,15 @@ async fn sum(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<(String, i64)> 
 /// On the first broken invariant, or when the database cannot be read.
 pub async fn assert_invariants(database_url: &str) {
     let db = Database::connect(database_url).await.unwrap();
+    assert_invariants_on(&db).await;
+    db.close().await.unwrap();
+}
+
+/// The same checks over an open connection (for checks after every step).
+///
+/// # Panics
+/// On the first broken invariant, or when the database cannot be read.
+pub async fn assert_invariants_on(db: &sea_orm::DatabaseConnection) {
     let stock = {
         let statement = Statement::from_string(
             db.get_database_backend(),
@@ -39,18 +48,18 @@ pub async fn assert_invariants(database_url: &str) {
         rows
     };
     let held = sum(
-        &db,
+        db,
         "SELECT l.book_id AS book_id, CAST(SUM(l.quantity) AS BIGINT) AS total FROM reservation_lines l \
          JOIN reservations r ON r.id = l.reservation_id WHERE r.state = 'HELD' GROUP BY l.book_id",
     )
     .await;
     let ledger_on_hand = sum(
-        &db,
+        db,
         "SELECT book_id, CAST(SUM(delta_on_hand) AS BIGINT) AS total FROM ledger GROUP BY book_id",
     )
     .await;
     let ledger_reserved = sum(
-        &db,
+        db,
         "SELECT book_id, CAST(SUM(delta_reserved) AS BIGINT) AS total FROM ledger GROUP BY book_id",
     )
     .await;
@@ -77,5 +86,4 @@ pub async fn assert_invariants(database_url: &str) {
             "{book}: reserved vs ledger"
         );
     }
-    db.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod events;
+mod model;
 mod sweeper;
 mod tcc;
 
