@@ -38,6 +38,8 @@ pub struct BookstoreConfig {
     pub inventory_reservation_ttl_secs: u64,
     /// How often inventory's sweeper releases expired reservations.
     pub inventory_sweep_interval_ms: u64,
+    /// How long an untouched cart lives (refreshed on every write).
+    pub cart_ttl_secs: u64,
 }
 
 impl Default for BookstoreConfig {
@@ -59,6 +61,7 @@ impl Default for BookstoreConfig {
             bootstrap_admin_password: None,
             inventory_reservation_ttl_secs: 15 * 60,
             inventory_sweep_interval_ms: 1_000,
+            cart_ttl_secs: 30 * 24 * 60 * 60,
         }
     }
 }

@@ -234,6 +234,8 @@ pub async fn run_service(
             let cart_config = svc_cart::Config {
                 redis_url: config.redis_url.clone(),
                 key_prefix: format!("{}:cart", config.redis_key_prefix),
+                ttl: Duration::from_secs(config.cart_ttl_secs),
+                catalog: config.upstream(ServiceName::Catalog),
             };
             svc_cart::serve(&cart_config, &context, listener, shutdown).await
         }

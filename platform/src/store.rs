@@ -212,6 +212,62 @@ impl RedisStore {
     }
 }
 
+/// A Redis connection made in the background, so a service starts (NOT_SERVING) while Redis
+/// is late instead of crash-looping, and serves once it answers.
+#[derive(Debug, Clone)]
+pub struct LazyRedis {
+    /// Filled once by the connector task; read without waiting.
+    store: std::sync::Arc<tokio::sync::OnceCell<RedisStore>>,
+}
+
+impl LazyRedis {
+    /// Starts connecting to `url` with backoff until it succeeds or `shutdown`.
+    pub fn connect(url: String, prefix: String, shutdown: tokio_util::sync::CancellationToken) -> Self {
+        let store = std::sync::Arc::new(tokio::sync::OnceCell::new());
+        let filled = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match RedisStore::connect(&url, &prefix).await {
+                    Ok(connected) => {
+                        let _ = filled.set(connected);
+                        tracing::info!("redis connected");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(error.cause_chain = ?error, "redis not answering yet, retrying")
+                    }
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        Self { store }
+    }
+
+    /// Returns the store once connected.
+    pub fn get(&self) -> Option<&RedisStore> {
+        self.store.get()
+    }
+
+    /// Returns a readiness check: not ready until connected, then a real `PING`.
+    pub fn readiness(&self) -> ReadinessCheck {
+        let lazy = self.clone();
+        std::sync::Arc::new(move || {
+            let lazy = lazy.clone();
+            Box::pin(async move {
+                let Some(store) = lazy.get() else {
+                    return Err("redis: not connected yet".to_owned());
+                };
+                (store.readiness())().await
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,245 @@
+//! Carts in Redis: one hash per cart (`book id -> quantity`, plus `_`-prefixed metadata), its
+//! key `<prefix>:{u:<user>}` or `<prefix>:{g:<session>}` (a hash tag: one slot per cart on
+//! Redis Cluster). Every mutation is one Lua script, so limits are checked and quantities
+//! changed atomically: two tabs adding the same book both count. Each write refreshes the TTL.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use platform::store::LazyRedis;
+use redis::Script;
+use uuid::Uuid;
+
+use crate::domain::{CartOwner, MAX_LINES, MAX_QUANTITY};
+use crate::error::{CartError, CartResult};
+
+/// Counts the book lines of a cart (fields not starting with `_`).
+const COUNT_LINES: &str = r"
+local function count_lines(key)
+  local lines = 0
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, 1) ~= '_' then lines = lines + 1 end
+  end
+  return lines
+end
+";
+
+/// KEYS[1] cart; ARGV book, quantity, max quantity, max lines, ttl ms, now ms, cart id.
+static ADD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COUNT_LINES}
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if current == 0 and count_lines(KEYS[1]) >= tonumber(ARGV[4]) then return redis.error_reply('LINES cart line limit') end
+local wanted = current + tonumber(ARGV[2])
+if wanted > tonumber(ARGV[3]) then return redis.error_reply('QUANTITY cart quantity limit') end
+redis.call('HSET', KEYS[1], ARGV[1], wanted, '_updated_at', ARGV[6])
+redis.call('HSETNX', KEYS[1], '_id', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return redis.call('HGETALL', KEYS[1])"
+    ))
+});
+
+/// KEYS[1] cart; ARGV book, quantity (0 removes), max lines, ttl ms, now ms, cart id.
+static SET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COUNT_LINES}
+local quantity = tonumber(ARGV[2])
+if quantity == 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and count_lines(KEYS[1]) >= tonumber(ARGV[3]) then
+    return redis.error_reply('LINES cart line limit')
+  end
+  redis.call('HSET', KEYS[1], ARGV[1], quantity)
+end
+if count_lines(KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[1])
+  return {{}}
+end
+redis.call('HSET', KEYS[1], '_updated_at', ARGV[5])
+redis.call('HSETNX', KEYS[1], '_id', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('HGETALL', KEYS[1])"
+    ))
+});
+
+/// KEYS[1] user cart; ARGV marker, max quantity, max lines, ttl ms, now ms, then book,
+/// quantity pairs. Applies a guest cart once (the marker names that guest cart), capping
+/// each line at the maximum and dropping books beyond the line limit.
+static MERGE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COUNT_LINES}
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+local lines = count_lines(KEYS[1])
+for index = 6, #ARGV, 2 do
+  local book = ARGV[index]
+  local current = tonumber(redis.call('HGET', KEYS[1], book) or '0')
+  if current > 0 or lines < tonumber(ARGV[3]) then
+    if current == 0 then lines = lines + 1 end
+    redis.call('HSET', KEYS[1], book, math.min(current + tonumber(ARGV[index + 1]), tonumber(ARGV[2])))
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], '1', '_updated_at', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('HGETALL', KEYS[1])"
+    ))
+});
+
+/// A cart as stored: lines sorted by book, and when it last changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredCart {
+    pub lines: Vec<(Uuid, i64)>,
+    pub updated_at_ms: Option<i64>,
+    /// Identifies this incarnation of the cart (a guest cart deleted and started again gets a
+    /// new one), so a merge applies each guest cart once.
+    pub cart_id: Option<String>,
+}
+
+fn read(fields: HashMap<String, String>) -> StoredCart {
+    let mut cart = StoredCart::default();
+    for (field, value) in fields {
+        match field.as_str() {
+            "_updated_at" => cart.updated_at_ms = value.parse().ok(),
+            "_id" => cart.cart_id = Some(value),
+            other if other.starts_with('_') => {}
+            book => {
+                if let (Ok(book), Ok(quantity)) = (Uuid::parse_str(book), value.parse::<i64>()) {
+                    cart.lines.push((book, quantity));
+                }
+            }
+        }
+    }
+    cart.lines.sort();
+    cart
+}
+
+/// The carts of one deployment, under one key prefix.
+#[derive(Debug, Clone)]
+pub struct CartStore {
+    redis: LazyRedis,
+    prefix: String,
+    ttl: Duration,
+}
+
+fn unavailable(error: &redis::RedisError) -> CartError {
+    match error.code() {
+        Some("LINES") => CartError::InvalidArgument(proto::types::InvalidField::new(
+            "lines",
+            format!("a cart holds at most {MAX_LINES} different books"),
+        )),
+        Some("QUANTITY") => CartError::InvalidArgument(proto::types::InvalidField::new(
+            "quantity",
+            format!("a cart holds at most {MAX_QUANTITY} copies of a book"),
+        )),
+        _ => {
+            tracing::warn!(%error, "redis call failed");
+            CartError::Unavailable("cart storage is unavailable, retry shortly")
+        }
+    }
+}
+
+impl CartStore {
+    /// Creates the store; keys are `<prefix>:<owner tag>`.
+    pub fn new(redis: LazyRedis, prefix: String, ttl: Duration) -> Self {
+        Self { redis, prefix, ttl }
+    }
+
+    /// Returns the Redis key of `owner`'s cart.
+    pub fn key(&self, owner: &CartOwner) -> String {
+        format!("{}:{}", self.prefix, owner.key_tag())
+    }
+
+    fn connection(&self) -> CartResult<redis::aio::ConnectionManager> {
+        self.redis
+            .get()
+            .map(platform::store::RedisStore::connection)
+            .ok_or(CartError::Unavailable("cart storage is not connected yet"))
+    }
+
+    fn ttl_ms(&self) -> u64 {
+        u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Reads a cart (absent reads as empty).
+    pub async fn get(&self, owner: &CartOwner) -> CartResult<StoredCart> {
+        let fields: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(self.key(owner))
+            .query_async(&mut self.connection()?)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        Ok(read(fields))
+    }
+
+    /// Adds `quantity` copies.
+    pub async fn add(&self, owner: &CartOwner, book: Uuid, quantity: i64) -> CartResult<StoredCart> {
+        let fields: HashMap<String, String> = ADD
+            .key(self.key(owner))
+            .arg(book.to_string())
+            .arg(quantity)
+            .arg(MAX_QUANTITY)
+            .arg(MAX_LINES)
+            .arg(self.ttl_ms())
+            .arg(now_ms())
+            .arg(Uuid::now_v7().to_string())
+            .invoke_async(&mut self.connection()?)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        Ok(read(fields))
+    }
+
+    /// Sets the quantity exactly; 0 removes the line (and an empty cart is deleted).
+    pub async fn set(&self, owner: &CartOwner, book: Uuid, quantity: i64) -> CartResult<StoredCart> {
+        let fields: HashMap<String, String> = SET
+            .key(self.key(owner))
+            .arg(book.to_string())
+            .arg(quantity)
+            .arg(MAX_LINES)
+            .arg(self.ttl_ms())
+            .arg(now_ms())
+            .arg(Uuid::now_v7().to_string())
+            .invoke_async(&mut self.connection()?)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        Ok(read(fields))
+    }
+
+    /// Deletes a cart.
+    pub async fn clear(&self, owner: &CartOwner) -> CartResult<()> {
+        redis::cmd("DEL")
+            .arg(self.key(owner))
+            .query_async::<()>(&mut self.connection()?)
+            .await
+            .map_err(|error| unavailable(&error))
+    }
+
+    /// Moves a guest cart into a user's: quantities add (capped), then the guest cart goes.
+    /// The two carts live in different slots, so this is two atomic steps made safe to
+    /// retry: the user's cart remembers which guest cart it absorbed.
+    pub async fn merge(&self, guest: &CartOwner, user: &CartOwner) -> CartResult<StoredCart> {
+        let guest_cart = self.get(guest).await?;
+        let Some(cart_id) = &guest_cart.cart_id else {
+            return self.get(user).await;
+        };
+        let mut invocation = MERGE.key(self.key(user));
+        invocation
+            .arg(format!("_merged:{cart_id}"))
+            .arg(MAX_QUANTITY)
+            .arg(MAX_LINES)
+            .arg(self.ttl_ms())
+            .arg(now_ms());
+        for (book, quantity) in &guest_cart.lines {
+            invocation.arg(book.to_string()).arg(*quantity);
+        }
+        let fields: HashMap<String, String> = invocation
+            .invoke_async(&mut self.connection()?)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        self.clear(guest).await?;
+        Ok(read(fields))
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
