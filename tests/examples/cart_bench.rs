@@ -5,22 +5,12 @@
 //! (`BENCH_SECONDS`, default 5; `BENCH_CONCURRENCY`, default 16).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
+use bookstore_tests::bench::{env_number, rate};
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
 use proto::cart::v1 as pb;
 use proto::cart::v1::cart_service_client::CartServiceClient;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 fn guest(index: u64) -> Option<pb::CartOwner> {
     Some(pb::CartOwner {
@@ -53,32 +43,6 @@ fn redis_benchmark(concurrency: u64, requests: u64, command: &[&str]) -> f64 {
         .find(|(_, next)| *next == "requests")
         .and_then(|(number, _)| number.parse().ok())
         .unwrap_or_else(|| panic!("unexpected redis-benchmark output: {text}"))
-}
-
-async fn rate<F, Fut>(concurrency: u64, seconds: u64, work: F) -> f64
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let work = Arc::new(work);
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..concurrency {
-        let work = Arc::clone(&work);
-        let done = Arc::clone(&done);
-        tasks.spawn(async move {
-            let mut round = 0;
-            while Instant::now() < deadline {
-                work(worker * 1_000_000 + round).await;
-                done.fetch_add(1, Ordering::Relaxed);
-                round += 1;
-            }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 #[tokio::main]

@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use bookstore_tests::bench::env_number;
 use bookstore_tests::{TestMesh, with_token};
 use hdrhistogram::Histogram;
 use platform::ServiceName;
@@ -17,13 +18,6 @@ use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use svc_catalog::domain::SearchQuery;
 use svc_catalog::store::search::{count_statement, page_statement};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()

@@ -7,49 +7,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
+use bookstore_tests::bench::{env_number, rate};
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
 use proto::inventory::v1 as pb;
 use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Runs `work` on `concurrency` tasks for `seconds`; returns completed operations per second.
-async fn rate<F, Fut>(concurrency: u64, seconds: u64, work: F) -> f64
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let work = Arc::new(work);
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..concurrency {
-        let work = Arc::clone(&work);
-        let done = Arc::clone(&done);
-        tasks.spawn(async move {
-            let mut round = 0;
-            while Instant::now() < deadline {
-                work(worker * 1_000_000 + round).await;
-                done.fetch_add(1, Ordering::Relaxed);
-                round += 1;
-            }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
 
 async fn raw_update(db: &DatabaseConnection, book: uuid::Uuid) {
     let statement = platform::store::statement(

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use bookstore_tests::bench::env_number;
 use bookstore_tests::{TestMesh, with_token};
 use hdrhistogram::Histogram;
 use platform::ServiceName;
@@ -15,13 +16,6 @@ use svc_user::domain::Password;
 use svc_user::secrets::{Argon2Settings, PasswordHasher};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 fn summary(name: &str, histogram: &Histogram<u64>, wall: Option<Duration>) {
     let per_second = wall.map(|wall| histogram.len() as f64 / wall.as_secs_f64());
@@ -41,8 +35,8 @@ fn histogram() -> Histogram<u64> {
 
 #[tokio::main]
 async fn main() {
-    let users = env_number("BENCH_USERS", 200);
-    let concurrency = env_number("BENCH_CONCURRENCY", 8);
+    let users = usize::try_from(env_number("BENCH_USERS", 200)).unwrap();
+    let concurrency = usize::try_from(env_number("BENCH_CONCURRENCY", 8)).unwrap();
     let settings = Argon2Settings::default();
     println!(
         "argon2id m={} KiB t={} p={}; {users} users, concurrency {concurrency}; database {}",

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod invariants;
 
 use std::collections::HashMap;
