@@ -40,6 +40,7 @@ pub struct BookstoreConfig {
     pub inventory_sweep_interval_ms: u64,
     /// How long an untouched cart lives (refreshed on every write).
     pub cart_ttl_secs: u64,
+    pub checkout: CheckoutConfig,
 }
 
 impl Default for BookstoreConfig {
@@ -62,6 +63,7 @@ impl Default for BookstoreConfig {
             inventory_reservation_ttl_secs: 15 * 60,
             inventory_sweep_interval_ms: 1_000,
             cart_ttl_secs: 30 * 24 * 60 * 60,
+            checkout: CheckoutConfig::default(),
         }
     }
 }
@@ -122,6 +124,80 @@ impl Default for AuthConfig {
             service_clients: BTreeMap::new(),
             client_secret: None,
             jwks_refresh_secs: 300,
+        }
+    }
+}
+
+/// svc-order's checkout saga and sandbox payments (`checkout.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutConfig {
+    /// How long inventory holds an order's stock without a Commit.
+    pub reservation_ttl_secs: u64,
+    /// How long the request that placed an order drives it alone before the recovery loop
+    /// may take over; the longest a stalled order stays PENDING is about this plus
+    /// `recovery_interval_ms`.
+    pub lease_ms: u64,
+    pub recovery_interval_ms: u64,
+    /// How often WatchOrder re-reads an order.
+    pub watch_poll_ms: u64,
+    /// Fault injection of the sandbox payment provider: latency added to every call, and
+    /// the share of calls (0 to 1) that time out.
+    pub sandbox_latency_ms: u64,
+    pub sandbox_failure_rate: f64,
+    /// Fault injection for tests: freeze checkout at this point as if the process died
+    /// (`created`, `reserved`, `authorize_sent`, `authorized`, `committed`, `captured`).
+    pub halt_at: Option<String>,
+}
+
+impl Default for CheckoutConfig {
+    fn default() -> Self {
+        Self {
+            reservation_ttl_secs: 10 * 60,
+            lease_ms: 30_000,
+            recovery_interval_ms: 1_000,
+            watch_poll_ms: 250,
+            sandbox_latency_ms: 0,
+            sandbox_failure_rate: 0.0,
+            halt_at: None,
+        }
+    }
+}
+
+impl CheckoutConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(0.0..=1.0).contains(&self.sandbox_failure_rate) {
+            return Err(ConfigError::invalid(
+                "checkout.sandbox_failure_rate",
+                "must be between 0 and 1",
+            ));
+        }
+        if self.lease_ms == 0 || self.recovery_interval_ms == 0 || self.watch_poll_ms == 0 {
+            return Err(ConfigError::invalid(
+                "checkout.lease_ms",
+                "lease, recovery and watch intervals must be greater than 0",
+            ));
+        }
+        if self.reservation_ttl_secs == 0 || self.reservation_ttl_secs > i32::MAX as u64 {
+            return Err(ConfigError::invalid(
+                "checkout.reservation_ttl_secs",
+                "must be between 1 and 2^31-1",
+            ));
+        }
+        if let Some(point) = &self.halt_at {
+            point
+                .parse::<svc_order::domain::HaltPoint>()
+                .map_err(|reason| ConfigError::invalid("checkout.halt_at", reason))?;
+        }
+        Ok(())
+    }
+
+    /// The settings svc-order runs with (validated at load).
+    pub fn saga(&self) -> svc_order::saga::SagaSettings {
+        svc_order::saga::SagaSettings {
+            reservation_ttl: std::time::Duration::from_secs(self.reservation_ttl_secs),
+            lease: std::time::Duration::from_millis(self.lease_ms),
+            recovery_interval: std::time::Duration::from_millis(self.recovery_interval_ms),
         }
     }
 }
@@ -277,6 +353,7 @@ impl Validate for BookstoreConfig {
             ));
         }
         self.grpc.validate()?;
+        self.checkout.validate()?;
         let mut listeners = HashSet::new();
         for service in ServiceName::all() {
             if !listeners.insert(self.listen_address(service)) {

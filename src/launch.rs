@@ -213,9 +213,21 @@ pub async fn run_service(
             svc_catalog::serve(&service_config, &context, listener, shutdown).await
         }
         ServiceName::Order => {
+            let checkout = &config.checkout;
             let service_config = svc_order::Config {
                 database_url: config.database_url(service),
                 migrate_on_start: config.section(service).migrate_on_start,
+                saga: checkout.saga(),
+                watch_poll: Duration::from_millis(checkout.watch_poll_ms),
+                sandbox_faults: svc_order::payments::sandbox::SandboxFaults {
+                    latency: Duration::from_millis(checkout.sandbox_latency_ms),
+                    failure_rate: checkout.sandbox_failure_rate,
+                },
+                halt_at: checkout.halt_at.as_deref().and_then(|point| point.parse().ok()),
+                cart: config.upstream(ServiceName::Cart),
+                catalog: config.upstream(ServiceName::Catalog),
+                inventory: config.upstream(ServiceName::Inventory),
+                user: config.upstream(ServiceName::User),
             };
             svc_order::serve(&service_config, &context, listener, shutdown).await
         }

@@ -4,6 +4,8 @@
 //! through [`ErrorCode::status`], so the reason travels in `google.rpc.ErrorInfo` and the BFF
 //! can tell codes apart that share a gRPC code (`OUT_OF_STOCK` and `CONFLICT`).
 
+use prost::Message as _;
+use proto::inventory::v1 as pb;
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -153,6 +155,54 @@ pub fn internal_status(error: &anyhow::Error) -> tonic::Status {
 /// Turns a wire value that did not parse into a `BadUserInput` status naming its field.
 pub fn invalid_field_status(error: &proto::types::InvalidField) -> tonic::Status {
     ErrorCode::invalid_field(&error.field, &error.reason)
+}
+
+/// FAILED_PRECONDITION with `ErrorInfo` (reason OUT_OF_STOCK, `book_ids` in its metadata)
+/// and an `OutOfStockDetail` naming every short line with what is available.
+pub fn out_of_stock_status(message: String, lines: &[pb::ShortLine]) -> tonic::Status {
+    let book_ids: Vec<&str> = lines.iter().map(|line| line.book_id.as_str()).collect();
+    let info = tonic_types::pb::ErrorInfo {
+        reason: ErrorCode::OutOfStock.reason().to_owned(),
+        domain: ERROR_DOMAIN.to_owned(),
+        metadata: std::collections::HashMap::from([("book_ids".to_owned(), book_ids.join(","))]),
+    };
+    let detail = pb::OutOfStockDetail {
+        lines: lines.to_vec(),
+    };
+    let status = tonic_types::pb::Status {
+        code: tonic::Code::FailedPrecondition as i32,
+        message: message.clone(),
+        details: vec![
+            prost_types::Any {
+                type_url: "type.googleapis.com/google.rpc.ErrorInfo".to_owned(),
+                value: info.encode_to_vec(),
+            },
+            prost_types::Any {
+                type_url: "type.googleapis.com/bookstore.inventory.v1.OutOfStockDetail".to_owned(),
+                value: detail.encode_to_vec(),
+            },
+        ],
+    };
+    tonic::Status::with_details(
+        tonic::Code::FailedPrecondition,
+        message,
+        status.encode_to_vec().into(),
+    )
+}
+
+/// Reads the short lines back from an OUT_OF_STOCK status (svc-order, tests).
+pub fn short_lines(status: &tonic::Status) -> Vec<pb::ShortLine> {
+    let Ok(decoded) = tonic_types::pb::Status::decode(status.details()) else {
+        return Vec::new();
+    };
+    for any in decoded.details {
+        if any.type_url.ends_with("bookstore.inventory.v1.OutOfStockDetail")
+            && let Ok(detail) = pb::OutOfStockDetail::decode(any.value.as_slice())
+        {
+            return detail.lines;
+        }
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 pub use prost;
 pub use tonic;
 
+pub mod address;
 pub mod types;
 
 /// The encoded descriptor set of every contract, for tonic-reflection.

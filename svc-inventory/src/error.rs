@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use platform::ErrorCode;
 use platform::error_code::ERROR_DOMAIN;
-use prost::Message as _;
 use proto::inventory::v1 as pb;
 use proto::types::InvalidField;
 use tonic_types::{ErrorDetails, StatusExt as _};
@@ -45,59 +44,13 @@ impl InventoryError {
     }
 }
 
-/// FAILED_PRECONDITION with `ErrorInfo` (reason OUT_OF_STOCK, `book_ids` in its metadata)
-/// and an `OutOfStockDetail` naming every short line with what is available.
-fn out_of_stock_status(message: String, lines: &[pb::ShortLine]) -> tonic::Status {
-    let book_ids: Vec<&str> = lines.iter().map(|line| line.book_id.as_str()).collect();
-    let info = tonic_types::pb::ErrorInfo {
-        reason: ErrorCode::OutOfStock.reason().to_owned(),
-        domain: ERROR_DOMAIN.to_owned(),
-        metadata: HashMap::from([("book_ids".to_owned(), book_ids.join(","))]),
-    };
-    let detail = pb::OutOfStockDetail {
-        lines: lines.to_vec(),
-    };
-    let status = tonic_types::pb::Status {
-        code: tonic::Code::FailedPrecondition as i32,
-        message: message.clone(),
-        details: vec![
-            prost_types::Any {
-                type_url: "type.googleapis.com/google.rpc.ErrorInfo".to_owned(),
-                value: info.encode_to_vec(),
-            },
-            prost_types::Any {
-                type_url: "type.googleapis.com/bookstore.inventory.v1.OutOfStockDetail".to_owned(),
-                value: detail.encode_to_vec(),
-            },
-        ],
-    };
-    tonic::Status::with_details(
-        tonic::Code::FailedPrecondition,
-        message,
-        status.encode_to_vec().into(),
-    )
-}
-
-/// Reads the short lines back from a status (svc-order, tests).
-pub fn short_lines(status: &tonic::Status) -> Vec<pb::ShortLine> {
-    let Ok(decoded) = tonic_types::pb::Status::decode(status.details()) else {
-        return Vec::new();
-    };
-    for any in decoded.details {
-        if any.type_url.ends_with("bookstore.inventory.v1.OutOfStockDetail")
-            && let Ok(detail) = pb::OutOfStockDetail::decode(any.value.as_slice())
-        {
-            return detail.lines;
-        }
-    }
-    Vec::new()
-}
-
 impl From<InventoryError> for tonic::Status {
     fn from(error: InventoryError) -> Self {
         match &error {
             InventoryError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            InventoryError::OutOfStock { lines } => out_of_stock_status(error.to_string(), lines),
+            InventoryError::OutOfStock { lines } => {
+                platform::error_code::out_of_stock_status(error.to_string(), lines)
+            }
             InventoryError::FailedPrecondition(message) => {
                 let mut details = ErrorDetails::new();
                 details.set_error_info(ErrorCode::Conflict.reason(), ERROR_DOMAIN, HashMap::new());
@@ -130,6 +83,6 @@ mod tests {
         let status = tonic::Status::from(InventoryError::OutOfStock { lines: lines.clone() });
         assert_eq!(status.code(), tonic::Code::FailedPrecondition);
         assert_eq!(ErrorCode::from_status(&status), ErrorCode::OutOfStock);
-        assert_eq!(short_lines(&status), lines);
+        assert_eq!(platform::error_code::short_lines(&status), lines);
     }
 }

@@ -26,7 +26,7 @@ use bookstore::launch::{self, Keys};
 use platform::ServiceName;
 use platform::testing::{TestDatabase, TestKeys};
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
@@ -142,30 +142,21 @@ impl TestMeshBuilder {
             signing: Some(keys.signing_key.clone()),
             client_secrets: HashMap::new(),
         };
-        let shutdown = CancellationToken::new();
-        let mut tasks = JoinSet::new();
-        for (service, listener) in listeners {
-            let config = config.clone();
-            let launch_keys = launch_keys.clone();
-            let token = shutdown.clone();
-            tasks.spawn(async move {
-                let verifier = launch::verifier(&config, service, &launch_keys);
-                let result =
-                    launch::run_service(&config, service, &launch_keys, verifier, listener, token).await;
-                (service, result)
-            });
-        }
-
-        let mesh = TestMesh {
+        let mut mesh = TestMesh {
             keys,
             addresses,
             services: self.services,
-            shutdown,
-            tasks,
+            shutdown: CancellationToken::new(),
+            tasks: HashMap::new(),
             databases,
             redis_prefix: config.redis_key_prefix.clone(),
             tls: self.tls,
+            config,
+            launch_keys,
         };
+        for (service, listener) in listeners {
+            mesh.spawn(service, mesh.config.clone(), listener);
+        }
         for service in mesh.services.clone() {
             if service != ServiceName::Bff {
                 mesh.wait_for_status(service, ServingStatus::Serving, Duration::from_secs(20))
@@ -206,18 +197,24 @@ pub struct TestMesh {
     services: Vec<ServiceName>,
     /// Cancelling it stops every service; `tasks` then finish.
     shutdown: CancellationToken,
-    /// One task per service, each returning why it stopped.
-    tasks: JoinSet<(ServiceName, anyhow::Result<()>)>,
+    /// One task per running service with the token that stops it alone; each task
+    /// returns why it stopped.
+    tasks: HashMap<ServiceName, (CancellationToken, JoinHandle<anyhow::Result<()>>)>,
     /// Dropped after the services stop (field order), which removes them.
     databases: Vec<(ServiceName, TestDatabase)>,
     redis_prefix: String,
     tls: Option<TestTls>,
+    /// What the services were started with, for restarts.
+    config: BookstoreConfig,
+    launch_keys: Keys,
 }
 
 impl Drop for TestMesh {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        self.tasks.abort_all();
+        for (_, task) in self.tasks.values() {
+            task.abort();
+        }
     }
 }
 
@@ -325,18 +322,79 @@ impl TestMesh {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
-        while let Some(joined) = self.tasks.join_next().await {
-            let error = match joined {
-                Ok((_, Ok(()))) => continue,
-                Ok((service, Err(error))) => error.context(format!("{service} failed")),
-                Err(panic) => anyhow::anyhow!("a service task panicked: {panic}"),
-            };
-            first_error.get_or_insert(error);
+        let services: Vec<ServiceName> = self.tasks.keys().copied().collect();
+        for service in services {
+            if let Err(error) = self.stop(service).await {
+                first_error.get_or_insert(error);
+            }
         }
         match first_error {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+
+    fn spawn(&mut self, service: ServiceName, config: BookstoreConfig, listener: TcpListener) {
+        let token = self.shutdown.child_token();
+        let launch_keys = self.launch_keys.clone();
+        let stop = token.clone();
+        let task = tokio::spawn(async move {
+            let verifier = launch::verifier(&config, service, &launch_keys);
+            launch::run_service(&config, service, &launch_keys, verifier, listener, stop).await
+        });
+        self.tasks.insert(service, (token, task));
+    }
+
+    /// Stops one service (as a crash would, from the outside: in-flight work is dropped at
+    /// the drain timeout) and waits until it is gone.
+    ///
+    /// # Errors
+    /// When it stopped with an error or panicked.
+    pub async fn stop(&mut self, service: ServiceName) -> anyhow::Result<()> {
+        let Some((token, task)) = self.tasks.remove(&service) else {
+            return Ok(());
+        };
+        token.cancel();
+        match tokio::time::timeout(Duration::from_secs(15), task).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(error.context(format!("{service} failed"))),
+            Ok(Err(panic)) => Err(anyhow::anyhow!("{service} panicked: {panic}")),
+            Err(_) => Err(anyhow::anyhow!("{service} did not stop within 15 s")),
+        }
+    }
+
+    /// Starts a stopped service again on its address and database, with `change` applied
+    /// to its configuration only, and waits until it serves.
+    ///
+    /// # Errors
+    /// When its address cannot be bound again or it does not come up.
+    pub async fn restart(
+        &mut self,
+        service: ServiceName,
+        change: impl FnOnce(&mut BookstoreConfig),
+    ) -> anyhow::Result<()> {
+        self.stop(service).await?;
+        let mut config = self.config.clone();
+        change(&mut config);
+        let address = self.address(service);
+        let mut attempts = 0;
+        let listener = loop {
+            match TcpListener::bind(address).await {
+                Ok(listener) => break listener,
+                // The old listener may not be closed yet.
+                Err(_) if attempts < 50 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        self.spawn(service, config, listener);
+        if service != ServiceName::Bff {
+            self.wait_for_status(service, ServingStatus::Serving, Duration::from_secs(20))
+                .await?;
+        }
+        Ok(())
     }
 }
 

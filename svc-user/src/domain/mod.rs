@@ -1,13 +1,12 @@
 //! svc-user's vocabulary: values parsed once from the wire, so `ops/` and `store/` never
 //! see a raw string that breaks a rule.
 
-pub mod address;
 pub mod email;
 pub mod name;
 pub mod password;
 pub mod role;
 
-pub use address::NewAddress;
+pub use proto::address::NewAddress;
 pub use email::Email;
 pub use name::DisplayName;
 pub use password::Password;

@@ -6,5 +6,6 @@ mod cart;
 mod catalog;
 mod health;
 mod inventory;
+mod order;
 mod tls;
 mod user;

@@ -150,7 +150,7 @@ async fn a_short_line_refuses_the_whole_reservation_and_names_every_short_book()
         platform::ErrorCode::from_status(&status),
         platform::ErrorCode::OutOfStock
     );
-    let mut short = svc_inventory::error::short_lines(&status);
+    let mut short = platform::error_code::short_lines(&status);
     short.sort_by(|left, right| left.book_id.cmp(&right.book_id));
     let mut expected = vec![(scarce.clone(), 2, 1), (unknown.clone(), 1, 0)];
     expected.sort();

@@ -1,7 +1,8 @@
-//! A postal address as a user submits it.
+//! A postal address as a client submits it: svc-user stores it, svc-order copies it into an
+//! order.
 
-use proto::common::v1 as common;
-use proto::types::InvalidField;
+use crate::common::v1 as common;
+use crate::types::InvalidField;
 
 /// A checked address ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,21 +40,29 @@ impl NewAddress {
     /// Returns [`InvalidField`] for a missing address, a blank required line, an over-long
     /// value or a country that is not two letters.
     pub fn parse(input: Option<&common::AddressInput>) -> Result<NewAddress, InvalidField> {
+        Self::parse_at("address", input)
+    }
+
+    /// Like [`Self::parse`], naming fields `<at>.<field>` (`shipping_address.city`).
+    ///
+    /// # Errors
+    /// As [`Self::parse`].
+    pub fn parse_at(at: &str, input: Option<&common::AddressInput>) -> Result<NewAddress, InvalidField> {
         let Some(input) = input else {
-            return Err(InvalidField::new("address", "is required"));
+            return Err(InvalidField::new(at, "is required"));
         };
         let country = input.country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.chars().all(|letter| letter.is_ascii_uppercase()) {
             return Err(InvalidField::new(
-                "address.country",
+                format!("{at}.country"),
                 "must be an ISO 3166-1 alpha-2 code such as DE",
             ));
         }
         Ok(NewAddress {
-            line1: text("address.line1", &input.line1, true, 200)?,
-            line2: text("address.line2", &input.line2, false, 200)?,
-            city: text("address.city", &input.city, true, 100)?,
-            postal_code: text("address.postal_code", &input.postal_code, true, 20)?,
+            line1: text(&format!("{at}.line1"), &input.line1, true, 200)?,
+            line2: text(&format!("{at}.line2"), &input.line2, false, 200)?,
+            city: text(&format!("{at}.city"), &input.city, true, 100)?,
+            postal_code: text(&format!("{at}.postal_code"), &input.postal_code, true, 20)?,
             country,
             is_default: input.is_default,
         })

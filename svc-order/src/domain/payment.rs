@@ -1,0 +1,212 @@
+//! Payment input, checked before anything is written: card numbers pass Luhn, expiry is not
+//! past, the cvc has the brand's length. The number lives only in memory for the authorize
+//! call (its `Debug` shows brand and last 4); only brand and last 4 are stored.
+
+use chrono::Datelike as _;
+use proto::order::v1 as pb;
+use proto::types::InvalidField;
+
+/// A card, checked. Never stored; never printed in full.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Card {
+    number: String,
+    pub brand: &'static str,
+    pub last4: String,
+}
+
+impl std::fmt::Debug for Card {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "Card({} ending {})", self.brand, self.last4)
+    }
+}
+
+impl Card {
+    /// The digits, for the provider call only.
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+}
+
+/// How the customer pays, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentMethod {
+    Card(Card),
+    Paypal { email: String },
+}
+
+impl PaymentMethod {
+    /// The stored spelling of the method.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PaymentMethod::Card(_) => "card",
+            PaymentMethod::Paypal { .. } => "paypal",
+        }
+    }
+
+    /// Brand and last 4 (empty for PayPal): all that is kept.
+    pub fn summary(&self) -> (&'static str, String) {
+        match self {
+            PaymentMethod::Card(card) => (card.brand, card.last4.clone()),
+            PaymentMethod::Paypal { .. } => ("", String::new()),
+        }
+    }
+
+    /// Parses and checks the wire input against today's date.
+    ///
+    /// # Errors
+    /// Names the field (`payment.card.number`, `payment.card.exp_month`, …).
+    pub fn parse(input: Option<&pb::PaymentMethod>, today: chrono::NaiveDate) -> Result<Self, InvalidField> {
+        match input.and_then(|payment| payment.method.as_ref()) {
+            None => Err(InvalidField::new("payment", "a card or a paypal account is required")),
+            Some(pb::payment_method::Method::Paypal(paypal)) => parse_paypal(paypal),
+            Some(pb::payment_method::Method::Card(card)) => parse_card(card, today).map(PaymentMethod::Card),
+        }
+    }
+}
+
+fn parse_paypal(paypal: &pb::Paypal) -> Result<PaymentMethod, InvalidField> {
+    let email = paypal.email.trim().to_ascii_lowercase();
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && email.len() <= 254
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(InvalidField::new("payment.paypal.email", "is not an email address"));
+    }
+    Ok(PaymentMethod::Paypal { email })
+}
+
+fn parse_card(card: &pb::Card, today: chrono::NaiveDate) -> Result<Card, InvalidField> {
+    let digits: String = card
+        .number
+        .chars()
+        .filter(|character| !matches!(character, ' ' | '-'))
+        .collect();
+    let number_field = "payment.card.number";
+    if !(12..=19).contains(&digits.len()) || !digits.chars().all(|digit| digit.is_ascii_digit()) {
+        return Err(InvalidField::new(number_field, "must be 12 to 19 digits"));
+    }
+    if !luhn_valid(&digits) {
+        return Err(InvalidField::new(number_field, "is not a valid card number"));
+    }
+    if !(1..=12).contains(&card.exp_month) {
+        return Err(InvalidField::new("payment.card.exp_month", "must be 1 to 12"));
+    }
+    if !(1000..=9999).contains(&card.exp_year) {
+        return Err(InvalidField::new("payment.card.exp_year", "must have four digits"));
+    }
+    let (year, month) = (today.year(), i32::try_from(today.month()).unwrap_or(12));
+    if (card.exp_year, card.exp_month) < (year, month) {
+        return Err(InvalidField::new("payment.card.exp_year", "the card has expired"));
+    }
+    let brand = brand(&digits);
+    let cvc_length = if brand == "amex" { 4 } else { 3 };
+    if card.cvc.len() != cvc_length || !card.cvc.chars().all(|digit| digit.is_ascii_digit()) {
+        return Err(InvalidField::new(
+            "payment.card.cvc",
+            format!("must be {cvc_length} digits"),
+        ));
+    }
+    let last4 = digits[digits.len() - 4..].to_owned();
+    Ok(Card {
+        number: digits,
+        brand,
+        last4,
+    })
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    let mut sum = 0;
+    for (index, digit) in digits.bytes().rev().enumerate() {
+        let mut value = u32::from(digit - b'0');
+        if index % 2 == 1 {
+            value *= 2;
+            if value > 9 {
+                value -= 9;
+            }
+        }
+        sum += value;
+    }
+    sum % 10 == 0
+}
+
+fn brand(digits: &str) -> &'static str {
+    let prefix2: u32 = digits[..2].parse().unwrap_or(0);
+    let prefix4: u32 = digits[..4].parse().unwrap_or(0);
+    match digits.as_bytes()[0] {
+        b'4' => "visa",
+        b'3' if prefix2 == 34 || prefix2 == 37 => "amex",
+        b'5' if (51..=55).contains(&prefix2) => "mastercard",
+        b'2' if (2221..=2720).contains(&prefix4) => "mastercard",
+        b'6' if digits.starts_with("6011") || prefix2 == 65 => "discover",
+        _ => "card",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    fn card(number: &str, exp_month: i32, exp_year: i32, cvc: &str) -> Option<pb::PaymentMethod> {
+        Some(pb::PaymentMethod {
+            method: Some(pb::payment_method::Method::Card(pb::Card {
+                number: number.to_owned(),
+                exp_month,
+                exp_year,
+                cvc: cvc.to_owned(),
+                holder: String::new(),
+            })),
+        })
+    }
+
+    fn field(result: Result<PaymentMethod, InvalidField>) -> String {
+        result.unwrap_err().field
+    }
+
+    #[test]
+    fn a_test_card_passes_and_keeps_only_brand_and_last4() {
+        let method = PaymentMethod::parse(card("4242 4242 4242 4242", 12, 2030, "123").as_ref(), today()).unwrap();
+        assert_eq!(method.summary(), ("visa", "4242".to_owned()));
+        assert!(!format!("{method:?}").contains("42424242"), "Debug never prints the number");
+    }
+
+    #[test]
+    fn luhn_expiry_and_cvc_are_checked_naming_the_field() {
+        let bad_luhn = card("4242 4242 4242 4241", 12, 2030, "123");
+        assert_eq!(field(PaymentMethod::parse(bad_luhn.as_ref(), today())), "payment.card.number");
+        let expired = card("4242424242424242", 10, 2026, "123");
+        assert_eq!(field(PaymentMethod::parse(expired.as_ref(), today())), "payment.card.exp_year");
+        let this_month = card("4242424242424242", 11, 2026, "123");
+        assert!(PaymentMethod::parse(this_month.as_ref(), today()).is_ok());
+        let bad_cvc = card("4242424242424242", 12, 2030, "12");
+        assert_eq!(field(PaymentMethod::parse(bad_cvc.as_ref(), today())), "payment.card.cvc");
+        let amex = card("378282246310005", 12, 2030, "1234");
+        assert_eq!(
+            PaymentMethod::parse(amex.as_ref(), today()).unwrap().summary().0,
+            "amex"
+        );
+        assert_eq!(field(PaymentMethod::parse(None, today())), "payment");
+    }
+
+    #[test]
+    fn paypal_needs_an_email() {
+        let paypal = |email: &str| {
+            Some(pb::PaymentMethod {
+                method: Some(pb::payment_method::Method::Paypal(pb::Paypal {
+                    email: email.to_owned(),
+                })),
+            })
+        };
+        assert!(PaymentMethod::parse(paypal("Buyer@Example.com").as_ref(), today()).is_ok());
+        assert_eq!(
+            field(PaymentMethod::parse(paypal("nobody").as_ref(), today())),
+            "payment.paypal.email"
+        );
+    }
+}

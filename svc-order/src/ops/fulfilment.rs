@@ -1,0 +1,96 @@
+//! CancelOrder and UpdateOrderStatus. A cancellation moves the order to CANCELLED and the
+//! saga to `compensating` in one conditional update, then gives back stock and money
+//! through the same idempotent undo a failed checkout uses.
+
+use platform::auth::Principal;
+use proto::order::v1 as pb;
+use uuid::Uuid;
+
+use super::Orders;
+use crate::domain::{OrderStatus, SagaStep};
+use crate::error::{OrderError, OrderResult};
+use crate::store::orders::{self, Transition};
+
+fn note(text: &str, default: &str) -> String {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        default.to_owned()
+    } else {
+        trimmed.chars().take(500).collect()
+    }
+}
+
+impl Orders {
+    /// Cancels a PENDING or CONFIRMED order; a CANCELLED one is returned as it is.
+    ///
+    /// # Errors
+    /// `NotFound` when the caller may not see it; `FailedPrecondition` once it shipped,
+    /// was delivered or failed; `Unavailable` when the undo must wait for a dependency
+    /// (the order is CANCELLED and the recovery loop finishes the undo).
+    pub async fn cancel(&self, principal: &Principal, id: Uuid, reason: &str) -> OrderResult<pb::Order> {
+        let order = self.visible(principal, id).await?;
+        if order.status == OrderStatus::Cancelled {
+            return self.get(principal, id).await;
+        }
+        if !order.status.can_cancel() {
+            return Err(OrderError::FailedPrecondition(format!(
+                "a {} order cannot be cancelled",
+                order.status.as_str()
+            )));
+        }
+        let change = Transition {
+            from_statuses: vec![order.status],
+            from_steps: vec![order.step],
+            status: Some((OrderStatus::Cancelled, note(reason, "cancelled"))),
+            step: Some(SagaStep::Compensating),
+            ..Transition::default()
+        };
+        if !orders::apply(&self.saga.db, id, &change).await? {
+            // It moved meanwhile (the saga advanced): decide again on what it is now.
+            return Box::pin(self.cancel(principal, id, reason)).await;
+        }
+        self.saga.drive(id, None).await?;
+        self.get(principal, id).await
+    }
+
+    /// Moves an order along fulfilment (admin); CANCELLED goes through [`Self::cancel`].
+    ///
+    /// # Errors
+    /// `FailedPrecondition` for any move but CONFIRMED -> SHIPPED -> DELIVERED;
+    /// `InvalidArgument` for an unspecified status.
+    pub async fn update_status(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        status: i32,
+        note_text: &str,
+    ) -> OrderResult<pb::Order> {
+        let next = OrderStatus::from_wire(status)
+            .ok_or_else(|| proto::types::InvalidField::new("status", "must be a known order status"))?;
+        if next == OrderStatus::Cancelled {
+            return self.cancel(principal, id, note_text).await;
+        }
+        let order = self.visible(principal, id).await?;
+        if order.status == next {
+            return self.get(principal, id).await;
+        }
+        if !order.status.can_move_to(next) {
+            return Err(OrderError::FailedPrecondition(format!(
+                "an order cannot move from {} to {}",
+                order.status.as_str(),
+                next.as_str()
+            )));
+        }
+        let change = Transition {
+            from_statuses: vec![order.status],
+            status: Some((next, note(note_text, next.as_str()))),
+            ..Transition::default()
+        };
+        if !orders::apply(&self.saga.db, id, &change).await? {
+            return Err(OrderError::FailedPrecondition(
+                "the order changed meanwhile; read it and try again".to_owned(),
+            ));
+        }
+        self.get(principal, id).await
+    }
+}

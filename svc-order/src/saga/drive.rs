@@ -1,0 +1,281 @@
+//! One step at a time, from the stored step to the end. Each external call is idempotent
+//! (Reserve per order, Commit and Release per reservation, the provider per key), and each
+//! result is persisted with a conditional update on the step it started from; if that
+//! update finds the order moved (a cancellation, another driver), the loop reads it again
+//! and goes on from there.
+
+use uuid::Uuid;
+
+use super::Saga;
+use crate::domain::payment::PaymentMethod;
+use crate::domain::{HaltPoint, OrderStatus, SagaStep};
+use crate::error::{OrderError, OrderResult};
+use crate::payments::{Authorization, ProviderError};
+use crate::store::orders::{self, OrderRow, Transition};
+use crate::upstream::{Reserved, Settled};
+
+/// Why checkout failed: the GraphQL code kept in `failure_reason`, and the error the first
+/// attempt returns.
+struct Failure {
+    code: &'static str,
+    short_book_ids: Vec<String>,
+    note: String,
+    payment_status: Option<&'static str>,
+    error: OrderError,
+}
+
+impl Failure {
+    fn unavailable(note: &str) -> Self {
+        Failure {
+            code: "UNAVAILABLE",
+            short_book_ids: Vec::new(),
+            note: note.to_owned(),
+            payment_status: None,
+            error: OrderError::Unavailable(format!("{note}; retry with a new idempotency key")),
+        }
+    }
+}
+
+/// What one step did.
+enum Next {
+    /// Persisted; go on from the stored state.
+    Continue,
+    /// The order ended; return it (or this error, for the request that placed it).
+    Stop(Option<OrderError>),
+}
+
+impl Saga {
+    /// Drives order `id` as far as it goes. `payment` is the customer's input, present only
+    /// in the request that placed the order; without it (recovery) an order that was not
+    /// yet authorized can only fail.
+    ///
+    /// # Errors
+    /// The failure of this attempt, for the caller that placed the order; `Unavailable`
+    /// when a dependency is down and the order waits for the recovery loop.
+    pub async fn drive(&self, id: Uuid, payment: Option<&PaymentMethod>) -> OrderResult<OrderRow> {
+        loop {
+            let order = orders::find(&self.db, id)
+                .await?
+                .ok_or(OrderError::NotFound { entity: "order" })?;
+            let next = match order.step {
+                SagaStep::Done => return Ok(order),
+                SagaStep::Compensating => {
+                    self.compensate(&order).await?;
+                    continue;
+                }
+                _ if order.status != OrderStatus::Pending => {
+                    return Err(OrderError::Internal(anyhow::anyhow!(
+                        "order {id} is {:?} at step {:?}",
+                        order.status,
+                        order.step
+                    )));
+                }
+                SagaStep::Created | SagaStep::Reserved if payment.is_none() => {
+                    self.fail(&order, Failure::unavailable("checkout was interrupted before payment"))
+                        .await?
+                }
+                SagaStep::Created => self.reserve(&order).await?,
+                SagaStep::Reserved => match payment {
+                    Some(method) => self.authorize(&order, method).await?,
+                    None => Next::Continue,
+                },
+                SagaStep::Authorized => self.commit(&order).await?,
+                SagaStep::Committed => self.capture(&order).await?,
+                SagaStep::Captured => self.confirm(&order).await?,
+            };
+            if let Next::Stop(error) = next {
+                let order = orders::find(&self.db, id)
+                    .await?
+                    .ok_or(OrderError::NotFound { entity: "order" })?;
+                return match error {
+                    Some(error) => Err(error),
+                    None => Ok(order),
+                };
+            }
+        }
+    }
+
+    /// Persists a step; when the order moved meanwhile, undoes what this driver just did
+    /// outside (if the order is no longer going anywhere) and lets the loop re-read it.
+    async fn advance(&self, order: &OrderRow, change: Transition, halt_after: SagaStep) -> OrderResult<Next> {
+        // Each step renews the lease, so recovery never takes over a checkout that moves.
+        let change = Transition {
+            from_steps: vec![order.step],
+            from_statuses: vec![OrderStatus::Pending],
+            lease_until_ms: Some(crate::store::now_ms() + self.lease_ms()),
+            ..change
+        };
+        if orders::apply(&self.db, order.id, &change).await? {
+            self.halt.check(HaltPoint::Step(halt_after)).await?;
+            return Ok(Next::Continue);
+        }
+        if let Some(now) = orders::find(&self.db, order.id).await?
+            && now.status != OrderStatus::Pending
+            && now.step == SagaStep::Done
+        {
+            // A cancellation finished while this driver was calling out: undo once more.
+            self.undo(&now).await?;
+        }
+        Ok(Next::Continue)
+    }
+
+    async fn reserve(&self, order: &OrderRow) -> OrderResult<Next> {
+        let lines: Vec<(Uuid, i32)> = orders::lines(&self.db, &[order.id])
+            .await?
+            .into_iter()
+            .map(|(_, line)| (line.book_id, line.quantity))
+            .collect();
+        let ttl = i32::try_from(self.settings.reservation_ttl.as_secs()).unwrap_or(i32::MAX);
+        match self.upstreams.reserve(order.id, &lines, ttl).await {
+            Ok(Reserved::Held { reservation_id }) => {
+                let change = Transition {
+                    step: Some(SagaStep::Reserved),
+                    reservation_id: Some(reservation_id),
+                    ..Transition::default()
+                };
+                self.advance(order, change, SagaStep::Reserved).await
+            }
+            Ok(Reserved::Short { lines }) => {
+                let short_book_ids = lines.iter().map(|line| line.book_id.clone()).collect();
+                let failure = Failure {
+                    code: "OUT_OF_STOCK",
+                    short_book_ids,
+                    note: "out of stock".to_owned(),
+                    payment_status: None,
+                    error: OrderError::OutOfStock { lines },
+                };
+                self.fail(order, failure).await
+            }
+            Ok(Reserved::Refused) => {
+                self.fail(order, Failure::unavailable("the reservation was released before it was made"))
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(order_id = %order.id, %error, "reserve failed, failing the order");
+                self.fail(order, Failure::unavailable("inventory is unavailable")).await
+            }
+        }
+    }
+
+    async fn authorize(&self, order: &OrderRow, method: &PaymentMethod) -> OrderResult<Next> {
+        let answer = self
+            .payments
+            .authorize(order.id, order.total_minor, &order.currency, method)
+            .await?;
+        self.halt.check(HaltPoint::AuthorizeSent).await?;
+        match answer {
+            Ok(Authorization::Approved { id }) => {
+                let change = Transition {
+                    step: Some(SagaStep::Authorized),
+                    authorization_id: Some(id),
+                    payment_status: Some("authorized"),
+                    ..Transition::default()
+                };
+                self.advance(order, change, SagaStep::Authorized).await
+            }
+            Ok(Authorization::Declined { reason }) => {
+                let failure = Failure {
+                    code: "PAYMENT_DECLINED",
+                    short_book_ids: Vec::new(),
+                    note: format!("payment declined: {reason}"),
+                    payment_status: Some("declined"),
+                    error: OrderError::PaymentDeclined { reason },
+                };
+                self.fail(order, failure).await
+            }
+            Err(error) => {
+                tracing::warn!(order_id = %order.id, %error, "authorize failed, failing the order");
+                self.fail(order, Failure::unavailable("the payment provider is unavailable"))
+                    .await
+            }
+        }
+    }
+
+    async fn commit(&self, order: &OrderRow) -> OrderResult<Next> {
+        let Some(reservation) = order.reservation_id else {
+            return Err(OrderError::Internal(anyhow::anyhow!("order {} has no reservation", order.id)));
+        };
+        match self.upstreams.commit(reservation).await? {
+            Settled::Done => {
+                let change = Transition {
+                    step: Some(SagaStep::Committed),
+                    ..Transition::default()
+                };
+                self.advance(order, change, SagaStep::Committed).await
+            }
+            Settled::WrongState => {
+                self.fail(order, Failure::unavailable("the stock reservation expired before it was committed"))
+                    .await
+            }
+        }
+    }
+
+    async fn capture(&self, order: &OrderRow) -> OrderResult<Next> {
+        match self
+            .payments
+            .capture(order.id, (order.total_minor, &order.currency))
+            .await?
+        {
+            Ok(()) => {
+                let change = Transition {
+                    step: Some(SagaStep::Captured),
+                    payment_status: Some("captured"),
+                    ..Transition::default()
+                };
+                self.advance(order, change, SagaStep::Captured).await
+            }
+            // No answer: the books are sold and the money authorized; recovery captures.
+            Err(ProviderError::Unavailable(reason)) => Err(OrderError::Unavailable(format!(
+                "payment capture pending ({reason})"
+            ))),
+            Err(ProviderError::Refused(reason)) => {
+                let mut failure = Failure::unavailable("the payment could not be captured");
+                failure.note = format!("capture refused: {reason}");
+                failure.code = "PAYMENT_DECLINED";
+                failure.error = OrderError::PaymentDeclined { reason };
+                self.fail(order, failure).await
+            }
+        }
+    }
+
+    async fn confirm(&self, order: &OrderRow) -> OrderResult<Next> {
+        let change = Transition {
+            step: Some(SagaStep::Done),
+            status: Some((OrderStatus::Confirmed, "paid and reserved".to_owned())),
+            ..Transition::default()
+        };
+        let next = self.advance(order, change, SagaStep::Done).await?;
+        // The order stands without it; a failure here leaves books in the cart, not limbo.
+        if let Err(error) = self.upstreams.clear_cart(order.user_id).await {
+            tracing::warn!(order_id = %order.id, %error, "cart not cleared after checkout");
+        }
+        Ok(match next {
+            Next::Continue => Next::Stop(None),
+            stop @ Next::Stop(_) => stop,
+        })
+    }
+
+    /// Marks the order FAILED and gives back what it holds. The first attempt's caller gets
+    /// `failure.error`.
+    async fn fail(&self, order: &OrderRow, failure: Failure) -> OrderResult<Next> {
+        let change = Transition {
+            from_steps: vec![order.step],
+            from_statuses: vec![OrderStatus::Pending],
+            step: Some(SagaStep::Compensating),
+            status: Some((OrderStatus::Failed, failure.note.clone())),
+            payment_status: failure.payment_status,
+            failure: Some((failure.code, failure.short_book_ids)),
+            ..Transition::default()
+        };
+        if !orders::apply(&self.db, order.id, &change).await? {
+            return Ok(Next::Continue);
+        }
+        if let Some(failed) = orders::find(&self.db, order.id).await? {
+            // Inventory or the provider may be down: the recovery loop finishes the undo.
+            if let Err(error) = self.compensate(&failed).await {
+                tracing::warn!(order_id = %order.id, %error, "compensation deferred to recovery");
+            }
+        }
+        Ok(Next::Stop(Some(failure.error)))
+    }
+}

@@ -1,0 +1,141 @@
+//! Crashes between saga steps and a dependency down during checkout: the recovery loop
+//! ends every order CONFIRMED or FAILED, with stock and payments consistent.
+
+use std::time::Duration;
+
+use bookstore_tests::TestMesh;
+use platform::{ErrorCode, ServiceName};
+use proto::order::v1 as pb;
+
+use super::{
+    GOOD_CARD, add_to_cart, assert_order_invariants, card, mesh, on_hand, place, rows, shopper, stocked_book,
+};
+
+async fn order_of(mesh: &TestMesh, user: &str) -> Option<String> {
+    use sea_orm::ConnectionTrait as _;
+    let db = sea_orm::Database::connect(mesh.database_url(ServiceName::Order).unwrap())
+        .await
+        .unwrap();
+    let user = uuid::Uuid::parse_str(user).unwrap();
+    let statement = platform::store::statement(
+        db.get_database_backend(),
+        "SELECT id FROM orders WHERE user_id = ?",
+        [user.into()],
+    );
+    let found = db
+        .query_all_raw(statement)
+        .await
+        .unwrap()
+        .first()
+        .map(|row| row.try_get::<uuid::Uuid>("", "id").unwrap().to_string());
+    db.close().await.unwrap();
+    found
+}
+
+async fn state(mesh: &TestMesh, order: &str) -> String {
+    rows(mesh, ServiceName::Order, "SELECT status || '/' || step FROM orders WHERE id = ?", order)
+        .await
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Has the halted saga reached `point`?
+async fn reached(mesh: &TestMesh, order: &str, point: &str) -> bool {
+    if point == "authorize_sent" {
+        return super::charge_state(mesh, order).await.as_deref() == Some("authorized");
+    }
+    state(mesh, order).await == format!("PENDING/{point}")
+}
+
+#[tokio::test]
+async fn a_crash_between_any_two_steps_is_recovered_consistently() {
+    let mut mesh = mesh().await;
+    let (book, _) = stocked_book(&mesh, 100).await;
+    let cases = [
+        ("created", pb::OrderStatus::Failed),
+        ("reserved", pb::OrderStatus::Failed),
+        ("authorize_sent", pb::OrderStatus::Failed),
+        ("authorized", pb::OrderStatus::Confirmed),
+        ("committed", pb::OrderStatus::Confirmed),
+        ("captured", pb::OrderStatus::Confirmed),
+    ];
+    let mut orders = Vec::new();
+    let mut sold = 0;
+    for (point, expected) in cases {
+        mesh.restart(ServiceName::Order, |config| {
+            config.checkout.halt_at = Some(point.to_owned());
+        })
+        .await
+        .unwrap();
+        let buyer = shopper(&mesh);
+        add_to_cart(&mesh, &buyer, &book, 2).await;
+        let mut client = super::client(&mesh);
+        let request = bookstore_tests::with_token(super::place_request(point, card(GOOD_CARD)), &buyer.token);
+        let checkout = tokio::spawn(async move { client.place_order(request).await });
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let order = loop {
+            if let Some(order) = order_of(&mesh, &buyer.id).await
+                && reached(&mesh, &order, point).await
+            {
+                break order;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{point}: the saga never got there");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // The process dies here: restart without the halt; recovery takes the order over.
+        mesh.restart(ServiceName::Order, |_| {}).await.unwrap();
+        let answer = checkout.await.unwrap();
+        assert!(answer.is_err(), "{point}: the caller saw the crash");
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = state(&mesh, &order).await;
+            if now.ends_with("/done") {
+                let status = if expected == pb::OrderStatus::Confirmed { "CONFIRMED" } else { "FAILED" };
+                assert_eq!(now, format!("{status}/done"), "{point}");
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{point}: still {now}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if expected == pb::OrderStatus::Confirmed {
+            sold += 2;
+        }
+        orders.push(order);
+        assert_eq!(on_hand(&mesh, &book).await, (100 - sold, 0), "{point}");
+    }
+    assert_order_invariants(&mesh, &orders).await;
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn inventory_down_during_checkout_fails_cleanly_and_is_tidied_up() {
+    let mut mesh = mesh().await;
+    let buyer = shopper(&mesh);
+    let (book, _) = stocked_book(&mesh, 5).await;
+    add_to_cart(&mesh, &buyer, &book, 1).await;
+    mesh.stop(ServiceName::Inventory).await.unwrap();
+
+    let started = tokio::time::Instant::now();
+    let status = place(&mesh, &buyer, "no-inventory", card(GOOD_CARD)).await.unwrap_err();
+    assert_eq!(ErrorCode::from_status(&status), ErrorCode::Unavailable, "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "fails fast: {:?}", started.elapsed());
+    let order = order_of(&mesh, &buyer.id).await.unwrap();
+    assert!(state(&mesh, &order).await.starts_with("FAILED/"), "no PENDING order left behind");
+    assert!(super::charge_state(&mesh, &order).await.is_none(), "never charged");
+
+    mesh.restart(ServiceName::Inventory, |_| {}).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while state(&mesh, &order).await != "FAILED/done" {
+        assert!(tokio::time::Instant::now() < deadline, "the undo never finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_hand(&mesh, &book).await, (5, 0));
+    let cart = crate::cart::get(&mesh, &buyer.token, crate::cart::user_owner(&buyer.id))
+        .await
+        .unwrap();
+    assert_eq!(cart.lines.len(), 1, "the cart is kept for another try");
+    assert_order_invariants(&mesh, &[order]).await;
+    mesh.shutdown().await.unwrap();
+}
