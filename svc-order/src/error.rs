@@ -68,7 +68,9 @@ impl From<OrderError> for tonic::Status {
     fn from(error: OrderError) -> Self {
         match &error {
             OrderError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            OrderError::OutOfStock { lines } => platform::error_code::out_of_stock_status(error.to_string(), lines),
+            OrderError::OutOfStock { lines } => {
+                platform::error_code::out_of_stock_status(error.to_string(), lines)
+            }
             OrderError::FailedPrecondition(message) => {
                 let mut details = ErrorDetails::new();
                 details.set_error_info(ErrorCode::Conflict.reason(), ERROR_DOMAIN, HashMap::new());

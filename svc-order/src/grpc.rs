@@ -108,7 +108,9 @@ impl OrderService for OrderGrpc {
             Some(raw) => {
                 let user = UserId::parse("user_id", raw).map_err(OrderError::from)?.as_uuid();
                 if user != own && !principal.is_admin() {
-                    return Err(Status::permission_denied("only an admin may list another user's orders"));
+                    return Err(Status::permission_denied(
+                        "only an admin may list another user's orders",
+                    ));
                 }
                 user
             }
@@ -155,6 +157,8 @@ impl OrderService for OrderGrpc {
                 &request.get_ref().note,
             )
             .await?;
-        Ok(Response::new(pb::UpdateOrderStatusResponse { order: Some(order) }))
+        Ok(Response::new(pb::UpdateOrderStatusResponse {
+            order: Some(order),
+        }))
     }
 }

@@ -79,7 +79,8 @@ pub async fn serve(
     let db =
         platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
             .await?;
-    let channel = |service, upstream: &UpstreamConfig| MeshChannel::new(service, upstream, context.tokens.clone());
+    let channel =
+        |service, upstream: &UpstreamConfig| MeshChannel::new(service, upstream, context.tokens.clone());
     let upstreams = upstream::Upstreams {
         cart: channel(ServiceName::Cart, &config.cart)?,
         catalog: channel(ServiceName::Catalog, &config.catalog)?,

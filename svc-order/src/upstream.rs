@@ -2,9 +2,9 @@
 //! the inventory calls (idempotent on the order or reservation by contract) are retried on
 //! UNAVAILABLE; nothing else is.
 
+use platform::ErrorCode;
 use platform::ServiceName;
 use platform::client::{MeshChannel, RetryPolicy, retry_idempotent};
-use platform::ErrorCode;
 use proto::cart::v1 as cart;
 use proto::catalog::v1 as catalog;
 use proto::common::v1::Address;
@@ -26,8 +26,12 @@ pub struct Upstreams {
 /// What Reserve answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserved {
-    Held { reservation_id: Uuid },
-    Short { lines: Vec<inventory::ShortLine> },
+    Held {
+        reservation_id: Uuid,
+    },
+    Short {
+        lines: Vec<inventory::ShortLine>,
+    },
     /// The order's reservation was released (or fenced off) before: it cannot hold stock.
     Refused,
 }
@@ -79,7 +83,11 @@ impl Upstreams {
         let client = cart::cart_service_client::CartServiceClient::new(self.cart.clone());
         retry_idempotent(RetryPolicy::default(), || {
             let mut client = client.clone();
-            async move { client.clear_cart(cart::ClearCartRequest { owner: owner(user) }).await }
+            async move {
+                client
+                    .clear_cart(cart::ClearCartRequest { owner: owner(user) })
+                    .await
+            }
         })
         .await
         .map_err(|status| OrderError::upstream("cart", &status))?;
@@ -91,7 +99,11 @@ impl Upstreams {
         let client = catalog::catalog_service_client::CatalogServiceClient::new(self.catalog.clone());
         let response = retry_idempotent(RetryPolicy::default(), || {
             let (mut client, book_ids) = (client.clone(), ids.clone());
-            async move { client.batch_get_books(catalog::BatchGetBooksRequest { book_ids }).await }
+            async move {
+                client
+                    .batch_get_books(catalog::BatchGetBooksRequest { book_ids })
+                    .await
+            }
         })
         .await
         .map_err(|status| OrderError::upstream("catalog", &status))?
@@ -112,9 +124,10 @@ impl Upstreams {
         .await
         .map_err(|status| match status.code() {
             // No such user in svc-user: then certainly not their address.
-            tonic::Code::NotFound => {
-                OrderError::from(proto::types::InvalidField::new("address_id", "is not one of your addresses"))
-            }
+            tonic::Code::NotFound => OrderError::from(proto::types::InvalidField::new(
+                "address_id",
+                "is not one of your addresses",
+            )),
             _ => OrderError::upstream("user", &status),
         })?
         .into_inner()
@@ -122,7 +135,9 @@ impl Upstreams {
         addresses
             .into_iter()
             .find(|address| address.id == address_id)
-            .ok_or_else(|| proto::types::InvalidField::new("address_id", "is not one of your addresses").into())
+            .ok_or_else(|| {
+                proto::types::InvalidField::new("address_id", "is not one of your addresses").into()
+            })
     }
 
     fn inventory(&self) -> inventory::inventory_service_client::InventoryServiceClient<MeshChannel> {
@@ -130,7 +145,12 @@ impl Upstreams {
     }
 
     /// Holds stock for the order (idempotent on the order id).
-    pub async fn reserve(&self, order: Uuid, lines: &[(Uuid, i32)], ttl_seconds: i32) -> OrderResult<Reserved> {
+    pub async fn reserve(
+        &self,
+        order: Uuid,
+        lines: &[(Uuid, i32)],
+        ttl_seconds: i32,
+    ) -> OrderResult<Reserved> {
         let client = self.inventory();
         let request = inventory::ReserveRequest {
             order_id: order.to_string(),
@@ -146,11 +166,14 @@ impl Upstreams {
         match retry_idempotent(RetryPolicy::default(), || {
             let (mut client, request) = (client.clone(), request.clone());
             async move { client.reserve(request).await }
-        }).await {
+        })
+        .await
+        {
             Ok(response) => {
                 let reservation = response.into_inner().reservation.unwrap_or_default();
-                let reservation_id = Uuid::parse_str(&reservation.reservation_id)
-                    .map_err(|error| OrderError::Internal(anyhow::anyhow!("inventory sent a bad id: {error}")))?;
+                let reservation_id = Uuid::parse_str(&reservation.reservation_id).map_err(|error| {
+                    OrderError::Internal(anyhow::anyhow!("inventory sent a bad id: {error}"))
+                })?;
                 Ok(Reserved::Held { reservation_id })
             }
             Err(status) if ErrorCode::from_status(&status) == ErrorCode::OutOfStock => Ok(Reserved::Short {
@@ -169,9 +192,10 @@ impl Upstreams {
         };
         settled(
             retry_idempotent(RetryPolicy::default(), || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.commit(request).await }
-        }).await,
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.commit(request).await }
+            })
+            .await,
             "inventory",
         )
     }
@@ -186,9 +210,10 @@ impl Upstreams {
         };
         settled(
             retry_idempotent(RetryPolicy::default(), || {
-            let (mut client, request) = (client.clone(), request.clone());
-            async move { client.release(request).await }
-        }).await,
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.release(request).await }
+            })
+            .await,
             "inventory",
         )
     }
@@ -206,8 +231,8 @@ impl Upstreams {
             let (mut client, request) = (client.clone(), request.clone());
             async move { client.restock(request).await }
         })
-            .await
-            .map_err(|status| OrderError::upstream("inventory", &status))?;
+        .await
+        .map_err(|status| OrderError::upstream("inventory", &status))?;
         Ok(())
     }
 }

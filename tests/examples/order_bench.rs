@@ -101,7 +101,8 @@ async fn main() {
 
     // Every shopper gets a cart of two books before the clock starts.
     let mut shoppers = Vec::new();
-    let mut carts = proto::cart::v1::cart_service_client::CartServiceClient::new(mesh.channel(ServiceName::Cart));
+    let mut carts =
+        proto::cart::v1::cart_service_client::CartServiceClient::new(mesh.channel(ServiceName::Cart));
     for index in 0..orders {
         let (user, token) = mesh.keys().user_token(Role::Customer);
         for book in [&books[index % 20], &books[(index + 7) % 20]] {
@@ -158,10 +159,13 @@ async fn main() {
     .await;
 
     let inventory_channel = mesh.channel(ServiceName::Inventory);
-    let order_token = mesh.keys().service_token(ServiceName::Order.as_str(), ServiceName::Inventory.as_str());
+    let order_token = mesh
+        .keys()
+        .service_token(ServiceName::Order.as_str(), ServiceName::Inventory.as_str());
     let books = Arc::new(books);
     let (floor, floor_wall) = measure(orders, concurrency, move |index| {
-        let mut client = inventory::inventory_service_client::InventoryServiceClient::new(inventory_channel.clone());
+        let mut client =
+            inventory::inventory_service_client::InventoryServiceClient::new(inventory_channel.clone());
         let token = order_token.clone();
         let books = Arc::clone(&books);
         async move {
@@ -199,7 +203,8 @@ async fn main() {
     summary("Reserve+Commit direct", &floor, floor_wall);
     println!(
         "checkout throughput / reserve+commit throughput: {:.3}",
-        (checkout.len() as f64 / checkout_wall.as_secs_f64()) / (floor.len() as f64 / floor_wall.as_secs_f64())
+        (checkout.len() as f64 / checkout_wall.as_secs_f64())
+            / (floor.len() as f64 / floor_wall.as_secs_f64())
     );
     mesh.shutdown().await.unwrap();
 }

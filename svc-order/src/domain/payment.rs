@@ -57,7 +57,10 @@ impl PaymentMethod {
     /// Names the field (`payment.card.number`, `payment.card.exp_month`, …).
     pub fn parse(input: Option<&pb::PaymentMethod>, today: chrono::NaiveDate) -> Result<Self, InvalidField> {
         match input.and_then(|payment| payment.method.as_ref()) {
-            None => Err(InvalidField::new("payment", "a card or a paypal account is required")),
+            None => Err(InvalidField::new(
+                "payment",
+                "a card or a paypal account is required",
+            )),
             Some(pb::payment_method::Method::Paypal(paypal)) => parse_paypal(paypal),
             Some(pb::payment_method::Method::Card(card)) => parse_card(card, today).map(PaymentMethod::Card),
         }
@@ -73,7 +76,10 @@ fn parse_paypal(paypal: &pb::Paypal) -> Result<PaymentMethod, InvalidField> {
         None => false,
     };
     if !valid {
-        return Err(InvalidField::new("payment.paypal.email", "is not an email address"));
+        return Err(InvalidField::new(
+            "payment.paypal.email",
+            "is not an email address",
+        ));
     }
     Ok(PaymentMethod::Paypal { email })
 }
@@ -95,7 +101,10 @@ fn parse_card(card: &pb::Card, today: chrono::NaiveDate) -> Result<Card, Invalid
         return Err(InvalidField::new("payment.card.exp_month", "must be 1 to 12"));
     }
     if !(1000..=9999).contains(&card.exp_year) {
-        return Err(InvalidField::new("payment.card.exp_year", "must have four digits"));
+        return Err(InvalidField::new(
+            "payment.card.exp_year",
+            "must have four digits",
+        ));
     }
     let (year, month) = (today.year(), i32::try_from(today.month()).unwrap_or(12));
     if (card.exp_year, card.exp_month) < (year, month) {
@@ -171,21 +180,34 @@ mod tests {
 
     #[test]
     fn a_test_card_passes_and_keeps_only_brand_and_last4() {
-        let method = PaymentMethod::parse(card("4242 4242 4242 4242", 12, 2030, "123").as_ref(), today()).unwrap();
+        let method =
+            PaymentMethod::parse(card("4242 4242 4242 4242", 12, 2030, "123").as_ref(), today()).unwrap();
         assert_eq!(method.summary(), ("visa", "4242".to_owned()));
-        assert!(!format!("{method:?}").contains("42424242"), "Debug never prints the number");
+        assert!(
+            !format!("{method:?}").contains("42424242"),
+            "Debug never prints the number"
+        );
     }
 
     #[test]
     fn luhn_expiry_and_cvc_are_checked_naming_the_field() {
         let bad_luhn = card("4242 4242 4242 4241", 12, 2030, "123");
-        assert_eq!(field(PaymentMethod::parse(bad_luhn.as_ref(), today())), "payment.card.number");
+        assert_eq!(
+            field(PaymentMethod::parse(bad_luhn.as_ref(), today())),
+            "payment.card.number"
+        );
         let expired = card("4242424242424242", 10, 2026, "123");
-        assert_eq!(field(PaymentMethod::parse(expired.as_ref(), today())), "payment.card.exp_year");
+        assert_eq!(
+            field(PaymentMethod::parse(expired.as_ref(), today())),
+            "payment.card.exp_year"
+        );
         let this_month = card("4242424242424242", 11, 2026, "123");
         assert!(PaymentMethod::parse(this_month.as_ref(), today()).is_ok());
         let bad_cvc = card("4242424242424242", 12, 2030, "12");
-        assert_eq!(field(PaymentMethod::parse(bad_cvc.as_ref(), today())), "payment.card.cvc");
+        assert_eq!(
+            field(PaymentMethod::parse(bad_cvc.as_ref(), today())),
+            "payment.card.cvc"
+        );
         let amex = card("378282246310005", 12, 2030, "1234");
         assert_eq!(
             PaymentMethod::parse(amex.as_ref(), today()).unwrap().summary().0,

@@ -3,7 +3,9 @@
 //! compare the same on SQLite and PostgreSQL.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, integer, pk_auto, pk_uuid, string, string_null, text, uuid, uuid_null};
+use sea_orm_migration::schema::{
+    big_integer, integer, pk_auto, pk_uuid, string, string_null, text, uuid, uuid_null,
+};
 
 #[derive(Debug, DeriveMigrationName)]
 pub(crate) struct Migration;

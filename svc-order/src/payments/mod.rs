@@ -28,9 +28,13 @@ pub struct AuthorizeRequest<'a> {
 /// The processor's answer to an authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Authorization {
-    Approved { id: String },
+    Approved {
+        id: String,
+    },
     /// `reason` is the processor's code: `card_declined`, `insufficient_funds`, ….
-    Declined { reason: String },
+    Declined {
+        reason: String,
+    },
 }
 
 /// What voiding found.
@@ -77,7 +81,10 @@ pub fn key(order: Uuid, operation: &str) -> String {
     format!("order:{order}:{operation}")
 }
 
-fn outcome<T>(result: &Result<T, ProviderError>, approved: impl FnOnce(&T) -> (String, String)) -> (String, String) {
+fn outcome<T>(
+    result: &Result<T, ProviderError>,
+    approved: impl FnOnce(&T) -> (String, String),
+) -> (String, String) {
     match result {
         Ok(value) => approved(value),
         Err(error) => ("error".to_owned(), error.to_string()),
@@ -90,7 +97,13 @@ impl Payments {
         Self { provider, db }
     }
 
-    async fn record(&self, order: Uuid, operation: &str, amount: (i64, &str), result: (String, String)) -> OrderResult<()> {
+    async fn record(
+        &self,
+        order: Uuid,
+        operation: &str,
+        amount: (i64, &str),
+        result: (String, String),
+    ) -> OrderResult<()> {
         let call = PaymentCall {
             operation: operation.to_owned(),
             idempotency_key: key(order, operation),
@@ -125,7 +138,8 @@ impl Payments {
             Authorization::Approved { id } => ("approved".to_owned(), id.clone()),
             Authorization::Declined { reason } => ("declined".to_owned(), reason.clone()),
         });
-        self.record(order, "authorize", (amount_minor, currency), recorded).await?;
+        self.record(order, "authorize", (amount_minor, currency), recorded)
+            .await?;
         Ok(result)
     }
 
@@ -134,7 +148,10 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn capture(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
-        let result = self.provider.capture(&key(order, "authorize"), &key(order, "capture")).await;
+        let result = self
+            .provider
+            .capture(&key(order, "authorize"), &key(order, "capture"))
+            .await;
         let recorded = outcome(&result, |()| ("approved".to_owned(), String::new()));
         self.record(order, "capture", amount, recorded).await?;
         Ok(result)
@@ -145,7 +162,10 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn void(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<Voided, ProviderError>> {
-        let result = self.provider.void(&key(order, "authorize"), &key(order, "void")).await;
+        let result = self
+            .provider
+            .void(&key(order, "authorize"), &key(order, "void"))
+            .await;
         let recorded = outcome(&result, |voided| ("approved".to_owned(), format!("{voided:?}")));
         self.record(order, "void", amount, recorded).await?;
         Ok(result)
@@ -156,7 +176,10 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn refund(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
-        let result = self.provider.refund(&key(order, "authorize"), &key(order, "refund")).await;
+        let result = self
+            .provider
+            .refund(&key(order, "authorize"), &key(order, "refund"))
+            .await;
         let recorded = outcome(&result, |()| ("approved".to_owned(), String::new()));
         self.record(order, "refund", amount, recorded).await?;
         Ok(result)

@@ -59,7 +59,9 @@ impl SandboxProvider {
         if rand::random::<f64>() < self.faults.failure_rate {
             // Half the injected failures lose the request, half lose the answer.
             if rand::random::<bool>() {
-                return Err(ProviderError::Unavailable("sandbox: request timed out".to_owned()));
+                return Err(ProviderError::Unavailable(
+                    "sandbox: request timed out".to_owned(),
+                ));
             }
             return Ok(true);
         }
@@ -85,7 +87,11 @@ impl SandboxProvider {
             return Ok(None);
         };
         let read = |name: &str| column::<String>(row, name).map_err(unavailable);
-        Ok(Some((read("authorization_id")?, read("state")?, read("decline_reason")?)))
+        Ok(Some((
+            read("authorization_id")?,
+            read("state")?,
+            read("decline_reason")?,
+        )))
     }
 
     /// Moves the charge `from` -> `to`; false when it was not in `from`.
@@ -139,7 +145,9 @@ impl PaymentProvider for SandboxProvider {
         if !self.transition(authorize_key, "authorized", "captured").await? {
             match self.state(authorize_key).await? {
                 Some((_, state, _)) if state == "captured" || state == "refunded" => {}
-                Some((_, state, _)) => return Err(ProviderError::Refused(format!("cannot capture a {state} charge"))),
+                Some((_, state, _)) => {
+                    return Err(ProviderError::Refused(format!("cannot capture a {state} charge")));
+                }
                 None => return Err(ProviderError::Refused("no such authorization".to_owned())),
             }
         }
@@ -166,7 +174,9 @@ impl PaymentProvider for SandboxProvider {
         if !self.transition(authorize_key, "captured", "refunded").await? {
             match self.state(authorize_key).await? {
                 Some((_, state, _)) if state == "refunded" => {}
-                Some((_, state, _)) => return Err(ProviderError::Refused(format!("cannot refund a {state} charge"))),
+                Some((_, state, _)) => {
+                    return Err(ProviderError::Refused(format!("cannot refund a {state} charge")));
+                }
                 None => return Err(ProviderError::Refused("no such authorization".to_owned())),
             }
         }

@@ -54,7 +54,9 @@ impl Saga {
         if self.upstreams.release(order.id, reason).await? == Settled::WrongState {
             // Committed: the books were sold, so they come back as a restock per line.
             for (_, line) in orders::lines(&self.db, &[order.id]).await? {
-                self.upstreams.restock(order.id, line.book_id, line.quantity).await?;
+                self.upstreams
+                    .restock(order.id, line.book_id, line.quantity)
+                    .await?;
             }
         }
         Ok(payment_status)

@@ -71,8 +71,11 @@ impl Saga {
                     )));
                 }
                 SagaStep::Created | SagaStep::Reserved if payment.is_none() => {
-                    self.fail(&order, Failure::unavailable("checkout was interrupted before payment"))
-                        .await?
+                    self.fail(
+                        &order,
+                        Failure::unavailable("checkout was interrupted before payment"),
+                    )
+                    .await?
                 }
                 SagaStep::Created => self.reserve(&order).await?,
                 SagaStep::Reserved => match payment {
@@ -147,12 +150,16 @@ impl Saga {
                 self.fail(order, failure).await
             }
             Ok(Reserved::Refused) => {
-                self.fail(order, Failure::unavailable("the reservation was released before it was made"))
-                    .await
+                self.fail(
+                    order,
+                    Failure::unavailable("the reservation was released before it was made"),
+                )
+                .await
             }
             Err(error) => {
                 tracing::warn!(order_id = %order.id, %error, "reserve failed, failing the order");
-                self.fail(order, Failure::unavailable("inventory is unavailable")).await
+                self.fail(order, Failure::unavailable("inventory is unavailable"))
+                    .await
             }
         }
     }
@@ -193,7 +200,10 @@ impl Saga {
 
     async fn commit(&self, order: &OrderRow) -> OrderResult<Next> {
         let Some(reservation) = order.reservation_id else {
-            return Err(OrderError::Internal(anyhow::anyhow!("order {} has no reservation", order.id)));
+            return Err(OrderError::Internal(anyhow::anyhow!(
+                "order {} has no reservation",
+                order.id
+            )));
         };
         match self.upstreams.commit(reservation).await? {
             Settled::Done => {
@@ -204,8 +214,11 @@ impl Saga {
                 self.advance(order, change, SagaStep::Committed).await
             }
             Settled::WrongState => {
-                self.fail(order, Failure::unavailable("the stock reservation expired before it was committed"))
-                    .await
+                self.fail(
+                    order,
+                    Failure::unavailable("the stock reservation expired before it was committed"),
+                )
+                .await
             }
         }
     }

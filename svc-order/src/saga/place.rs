@@ -122,20 +122,23 @@ impl Saga {
         let mut currency: Option<String> = None;
         let mut lines = Vec::with_capacity(cart.len());
         for (book_id, quantity) in &cart {
-            let book = by_id
-                .get(book_id.as_str())
-                .ok_or_else(|| OrderError::Internal(anyhow::anyhow!("catalog did not return book {book_id}")))?;
+            let book = by_id.get(book_id.as_str()).ok_or_else(|| {
+                OrderError::Internal(anyhow::anyhow!("catalog did not return book {book_id}"))
+            })?;
             let price = book.price.clone().unwrap_or_default();
             match &currency {
                 None => currency = Some(price.currency.clone()),
                 Some(first) if *first != price.currency => {
-                    return Err(InvalidField::new("cart", "holds books priced in different currencies").into());
+                    return Err(
+                        InvalidField::new("cart", "holds books priced in different currencies").into(),
+                    );
                 }
                 Some(_) => {}
             }
             lines.push(OrderLine {
-                book_id: Uuid::parse_str(book_id)
-                    .map_err(|error| OrderError::Internal(anyhow::anyhow!("cart sent a bad book id: {error}")))?,
+                book_id: Uuid::parse_str(book_id).map_err(|error| {
+                    OrderError::Internal(anyhow::anyhow!("cart sent a bad book id: {error}"))
+                })?,
                 title: book.title.clone(),
                 unit_price_minor: price.amount_minor,
                 quantity: *quantity,

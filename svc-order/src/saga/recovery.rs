@@ -41,7 +41,9 @@ impl Saga {
             }
             driven += 1;
             match self.drive(id, None).await {
-                Ok(order) => tracing::info!(order_id = %id, status = ?order.status, "stalled order recovered"),
+                Ok(order) => {
+                    tracing::info!(order_id = %id, status = ?order.status, "stalled order recovered")
+                }
                 Err(error) => tracing::info!(order_id = %id, %error, "stalled order driven, not finished"),
             }
         }

@@ -169,7 +169,14 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
         )
         .await?;
     }
-    insert_event(&transaction, order.id, OrderStatus::Pending, "checkout started", now).await?;
+    insert_event(
+        &transaction,
+        order.id,
+        OrderStatus::Pending,
+        "checkout started",
+        now,
+    )
+    .await?;
     transaction.commit().await?;
     Ok(true)
 }
@@ -192,7 +199,12 @@ async fn insert_event(
 
 /// Reads an order.
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> OrderResult<Option<OrderRow>> {
-    let rows = query(db, &format!("SELECT {COLUMNS} FROM orders WHERE id = ?"), [id.into()]).await?;
+    let rows = query(
+        db,
+        &format!("SELECT {COLUMNS} FROM orders WHERE id = ?"),
+        [id.into()],
+    )
+    .await?;
     rows.first().map(read).transpose()
 }
 
@@ -365,7 +377,10 @@ pub async fn apply(db: &DatabaseConnection, id: Uuid, change: &Transition) -> Or
         values.extend(change.from_steps.iter().map(|step| Value::from(step.as_str())));
     }
     if !change.from_statuses.is_empty() {
-        conditions.push(format!("status IN ({})", placeholders(change.from_statuses.len())));
+        conditions.push(format!(
+            "status IN ({})",
+            placeholders(change.from_statuses.len())
+        ));
         values.extend(
             change
                 .from_statuses

@@ -6,8 +6,8 @@ pub mod name;
 pub mod password;
 pub mod role;
 
-pub use proto::address::NewAddress;
 pub use email::Email;
 pub use name::DisplayName;
 pub use password::Password;
+pub use proto::address::NewAddress;
 pub use role::UserRole;

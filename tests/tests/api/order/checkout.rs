@@ -81,7 +81,10 @@ async fn out_of_stock_fails_naming_the_short_books_and_holds_nothing() {
     assert_eq!(failed.short_book_ids, [scarce.clone()]);
     assert_eq!(on_hand(&mesh, &plenty).await, (10, 0));
     assert_eq!(on_hand(&mesh, &scarce).await, (1, 0));
-    assert!(charge_state(&mesh, &failed.id).await.is_none(), "never authorized");
+    assert!(
+        charge_state(&mesh, &failed.id).await.is_none(),
+        "never authorized"
+    );
     let cart = crate::cart::get(&mesh, &buyer.token, crate::cart::user_owner(&buyer.id))
         .await
         .unwrap();
@@ -105,17 +108,29 @@ async fn every_sandbox_decline_releases_the_stock_and_captures_nothing() {
     {
         let buyer = shopper(&mesh);
         add_to_cart(&mesh, &buyer, &book, 3).await;
-        let status = place(&mesh, &buyer, "decline", payment.clone()).await.unwrap_err();
-        assert_eq!(ErrorCode::from_status(&status), ErrorCode::PaymentDeclined, "case {index}");
+        let status = place(&mesh, &buyer, "decline", payment.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            ErrorCode::from_status(&status),
+            ErrorCode::PaymentDeclined,
+            "case {index}"
+        );
         // The retry (the same request) reports the stored FAILED order.
         let failed = place(&mesh, &buyer, "decline", payment).await.unwrap();
         assert_eq!(failed.status(), pb::OrderStatus::Failed);
         assert_eq!(failed.failure_reason, "PAYMENT_DECLINED");
         assert_eq!(failed.payment.as_ref().unwrap().status, "declined");
-        assert_eq!(reservation_state(&mesh, &failed.id).await.as_deref(), Some("RELEASED"));
+        assert_eq!(
+            reservation_state(&mesh, &failed.id).await.as_deref(),
+            Some("RELEASED")
+        );
         assert_eq!(charge_state(&mesh, &failed.id).await.as_deref(), Some("declined"));
         assert!(
-            !payment_calls(&mesh, &failed.id).await.iter().any(|call| call.starts_with("capture")),
+            !payment_calls(&mesh, &failed.id)
+                .await
+                .iter()
+                .any(|call| call.starts_with("capture")),
             "nothing captured"
         );
         orders.push(failed.id);
@@ -125,9 +140,14 @@ async fn every_sandbox_decline_releases_the_stock_and_captures_nothing() {
     // PayPal at example.com is approved.
     let buyer = shopper(&mesh);
     add_to_cart(&mesh, &buyer, &book, 1).await;
-    let paid = place(&mesh, &buyer, "paypal", paypal("buyer@example.com")).await.unwrap();
+    let paid = place(&mesh, &buyer, "paypal", paypal("buyer@example.com"))
+        .await
+        .unwrap();
     assert_eq!(paid.status(), pb::OrderStatus::Confirmed);
-    assert_eq!(paid.payment.as_ref().unwrap().method(), pb::PaymentMethodKind::Paypal);
+    assert_eq!(
+        paid.payment.as_ref().unwrap().method(),
+        pb::PaymentMethodKind::Paypal
+    );
     orders.push(paid.id);
     assert_order_invariants(&mesh, &orders).await;
     mesh.shutdown().await.unwrap();
@@ -180,14 +200,22 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(field(status), "shipping_address");
-    request.shipping = Some(pb::place_order_request::Shipping::AddressId(uuid::Uuid::now_v7().to_string()));
+    request.shipping = Some(pb::place_order_request::Shipping::AddressId(
+        uuid::Uuid::now_v7().to_string(),
+    ));
     let status = super::client(&mesh)
         .place_order(bookstore_tests::with_token(request, &buyer.token))
         .await
         .unwrap_err();
     assert_eq!(field(status), "address_id", "someone else's or no address");
 
-    let count = super::rows(&mesh, ServiceName::Order, "SELECT CAST(COUNT(*) AS TEXT) FROM orders WHERE user_id = ?", &buyer.id).await;
+    let count = super::rows(
+        &mesh,
+        ServiceName::Order,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM orders WHERE user_id = ?",
+        &buyer.id,
+    )
+    .await;
     assert_eq!(count, ["0"], "nothing written for bad input");
     assert_eq!(on_hand(&mesh, &book).await, (5, 0));
     mesh.shutdown().await.unwrap();
@@ -244,7 +272,8 @@ async fn a_retry_and_concurrent_requests_with_one_key_make_one_order() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let mut client = super::client(&mesh);
-        let request = bookstore_tests::with_token(super::place_request("same-key", card(GOOD_CARD)), &buyer.token);
+        let request =
+            bookstore_tests::with_token(super::place_request("same-key", card(GOOD_CARD)), &buyer.token);
         tasks.push(tokio::spawn(async move { client.place_order(request).await }));
     }
     let mut ids = std::collections::HashSet::new();

@@ -33,10 +33,15 @@ async fn order_of(mesh: &TestMesh, user: &str) -> Option<String> {
 }
 
 async fn state(mesh: &TestMesh, order: &str) -> String {
-    rows(mesh, ServiceName::Order, "SELECT status || '/' || step FROM orders WHERE id = ?", order)
-        .await
-        .pop()
-        .unwrap_or_default()
+    rows(
+        mesh,
+        ServiceName::Order,
+        "SELECT status || '/' || step FROM orders WHERE id = ?",
+        order,
+    )
+    .await
+    .pop()
+    .unwrap_or_default()
 }
 
 /// Has the halted saga reached `point`?
@@ -80,7 +85,10 @@ async fn a_crash_between_any_two_steps_is_recovered_consistently() {
             {
                 break order;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{point}: the saga never got there");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{point}: the saga never got there"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         // The process dies here: restart without the halt; recovery takes the order over.
@@ -92,7 +100,11 @@ async fn a_crash_between_any_two_steps_is_recovered_consistently() {
         loop {
             let now = state(&mesh, &order).await;
             if now.ends_with("/done") {
-                let status = if expected == pb::OrderStatus::Confirmed { "CONFIRMED" } else { "FAILED" };
+                let status = if expected == pb::OrderStatus::Confirmed {
+                    "CONFIRMED"
+                } else {
+                    "FAILED"
+                };
                 assert_eq!(now, format!("{status}/done"), "{point}");
                 break;
             }
@@ -118,12 +130,28 @@ async fn inventory_down_during_checkout_fails_cleanly_and_is_tidied_up() {
     mesh.stop(ServiceName::Inventory).await.unwrap();
 
     let started = tokio::time::Instant::now();
-    let status = place(&mesh, &buyer, "no-inventory", card(GOOD_CARD)).await.unwrap_err();
-    assert_eq!(ErrorCode::from_status(&status), ErrorCode::Unavailable, "{status:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "fails fast: {:?}", started.elapsed());
+    let status = place(&mesh, &buyer, "no-inventory", card(GOOD_CARD))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ErrorCode::from_status(&status),
+        ErrorCode::Unavailable,
+        "{status:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "fails fast: {:?}",
+        started.elapsed()
+    );
     let order = order_of(&mesh, &buyer.id).await.unwrap();
-    assert!(state(&mesh, &order).await.starts_with("FAILED/"), "no PENDING order left behind");
-    assert!(super::charge_state(&mesh, &order).await.is_none(), "never charged");
+    assert!(
+        state(&mesh, &order).await.starts_with("FAILED/"),
+        "no PENDING order left behind"
+    );
+    assert!(
+        super::charge_state(&mesh, &order).await.is_none(),
+        "never charged"
+    );
 
     mesh.restart(ServiceName::Inventory, |_| {}).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

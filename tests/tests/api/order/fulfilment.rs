@@ -11,7 +11,12 @@ use super::{
     mesh_with, on_hand, payment_calls, place, shopper, stocked_book,
 };
 
-async fn update(mesh: &bookstore_tests::TestMesh, token: &str, id: &str, status: pb::OrderStatus) -> Result<pb::Order, tonic::Status> {
+async fn update(
+    mesh: &bookstore_tests::TestMesh,
+    token: &str,
+    id: &str,
+    status: pb::OrderStatus,
+) -> Result<pb::Order, tonic::Status> {
     let request = pb::UpdateOrderStatusRequest {
         order_id: id.to_owned(),
         status: status.into(),
@@ -55,7 +60,12 @@ async fn the_owner_cancels_a_confirmed_order_with_refund_and_restock() {
     assert_eq!(on_hand(&mesh, &book).await, (5, 0));
     assert_eq!(
         payment_calls(&mesh, &order.id).await,
-        ["authorize:approved", "capture:approved", "void:approved", "refund:approved"]
+        [
+            "authorize:approved",
+            "capture:approved",
+            "void:approved",
+            "refund:approved"
+        ]
     );
     assert_order_invariants(&mesh, &[order.id]).await;
     mesh.shutdown().await.unwrap();
@@ -70,24 +80,48 @@ async fn only_confirmed_to_shipped_to_delivered_is_legal() {
     add_to_cart(&mesh, &buyer, &book, 1).await;
     let order = place(&mesh, &buyer, "ship-me", card(GOOD_CARD)).await.unwrap();
 
-    let skip = update(&mesh, &admin, &order.id, pb::OrderStatus::Delivered).await.unwrap_err();
+    let skip = update(&mesh, &admin, &order.id, pb::OrderStatus::Delivered)
+        .await
+        .unwrap_err();
     assert_eq!(skip.code(), Code::FailedPrecondition);
-    let back = update(&mesh, &admin, &order.id, pb::OrderStatus::Pending).await.unwrap_err();
+    let back = update(&mesh, &admin, &order.id, pb::OrderStatus::Pending)
+        .await
+        .unwrap_err();
     assert_eq!(back.code(), Code::FailedPrecondition);
-    let by_owner = update(&mesh, &buyer.token, &order.id, pb::OrderStatus::Shipped).await.unwrap_err();
+    let by_owner = update(&mesh, &buyer.token, &order.id, pb::OrderStatus::Shipped)
+        .await
+        .unwrap_err();
     assert_eq!(by_owner.code(), Code::PermissionDenied, "admin only");
-    let unspecified = update(&mesh, &admin, &order.id, pb::OrderStatus::Unspecified).await.unwrap_err();
+    let unspecified = update(&mesh, &admin, &order.id, pb::OrderStatus::Unspecified)
+        .await
+        .unwrap_err();
     assert_eq!(unspecified.code(), Code::InvalidArgument);
 
-    let shipped = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped).await.unwrap();
+    let shipped = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped)
+        .await
+        .unwrap();
     assert_eq!(shipped.status(), pb::OrderStatus::Shipped);
-    let same = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped).await.unwrap();
-    assert_eq!(same.history.len(), shipped.history.len(), "setting the current status is a no-op");
+    let same = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped)
+        .await
+        .unwrap();
+    assert_eq!(
+        same.history.len(),
+        shipped.history.len(),
+        "setting the current status is a no-op"
+    );
     let late = cancel(&mesh, &buyer.token, &order.id).await.unwrap_err();
-    assert_eq!(late.code(), Code::FailedPrecondition, "shipped orders cannot be cancelled");
-    let delivered = update(&mesh, &admin, &order.id, pb::OrderStatus::Delivered).await.unwrap();
+    assert_eq!(
+        late.code(),
+        Code::FailedPrecondition,
+        "shipped orders cannot be cancelled"
+    );
+    let delivered = update(&mesh, &admin, &order.id, pb::OrderStatus::Delivered)
+        .await
+        .unwrap();
     assert_eq!(delivered.status(), pb::OrderStatus::Delivered);
-    let after = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped).await.unwrap_err();
+    let after = update(&mesh, &admin, &order.id, pb::OrderStatus::Shipped)
+        .await
+        .unwrap_err();
     assert_eq!(after.code(), Code::FailedPrecondition);
     mesh.shutdown().await.unwrap();
 }
@@ -101,11 +135,22 @@ async fn another_users_order_is_invisible_and_lists_page_newest_first() {
     let mut placed = Vec::new();
     for index in 0..3 {
         add_to_cart(&mesh, &buyer, &book, 1).await;
-        placed.push(place(&mesh, &buyer, &format!("order-{index}"), card(GOOD_CARD)).await.unwrap().id);
+        placed.push(
+            place(&mesh, &buyer, &format!("order-{index}"), card(GOOD_CARD))
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let hidden = get_order(&mesh, &stranger.token, &placed[0]).await.unwrap_err();
     assert_eq!(hidden.code(), Code::NotFound);
-    assert_eq!(cancel(&mesh, &stranger.token, &placed[0]).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        cancel(&mesh, &stranger.token, &placed[0])
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
     let admin_view = get_order(&mesh, &admin(&mesh), &placed[0]).await.unwrap();
     assert_eq!(admin_view.id, placed[0]);
 
@@ -119,27 +164,49 @@ async fn another_users_order_is_invisible_and_lists_page_newest_first() {
                 }),
                 user_id,
             };
-            client.list_orders(with_token(request, &token)).await.map(tonic::Response::into_inner)
+            client
+                .list_orders(with_token(request, &token))
+                .await
+                .map(tonic::Response::into_inner)
         }
     };
     let first = list(buyer.token.clone(), None, String::new()).await.unwrap();
     let page_info = first.page_info.clone().unwrap();
     assert_eq!(page_info.total_count, 3);
     assert!(page_info.has_next_page);
-    let second = list(buyer.token.clone(), None, page_info.next_page_token).await.unwrap();
-    let listed: Vec<String> = first.orders.iter().chain(&second.orders).map(|order| order.id.clone()).collect();
+    let second = list(buyer.token.clone(), None, page_info.next_page_token)
+        .await
+        .unwrap();
+    let listed: Vec<String> = first
+        .orders
+        .iter()
+        .chain(&second.orders)
+        .map(|order| order.id.clone())
+        .collect();
     let mut newest_first = placed.clone();
     newest_first.reverse();
     assert_eq!(listed, newest_first);
     assert_eq!(first.cursors.len(), 2);
     assert!(!second.page_info.unwrap().has_next_page);
 
-    assert!(list(stranger.token.clone(), None, String::new()).await.unwrap().orders.is_empty());
-    let denied = list(stranger.token.clone(), Some(buyer.id.clone()), String::new()).await.unwrap_err();
+    assert!(
+        list(stranger.token.clone(), None, String::new())
+            .await
+            .unwrap()
+            .orders
+            .is_empty()
+    );
+    let denied = list(stranger.token.clone(), Some(buyer.id.clone()), String::new())
+        .await
+        .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
-    let by_admin = list(admin(&mesh), Some(buyer.id.clone()), String::new()).await.unwrap();
+    let by_admin = list(admin(&mesh), Some(buyer.id.clone()), String::new())
+        .await
+        .unwrap();
     assert_eq!(by_admin.page_info.unwrap().total_count, 3);
-    let bad_token = list(buyer.token.clone(), None, "garbage".to_owned()).await.unwrap_err();
+    let bad_token = list(buyer.token.clone(), None, "garbage".to_owned())
+        .await
+        .unwrap_err();
     assert_eq!(bad_token.code(), Code::InvalidArgument);
     mesh.shutdown().await.unwrap();
 }
@@ -161,7 +228,10 @@ async fn watch_order_sees_pending_then_confirmed_then_shipped() {
     let checkout = tokio::spawn(async move { placing.place_order(request).await });
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let order_id = loop {
-        let request = pb::ListOrdersRequest { page: None, user_id: None };
+        let request = pb::ListOrdersRequest {
+            page: None,
+            user_id: None,
+        };
         let orders = client(&mesh)
             .list_orders(with_token(request, &buyer.token))
             .await
@@ -171,10 +241,15 @@ async fn watch_order_sees_pending_then_confirmed_then_shipped() {
         if let Some(order) = orders.first() {
             break order.id.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the order was never written");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the order was never written"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    let request = pb::WatchOrderRequest { order_id: order_id.clone() };
+    let request = pb::WatchOrderRequest {
+        order_id: order_id.clone(),
+    };
     let mut stream = client(&mesh)
         .watch_order(with_token(request, &buyer.token))
         .await
@@ -190,7 +265,9 @@ async fn watch_order_sees_pending_then_confirmed_then_shipped() {
         }
     }
     checkout.await.unwrap().unwrap();
-    update(&mesh, &admin(&mesh), &order_id, pb::OrderStatus::Shipped).await.unwrap();
+    update(&mesh, &admin(&mesh), &order_id, pb::OrderStatus::Shipped)
+        .await
+        .unwrap();
     let shipped = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await
         .unwrap()
@@ -201,17 +278,25 @@ async fn watch_order_sees_pending_then_confirmed_then_shipped() {
     seen.push(shipped.status());
     assert_eq!(
         seen,
-        [pb::OrderStatus::Pending, pb::OrderStatus::Confirmed, pb::OrderStatus::Shipped]
+        [
+            pb::OrderStatus::Pending,
+            pb::OrderStatus::Confirmed,
+            pb::OrderStatus::Shipped
+        ]
     );
     // Someone else cannot watch it.
-    let request = pb::WatchOrderRequest { order_id: order_id.clone() };
+    let request = pb::WatchOrderRequest {
+        order_id: order_id.clone(),
+    };
     let denied = client(&mesh)
         .watch_order(with_token(request, &shopper(&mesh).token))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::NotFound);
     // Delivered is terminal: the stream ends after sending it.
-    update(&mesh, &admin(&mesh), &order_id, pb::OrderStatus::Delivered).await.unwrap();
+    update(&mesh, &admin(&mesh), &order_id, pb::OrderStatus::Delivered)
+        .await
+        .unwrap();
     let mut rest = Vec::new();
     while let Some(message) = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await

@@ -72,11 +72,16 @@ pub(crate) async fn stocked_book(mesh: &TestMesh, on_hand: i64) -> (String, i64)
         on_hand,
         reason: "delivery".to_owned(),
     };
-    inventory.set_stock(with_token(request, &admin(mesh))).await.unwrap();
+    inventory
+        .set_stock(with_token(request, &admin(mesh)))
+        .await
+        .unwrap();
     let mut catalog = proto::catalog::v1::catalog_service_client::CatalogServiceClient::new(
         mesh.channel(ServiceName::Catalog),
     );
-    let request = proto::catalog::v1::GetBookRequest { book_id: book.clone() };
+    let request = proto::catalog::v1::GetBookRequest {
+        book_id: book.clone(),
+    };
     let price = catalog
         .get_book(with_token(request, &admin(mesh)))
         .await
@@ -91,16 +96,24 @@ pub(crate) async fn stocked_book(mesh: &TestMesh, on_hand: i64) -> (String, i64)
 }
 
 pub(crate) async fn add_to_cart(mesh: &TestMesh, shopper: &Shopper, book: &str, quantity: i32) {
-    crate::cart::add(mesh, &shopper.token, crate::cart::user_owner(&shopper.id), book, quantity)
-        .await
-        .unwrap();
+    crate::cart::add(
+        mesh,
+        &shopper.token,
+        crate::cart::user_owner(&shopper.id),
+        book,
+        quantity,
+    )
+    .await
+    .unwrap();
 }
 
 pub(crate) async fn on_hand(mesh: &TestMesh, book: &str) -> (i64, i64) {
     let mut inventory = proto::inventory::v1::inventory_service_client::InventoryServiceClient::new(
         mesh.channel(ServiceName::Inventory),
     );
-    let request = proto::inventory::v1::GetStockRequest { book_id: book.to_owned() };
+    let request = proto::inventory::v1::GetStockRequest {
+        book_id: book.to_owned(),
+    };
     let stock = inventory
         .get_stock(with_token(request, &admin(mesh)))
         .await
@@ -163,7 +176,9 @@ pub(crate) async fn place(
 }
 
 pub(crate) async fn get_order(mesh: &TestMesh, token: &str, id: &str) -> Result<pb::Order, tonic::Status> {
-    let request = pb::GetOrderRequest { order_id: id.to_owned() };
+    let request = pb::GetOrderRequest {
+        order_id: id.to_owned(),
+    };
     client(mesh)
         .get_order(with_token(request, token))
         .await
@@ -173,7 +188,9 @@ pub(crate) async fn get_order(mesh: &TestMesh, token: &str, id: &str) -> Result<
 /// Runs `sql` (`?` placeholders) with `id` bound as a UUID on a service's database and
 /// returns the first column of each row as text.
 pub(crate) async fn rows(mesh: &TestMesh, service: ServiceName, sql: &str, id: &str) -> Vec<String> {
-    let db = Database::connect(mesh.database_url(service).unwrap()).await.unwrap();
+    let db = Database::connect(mesh.database_url(service).unwrap())
+        .await
+        .unwrap();
     let id = uuid::Uuid::parse_str(id).unwrap();
     let statement = platform::store::statement(db.get_database_backend(), sql, [id.into()]);
     let rows = db.query_all_raw(statement).await.unwrap();
@@ -198,7 +215,9 @@ pub(crate) async fn payment_calls(mesh: &TestMesh, order: &str) -> Vec<String> {
 
 /// The sandbox processor's state of an order's charge, if any.
 pub(crate) async fn charge_state(mesh: &TestMesh, order: &str) -> Option<String> {
-    let db = Database::connect(mesh.database_url(ServiceName::Order).unwrap()).await.unwrap();
+    let db = Database::connect(mesh.database_url(ServiceName::Order).unwrap())
+        .await
+        .unwrap();
     let statement = platform::store::statement(
         db.get_database_backend(),
         "SELECT state FROM sandbox_charges WHERE authorize_key = ?",
