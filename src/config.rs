@@ -19,6 +19,8 @@ use serde::Deserialize;
 pub struct BookstoreConfig {
     /// Where embedded SQLite files (and `up`'s generated signing key) live.
     pub data_dir: PathBuf,
+    /// `redis://host:port` (or `rediss://`) for one node, `redis-cluster://host:port,host:port`
+    /// for a Redis Cluster (svc-cart only: see the README); a service section may override it.
     pub redis_url: String,
     /// Prefix of every Redis key, so several stores can share one Redis.
     pub redis_key_prefix: String,
@@ -212,6 +214,9 @@ pub struct ServiceSection {
     pub metrics_listen: Option<SocketAddr>,
     /// Default: `sqlite://<data_dir>/<service>.db?mode=rwc`. Unused by cart (Redis).
     pub database_url: Option<String>,
+    /// This service's Redis instead of the top-level `redis_url`, e.g. carts on a cluster
+    /// while catalog's stock-event consumer stays on one node.
+    pub redis_url: Option<String>,
     pub migrate_on_start: bool,
     /// How other services reach it; default `http://<listen>`.
     pub endpoints: Vec<String>,
@@ -226,6 +231,7 @@ impl Default for ServiceSection {
             listen: None,
             metrics_listen: None,
             database_url: None,
+            redis_url: None,
             migrate_on_start: true,
             endpoints: Vec::new(),
             connect_timeout_ms: client.connect_timeout_ms,
@@ -298,6 +304,14 @@ impl BookstoreConfig {
         }
     }
 
+    /// Returns the Redis URL of `service`: its own when set, else the top-level one.
+    pub fn redis_url(&self, service: ServiceName) -> String {
+        match &self.section(service).redis_url {
+            Some(url) => url.clone(),
+            None => self.redis_url.clone(),
+        }
+    }
+
     /// Returns the database URL of a SQL service.
     pub fn database_url(&self, service: ServiceName) -> String {
         match &self.section(service).database_url {
@@ -321,6 +335,12 @@ impl BookstoreConfig {
     }
 }
 
+fn is_redis_url(url: &str) -> bool {
+    ["redis://", "rediss://", platform::store::CLUSTER_SCHEME]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+}
+
 fn is_database_url(url: &str) -> bool {
     url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -331,10 +351,10 @@ fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
 
 impl Validate for BookstoreConfig {
     fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+        if !is_redis_url(&self.redis_url) {
             return Err(ConfigError::invalid(
                 "redis_url",
-                "must start with redis:// or rediss://",
+                "must start with redis://, rediss:// or redis-cluster://",
             ));
         }
         if self.redis_key_prefix.is_empty() || self.redis_key_prefix.contains(char::is_whitespace) {
@@ -376,6 +396,14 @@ impl Validate for BookstoreConfig {
                     "must start with sqlite: or postgres://",
                 ));
             }
+            if let Some(url) = &section.redis_url
+                && !is_redis_url(url)
+            {
+                return Err(ConfigError::invalid(
+                    format!("{service}.redis_url"),
+                    "must start with redis://, rediss:// or redis-cluster://",
+                ));
+            }
             for endpoint in &section.endpoints {
                 if endpoint.parse::<http::Uri>().is_err() || !endpoint.contains("://") {
                     return Err(ConfigError::invalid(
@@ -390,6 +418,13 @@ impl Validate for BookstoreConfig {
                     "timeouts must be greater than 0",
                 ));
             }
+        }
+        // Inventory publishes stock events to the stream catalog reads: one Redis for both.
+        if self.redis_url(ServiceName::Catalog) != self.redis_url(ServiceName::Inventory) {
+            return Err(ConfigError::invalid(
+                "inventory.redis_url",
+                "must be catalog's redis: inventory publishes the stock events catalog reads",
+            ));
         }
         Ok(())
     }
@@ -449,10 +484,30 @@ mod tests {
     }
 
     #[test]
+    fn cart_alone_can_use_a_redis_cluster() {
+        let config = load(&[(
+            "BOOKSTORE_CART__REDIS_URL",
+            "redis-cluster://10.0.0.1:7001,10.0.0.2:7001",
+        )])
+        .unwrap();
+        assert_eq!(
+            config.redis_url(ServiceName::Cart),
+            "redis-cluster://10.0.0.1:7001,10.0.0.2:7001"
+        );
+        assert_eq!(config.redis_url(ServiceName::Catalog), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
     fn each_bad_value_is_refused_naming_its_key() {
         let cases = [
             ("BOOKSTORE_USER__LISTEN", "localhost", "user.listen"),
             ("BOOKSTORE_REDIS_URL", "http://redis", "redis_url"),
+            ("BOOKSTORE_CART__REDIS_URL", "cluster://a:1", "cart.redis_url"),
+            (
+                "BOOKSTORE_INVENTORY__REDIS_URL",
+                "redis://elsewhere:6379",
+                "inventory.redis_url",
+            ),
             (
                 "BOOKSTORE_CATALOG__DATABASE_URL",
                 "mysql://x",

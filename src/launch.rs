@@ -206,7 +206,7 @@ pub async fn run_service(
             let service_config = svc_catalog::Config {
                 database_url: config.database_url(service),
                 migrate_on_start: config.section(service).migrate_on_start,
-                redis_url: config.redis_url.clone(),
+                redis_url: config.redis_url(service),
                 stock_events_stream: stock_events_stream(config),
                 consumer_name: replica_name(service),
             };
@@ -235,7 +235,7 @@ pub async fn run_service(
             let service_config = svc_inventory::Config {
                 database_url: config.database_url(service),
                 migrate_on_start: config.section(service).migrate_on_start,
-                redis_url: config.redis_url.clone(),
+                redis_url: config.redis_url(service),
                 stock_events_stream: stock_events_stream(config),
                 default_ttl: Duration::from_secs(config.inventory_reservation_ttl_secs),
                 sweep_interval: Duration::from_millis(config.inventory_sweep_interval_ms),
@@ -244,7 +244,7 @@ pub async fn run_service(
         }
         ServiceName::Cart => {
             let cart_config = svc_cart::Config {
-                redis_url: config.redis_url.clone(),
+                redis_url: config.redis_url(service),
                 key_prefix: format!("{}:cart", config.redis_key_prefix),
                 ttl: Duration::from_secs(config.cart_ttl_secs),
                 catalog: config.upstream(ServiceName::Catalog),
@@ -350,7 +350,7 @@ pub fn user_config(config: &BookstoreConfig, keys: &Keys) -> anyhow::Result<svc_
     Ok(svc_user::Config {
         database_url: config.database_url(ServiceName::User),
         migrate_on_start: config.user.migrate_on_start,
-        redis_url: config.redis_url.clone(),
+        redis_url: config.redis_url(ServiceName::User),
         redis_key_prefix: format!("{}:user", config.redis_key_prefix),
         issuer: auth.issuer.clone(),
         signing_key,

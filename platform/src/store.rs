@@ -1,5 +1,7 @@
 //! Connecting to the stores: SQLite or PostgreSQL from one URL (with migrations), and Redis
-//! under a key prefix.
+//! (one node or a cluster) under a key prefix.
+
+mod connection;
 
 use std::time::Duration;
 
@@ -9,6 +11,8 @@ use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection
 use sea_orm_migration::MigratorTrait;
 
 use crate::server::ReadinessCheck;
+
+pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
 
 /// Opens a pool on `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite it creates
 /// the file's directory and turns on WAL, foreign keys and a busy timeout, so concurrent
@@ -124,11 +128,13 @@ pub fn redact(url: &str) -> String {
 }
 
 /// A Redis connection whose keys all live under one prefix, so tests and tenants never
-/// collide. The manager reconnects by itself; clones share the connection.
+/// collide. It reconnects by itself; clones share the connection. `url` is a single node
+/// (`redis://`, `rediss://`) or a cluster (`redis-cluster://host:port,host:port`).
 #[derive(Clone)]
 pub struct RedisStore {
-    client: redis::Client,
-    connection: ConnectionManager,
+    /// The single-node client, for dedicated connections; `None` on a cluster.
+    client: Option<redis::Client>,
+    connection: RedisConnection,
     prefix: String,
 }
 
@@ -137,6 +143,7 @@ impl std::fmt::Debug for RedisStore {
         formatter
             .debug_struct("RedisStore")
             .field("prefix", &self.prefix)
+            .field("cluster", &self.client.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -147,19 +154,30 @@ impl RedisStore {
     /// # Errors
     /// Fails with a message naming the URL when Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        if let Some(nodes) = cluster_nodes(url) {
+            let nodes = nodes.with_context(|| format!("invalid redis url {}", redact(url)))?;
+            let connection = connection::connect_cluster(nodes)
+                .await
+                .with_context(|| format!("redis cluster at {} does not answer", redact(url)))?;
+            return Ok(Self {
+                client: None,
+                connection: RedisConnection::Cluster(connection),
+                prefix: prefix.to_owned(),
+            });
+        }
         let client =
             redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_connection_timeout(Some(connection::NODE_TIMEOUT))
+            .set_response_timeout(Some(connection::NODE_TIMEOUT))
             .set_number_of_retries(2);
         let connection = client
             .get_connection_manager_with_config(config)
             .await
             .with_context(|| format!("redis at {} does not answer", redact(url)))?;
         Ok(Self {
-            client,
-            connection,
+            client: Some(client),
+            connection: RedisConnection::Single(connection),
             prefix: prefix.to_owned(),
         })
     }
@@ -174,8 +192,8 @@ impl RedisStore {
         &self.prefix
     }
 
-    /// Returns a connection handle (cheap: the manager multiplexes one connection).
-    pub fn connection(&self) -> ConnectionManager {
+    /// Returns a connection handle (cheap: one multiplexed connection per node, shared).
+    pub fn connection(&self) -> RedisConnection {
         self.connection.clone()
     }
 
@@ -184,29 +202,40 @@ impl RedisStore {
     /// `block` plus a margin.
     ///
     /// # Errors
-    /// Fails when Redis does not answer.
+    /// Fails when Redis does not answer, and on a cluster: the stream consumers that need it
+    /// run against a single node.
     pub async fn dedicated_connection(&self, block: Duration) -> anyhow::Result<ConnectionManager> {
+        let Some(client) = &self.client else {
+            anyhow::bail!(
+                "a dedicated (blocking) redis connection needs a single-node redis:// url, not a cluster"
+            );
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(block + Duration::from_secs(2)))
             .set_number_of_retries(2);
-        self.client
+        client
             .get_connection_manager_with_config(config)
             .await
             .context("redis does not answer")
     }
 
-    /// Returns a readiness check that sends a real `PING`.
+    /// Returns a readiness check that sends a real `PING` (on a cluster, to every master).
     pub fn readiness(&self) -> ReadinessCheck {
         let store = self.clone();
         std::sync::Arc::new(move || {
-            let mut connection = store.connection();
+            let connection = store.connection();
             Box::pin(async move {
-                redis::cmd("PING")
-                    .query_async::<String>(&mut connection)
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| format!("redis: {error}"))
+                match connection {
+                    RedisConnection::Cluster(mut cluster) => {
+                        connection::ping_every_master(&mut cluster).await
+                    }
+                    RedisConnection::Single(mut single) => redis::cmd("PING")
+                        .query_async::<String>(&mut single)
+                        .await
+                        .map(|_| ())
+                        .map_err(|error| format!("redis: {error}")),
+                }
             })
         })
     }
@@ -285,6 +314,10 @@ mod tests {
         assert_eq!(
             redact("sqlite://data/user.db?mode=rwc"),
             "sqlite://data/user.db?mode=rwc"
+        );
+        assert_eq!(
+            redact("redis-cluster://app:s3cret@a:1,b:2"),
+            "redis-cluster://app:***@a:1,b:2"
         );
     }
 

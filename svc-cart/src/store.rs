@@ -150,7 +150,7 @@ impl CartStore {
         format!("{}:{}", self.prefix, owner.key_tag())
     }
 
-    fn connection(&self) -> CartResult<redis::aio::ConnectionManager> {
+    fn connection(&self) -> CartResult<platform::store::RedisConnection> {
         self.redis
             .get()
             .map(platform::store::RedisStore::connection)

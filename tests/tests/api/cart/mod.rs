@@ -1,6 +1,7 @@
-//! svc-cart against the real Redis (and a private one it can stop), with a real catalog.
+//! svc-cart against the real Redis (and private ones it can stop: a node, a cluster), with a real catalog.
 
 mod carts;
+mod cluster;
 mod outage;
 
 use bookstore_tests::{TestMesh, with_token};
