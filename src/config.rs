@@ -147,6 +147,8 @@ pub struct CheckoutConfig {
     /// the share of calls (0 to 1) that time out.
     pub sandbox_latency_ms: u64,
     pub sandbox_failure_rate: f64,
+    /// The deadline of every payment provider call.
+    pub payment_timeout_ms: u64,
     /// Fault injection for tests: freeze checkout at this point as if the process died
     /// (`created`, `reserved`, `authorize_sent`, `authorized`, `committed`, `captured`).
     pub halt_at: Option<String>,
@@ -161,6 +163,7 @@ impl Default for CheckoutConfig {
             watch_poll_ms: 250,
             sandbox_latency_ms: 0,
             sandbox_failure_rate: 0.0,
+            payment_timeout_ms: 5_000,
             halt_at: None,
         }
     }
@@ -174,10 +177,14 @@ impl CheckoutConfig {
                 "must be between 0 and 1",
             ));
         }
-        if self.lease_ms == 0 || self.recovery_interval_ms == 0 || self.watch_poll_ms == 0 {
+        if self.lease_ms == 0
+            || self.recovery_interval_ms == 0
+            || self.watch_poll_ms == 0
+            || self.payment_timeout_ms == 0
+        {
             return Err(ConfigError::invalid(
                 "checkout.lease_ms",
-                "lease, recovery and watch intervals must be greater than 0",
+                "lease, intervals and the payment timeout must be greater than 0",
             ));
         }
         if self.reservation_ttl_secs == 0 || self.reservation_ttl_secs > i32::MAX as u64 {

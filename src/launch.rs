@@ -223,6 +223,7 @@ pub async fn run_service(
                     latency: Duration::from_millis(checkout.sandbox_latency_ms),
                     failure_rate: checkout.sandbox_failure_rate,
                 },
+                payment_timeout: Duration::from_millis(checkout.payment_timeout_ms),
                 halt_at: checkout.halt_at.as_deref().and_then(|point| point.parse().ok()),
                 cart: config.upstream(ServiceName::Cart),
                 catalog: config.upstream(ServiceName::Catalog),

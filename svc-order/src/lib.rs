@@ -56,6 +56,8 @@ pub struct Config {
     pub watch_poll: Duration,
     /// Fault injection of the sandbox payment provider.
     pub sandbox_faults: SandboxFaults,
+    /// The deadline of every payment provider call.
+    pub payment_timeout: Duration,
     /// Fault injection: freeze checkout there, as if the process died (tests).
     pub halt_at: Option<HaltPoint>,
     pub cart: UpstreamConfig,
@@ -88,7 +90,7 @@ pub async fn serve(
         user: channel(ServiceName::User, &config.user)?,
     };
     let provider = Arc::new(SandboxProvider::new(db.clone(), config.sandbox_faults));
-    let payments = payments::Payments::new(provider, db.clone());
+    let payments = payments::Payments::new(provider, db.clone(), config.payment_timeout);
     let halt = Halt {
         at: config.halt_at,
         shutdown: shutdown.clone(),

@@ -7,6 +7,7 @@
 pub mod sandbox;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -73,6 +74,22 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
 pub struct Payments {
     provider: Arc<dyn PaymentProvider>,
     db: DatabaseConnection,
+    /// The longest a provider call may take; past it the call counts as unanswered.
+    deadline: Duration,
+}
+
+/// Bounds a provider call by `deadline`: a processor that hangs is an unavailable one.
+async fn bounded<T>(
+    deadline: Duration,
+    call: impl std::future::Future<Output = Result<T, ProviderError>>,
+) -> Result<T, ProviderError> {
+    match tokio::time::timeout(deadline, call).await {
+        Ok(result) => result,
+        Err(_) => Err(ProviderError::Unavailable(format!(
+            "no answer within {} ms",
+            deadline.as_millis()
+        ))),
+    }
 }
 
 /// The keys of one order's payment operations: derived from the order id, so every
@@ -93,8 +110,12 @@ fn outcome<T>(
 
 impl Payments {
     /// Wraps a provider.
-    pub fn new(provider: Arc<dyn PaymentProvider>, db: DatabaseConnection) -> Self {
-        Self { provider, db }
+    pub fn new(provider: Arc<dyn PaymentProvider>, db: DatabaseConnection, deadline: Duration) -> Self {
+        Self {
+            provider,
+            db,
+            deadline,
+        }
     }
 
     async fn record(
@@ -133,7 +154,7 @@ impl Payments {
             currency,
             method,
         };
-        let result = self.provider.authorize(&request).await;
+        let result = bounded(self.deadline, self.provider.authorize(&request)).await;
         let recorded = outcome(&result, |answer| match answer {
             Authorization::Approved { id } => ("approved".to_owned(), id.clone()),
             Authorization::Declined { reason } => ("declined".to_owned(), reason.clone()),
@@ -148,10 +169,12 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn capture(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
-        let result = self
-            .provider
-            .capture(&key(order, "authorize"), &key(order, "capture"))
-            .await;
+        let result = bounded(
+            self.deadline,
+            self.provider
+                .capture(&key(order, "authorize"), &key(order, "capture")),
+        )
+        .await;
         let recorded = outcome(&result, |()| ("approved".to_owned(), String::new()));
         self.record(order, "capture", amount, recorded).await?;
         Ok(result)
@@ -162,10 +185,11 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn void(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<Voided, ProviderError>> {
-        let result = self
-            .provider
-            .void(&key(order, "authorize"), &key(order, "void"))
-            .await;
+        let result = bounded(
+            self.deadline,
+            self.provider.void(&key(order, "authorize"), &key(order, "void")),
+        )
+        .await;
         let recorded = outcome(&result, |voided| ("approved".to_owned(), format!("{voided:?}")));
         self.record(order, "void", amount, recorded).await?;
         Ok(result)
@@ -176,10 +200,12 @@ impl Payments {
     /// # Errors
     /// The provider's error (recorded), or the database's.
     pub async fn refund(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
-        let result = self
-            .provider
-            .refund(&key(order, "authorize"), &key(order, "refund"))
-            .await;
+        let result = bounded(
+            self.deadline,
+            self.provider
+                .refund(&key(order, "authorize"), &key(order, "refund")),
+        )
+        .await;
         let recorded = outcome(&result, |()| ("approved".to_owned(), String::new()));
         self.record(order, "refund", amount, recorded).await?;
         Ok(result)

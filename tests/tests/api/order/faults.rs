@@ -167,3 +167,65 @@ async fn inventory_down_during_checkout_fails_cleanly_and_is_tidied_up() {
     assert_order_invariants(&mesh, &[order]).await;
     mesh.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_flaky_slow_payment_provider_never_leaves_money_or_stock_in_limbo() {
+    // Three calls in ten time out (half before, half after taking effect), and some exceed
+    // the payment deadline.
+    let mesh = super::mesh_with(|config| {
+        config.checkout.sandbox_failure_rate = 0.3;
+        config.checkout.sandbox_latency_ms = 20;
+        config.checkout.payment_timeout_ms = 2_000;
+    })
+    .await;
+    let (book, _) = stocked_book(&mesh, 100).await;
+    let mut checkouts = Vec::new();
+    let mut buyers = Vec::new();
+    for index in 0..12 {
+        let buyer = shopper(&mesh);
+        add_to_cart(&mesh, &buyer, &book, 1).await;
+        let mut client = super::client(&mesh);
+        let request = bookstore_tests::with_token(
+            super::place_request(&format!("flaky-{index}"), card(GOOD_CARD)),
+            &buyer.token,
+        );
+        checkouts.push(tokio::spawn(async move { client.place_order(request).await }));
+        buyers.push(buyer);
+    }
+    for checkout in checkouts {
+        // Each either confirms, or fails with UNAVAILABLE: both are honest answers.
+        if let Err(status) = checkout.await.unwrap() {
+            assert_eq!(
+                ErrorCode::from_status(&status),
+                ErrorCode::Unavailable,
+                "{status:?}"
+            );
+        }
+    }
+    let mut orders = Vec::new();
+    for buyer in &buyers {
+        let order = order_of(&mesh, &buyer.id).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = state(&mesh, &order).await;
+            if now == "CONFIRMED/done" || now == "FAILED/done" {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{order}: still {now}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        orders.push(order);
+    }
+    let confirmed = {
+        let mut count = 0;
+        for order in &orders {
+            if state(&mesh, order).await == "CONFIRMED/done" {
+                count += 1;
+            }
+        }
+        count
+    };
+    assert_eq!(on_hand(&mesh, &book).await, (100 - confirmed, 0));
+    assert_order_invariants(&mesh, &orders).await;
+    mesh.shutdown().await.unwrap();
+}
