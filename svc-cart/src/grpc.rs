@@ -25,11 +25,7 @@ impl CartGrpc {
 /// Parses the owner and checks the caller may touch it.
 fn owner<T>(request: &Request<T>, wire: Option<&pb::CartOwner>) -> Result<CartOwner, CartError> {
     let owner = CartOwner::parse(wire)?;
-    let principal = request
-        .extensions()
-        .get::<Principal>()
-        .cloned()
-        .unwrap_or(Principal::Anonymous);
+    let principal = Principal::of(request);
     authorize(&principal, &owner)?;
     Ok(owner)
 }

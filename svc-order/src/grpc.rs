@@ -28,17 +28,9 @@ impl OrderGrpc {
     }
 }
 
-fn principal<T>(request: &Request<T>) -> Principal {
-    request
-        .extensions()
-        .get::<Principal>()
-        .cloned()
-        .unwrap_or(Principal::Anonymous)
-}
-
 /// The calling end user; services have no orders of their own.
 fn caller<T>(request: &Request<T>) -> Result<Uuid, OrderError> {
-    principal(request)
+    Principal::of(request)
         .user_id()
         .map(|user| user.as_uuid())
         .ok_or(OrderError::NotFound { entity: "order" })
@@ -84,7 +76,7 @@ impl OrderService for OrderGrpc {
         let user = caller(&request)?;
         let checkout = checkout(request.get_ref())?;
         let placed = self.orders.saga.place(user, checkout).await?;
-        let order = self.orders.get(&principal(&request), placed.id).await?;
+        let order = self.orders.get(&Principal::of(&request), placed.id).await?;
         Ok(Response::new(pb::PlaceOrderResponse { order: Some(order) }))
     }
 
@@ -93,7 +85,7 @@ impl OrderService for OrderGrpc {
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
         let id = order_id(&request.get_ref().order_id)?;
-        let order = self.orders.get(&principal(&request), id).await?;
+        let order = self.orders.get(&Principal::of(&request), id).await?;
         Ok(Response::new(pb::GetOrderResponse { order: Some(order) }))
     }
 
@@ -101,7 +93,7 @@ impl OrderService for OrderGrpc {
         &self,
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        let principal = principal(&request);
+        let principal = Principal::of(&request);
         let own = caller(&request)?;
         let user = match &request.get_ref().user_id {
             None => own,
@@ -127,7 +119,7 @@ impl OrderService for OrderGrpc {
         request: Request<pb::WatchOrderRequest>,
     ) -> Result<Response<Self::WatchOrderStream>, Status> {
         let id = order_id(&request.get_ref().order_id)?;
-        let receiver = self.orders.watch(&principal(&request), id).await?;
+        let receiver = self.orders.watch(&Principal::of(&request), id).await?;
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
 
@@ -138,7 +130,7 @@ impl OrderService for OrderGrpc {
         let id = order_id(&request.get_ref().order_id)?;
         let order = self
             .orders
-            .cancel(&principal(&request), id, &request.get_ref().reason)
+            .cancel(&Principal::of(&request), id, &request.get_ref().reason)
             .await?;
         Ok(Response::new(pb::CancelOrderResponse { order: Some(order) }))
     }
@@ -151,7 +143,7 @@ impl OrderService for OrderGrpc {
         let order = self
             .orders
             .update_status(
-                &principal(&request),
+                &Principal::of(&request),
                 id,
                 request.get_ref().status,
                 &request.get_ref().note,

@@ -26,15 +26,6 @@ impl UserGrpc {
     }
 }
 
-/// Returns who is calling; the auth layer put it there before the handler runs.
-fn principal<T>(request: &Request<T>) -> Principal {
-    request
-        .extensions()
-        .get::<Principal>()
-        .cloned()
-        .unwrap_or(Principal::Anonymous)
-}
-
 fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<UserId>, UserError> {
     let mut ids = Vec::new();
     for (index, value) in raw.iter().enumerate() {
@@ -80,7 +71,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
-        let caller = principal(&request);
+        let caller = Principal::of(&request);
         let message = request.into_inner();
         self.users
             .logout(&caller, &message.refresh_token, message.all_sessions)
@@ -92,7 +83,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::GetProfileRequest>,
     ) -> Result<Response<pb::GetProfileResponse>, Status> {
-        let user = target_user(&principal(&request), &request.get_ref().user_id)?;
+        let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
         let user = self.users.get_profile(user).await?;
         Ok(Response::new(pb::GetProfileResponse { user: Some(user) }))
     }
@@ -110,7 +101,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::UpdateProfileRequest>,
     ) -> Result<Response<pb::UpdateProfileResponse>, Status> {
-        let user = target_user(&principal(&request), &request.get_ref().user_id)?;
+        let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
         let name = match &request.get_ref().name {
             Some(raw) => Some(DisplayName::parse(raw).map_err(UserError::from)?),
             None => None,
@@ -123,7 +114,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::AddAddressRequest>,
     ) -> Result<Response<pb::AddAddressResponse>, Status> {
-        let user = target_user(&principal(&request), &request.get_ref().user_id)?;
+        let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
         let address = NewAddress::parse(request.get_ref().address.as_ref()).map_err(UserError::from)?;
         let (user, address_id) = self.users.add_address(user, address).await?;
         Ok(Response::new(pb::AddAddressResponse {
@@ -136,7 +127,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::ListAddressesRequest>,
     ) -> Result<Response<pb::ListAddressesResponse>, Status> {
-        let user = target_user(&principal(&request), &request.get_ref().user_id)?;
+        let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
         let addresses = self.users.list_addresses(user).await?;
         Ok(Response::new(pb::ListAddressesResponse { addresses }))
     }
@@ -145,7 +136,7 @@ impl UserService for UserGrpc {
         &self,
         request: Request<pb::RemoveAddressRequest>,
     ) -> Result<Response<pb::RemoveAddressResponse>, Status> {
-        let user = target_user(&principal(&request), &request.get_ref().user_id)?;
+        let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
         let user = self
             .users
             .remove_address(user, &request.get_ref().address_id)

@@ -41,7 +41,7 @@ pub enum Role {
 
 /// The verified caller of an RPC, inserted into request extensions by [`AuthLayer`].
 ///
-/// Handlers read it with `request.extensions().get::<Principal>()`.
+/// Handlers read it with [`Principal::of`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// No token was presented (only reaches RPCs whose policy is public).
@@ -57,6 +57,16 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Returns who is calling `request`; the auth layer put it there before the handler
+    /// runs (anonymous when no layer did).
+    pub fn of<T>(request: &tonic::Request<T>) -> Principal {
+        request
+            .extensions()
+            .get::<Principal>()
+            .cloned()
+            .unwrap_or(Principal::Anonymous)
+    }
+
     /// Returns true for a user with the admin role.
     pub fn is_admin(&self) -> bool {
         matches!(
