@@ -78,7 +78,7 @@ async fn out_of_stock_fails_naming_the_short_books_and_holds_nothing() {
     let failed = place(&mesh, &buyer, "short", card(GOOD_CARD)).await.unwrap();
     assert_eq!(failed.status(), pb::OrderStatus::Failed);
     assert_eq!(failed.failure_reason, "OUT_OF_STOCK");
-    assert_eq!(failed.short_book_ids, [scarce.clone()]);
+    assert_eq!(failed.short_book_ids, std::slice::from_ref(&scarce));
     assert_eq!(on_hand(&mesh, &plenty).await, (10, 0));
     assert_eq!(on_hand(&mesh, &scarce).await, (1, 0));
     assert!(
