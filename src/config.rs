@@ -254,13 +254,77 @@ pub struct BffSection {
     /// Default `127.0.0.1:8080`.
     pub listen: Option<SocketAddr>,
     pub readiness_timeout_ms: u64,
+    /// GraphiQL at `GET /graphql` for browsers, and introspection.
+    pub graphiql: bool,
+    pub introspection: bool,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_body_bytes: usize,
+    /// The whole budget of one GraphQL request; what is left is each gRPC call's deadline.
+    pub request_timeout_ms: u64,
+    /// Browser origins allowed by CORS.
+    pub cors_origins: Vec<String>,
+    /// `Secure` cookies (set when the BFF is reached over TLS).
+    pub secure_cookies: bool,
+    /// Entries of the persisted-query cache.
+    pub persisted_queries: usize,
+    /// Report each request's upstream calls in `extensions.upstreamCalls` (diagnostics).
+    pub report_upstream_calls: bool,
+    /// Requests a second per signed-in user, per anonymous address, and the burst above it.
+    pub rate_per_user: u32,
+    pub rate_per_address: u32,
+    pub rate_burst: u32,
 }
 
 impl Default for BffSection {
     fn default() -> Self {
+        let limits = bff::graphql::Limits::default();
+        let defaults = bff::Config::default();
         Self {
             listen: None,
             readiness_timeout_ms: 1_000,
+            graphiql: defaults.graphiql,
+            introspection: limits.introspection,
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+            max_aliases: limits.max_aliases,
+            max_body_bytes: defaults.max_body_bytes,
+            request_timeout_ms: u64::try_from(defaults.request_timeout.as_millis()).unwrap_or(10_000),
+            cors_origins: Vec::new(),
+            secure_cookies: false,
+            persisted_queries: limits.persisted_queries,
+            report_upstream_calls: false,
+            rate_per_user: defaults.rate_limits.per_user_per_second,
+            rate_per_address: defaults.rate_limits.per_address_per_second,
+            rate_burst: defaults.rate_limits.burst,
+        }
+    }
+}
+
+impl BffSection {
+    /// The settings the BFF runs with.
+    pub fn to_config(&self) -> bff::Config {
+        bff::Config {
+            readiness_timeout: std::time::Duration::from_millis(self.readiness_timeout_ms),
+            limits: bff::graphql::Limits {
+                max_depth: self.max_depth,
+                max_complexity: self.max_complexity,
+                max_aliases: self.max_aliases,
+                introspection: self.introspection,
+                persisted_queries: self.persisted_queries,
+            },
+            graphiql: self.graphiql,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            cors_origins: self.cors_origins.clone(),
+            secure_cookies: self.secure_cookies,
+            report_upstream_calls: self.report_upstream_calls,
+            rate_limits: bff::http::rate_limit::RateLimits {
+                per_user_per_second: self.rate_per_user,
+                per_address_per_second: self.rate_per_address,
+                burst: self.rate_burst,
+            },
         }
     }
 }

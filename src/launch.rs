@@ -255,10 +255,15 @@ pub async fn run_service(
         ServiceName::Bff => {
             let upstreams =
                 bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
-            let bff_config = bff::Config {
-                readiness_timeout: Duration::from_millis(config.bff.readiness_timeout_ms),
-            };
-            bff::serve(&bff_config, upstreams, listener, shutdown).await
+            let bff_config = config.bff.to_config();
+            bff::serve(
+                &bff_config,
+                upstreams,
+                context.verifier.clone(),
+                listener,
+                shutdown,
+            )
+            .await
         }
     }
 }

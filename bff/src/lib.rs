@@ -1,17 +1,27 @@
 //! The GraphQL backend-for-frontend: the mesh's public face for single-page storefronts.
 //!
-//! The GraphQL schema of `GRAPHQL-CONTRACT.md` lands with issue #8. Today the BFF serves the
-//! operational endpoints operators and Kubernetes rely on: `/healthz` (alive), `/readyz`
-//! (every upstream reports SERVING) and `/metrics`.
+//! Serves the schema of `GRAPHQL-CONTRACT.md` over HTTP and WebSocket, forwarding the user's
+//! token to the services, batching reads through DataLoaders, mapping gRPC statuses to the
+//! contract's error codes, and the endpoints operators rely on: `/healthz`, `/readyz` (every
+//! upstream SERVING) and `/metrics`.
 //!
 //! # Layout
-//! - [`upstreams`]: channels to the five services.
-//! - [`probes`]: `/healthz` and `/readyz`.
+//! - [`graphql`]: the schema: `query.rs`, `account.rs`, `cart.rs`, `orders.rs` (with the
+//!   subscription), `admin.rs`, `types.rs`, `loaders.rs`, `errors.rs`, `caller.rs`,
+//!   `session.rs` (cookies).
+//! - [`http`]: GraphQL over HTTP, GraphiQL, WebSocket subscriptions.
+//! - [`upstreams`]: channels and clients of the five services. [`probes`]: health.
 
+pub mod graphql;
+pub mod http;
 pub mod probes;
 pub mod upstreams;
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use anyhow::Context as _;
+use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -21,41 +31,131 @@ pub use upstreams::Upstreams;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// How long `/readyz` waits for each upstream's health answer.
-    pub readiness_timeout: std::time::Duration,
+    pub readiness_timeout: Duration,
+    pub limits: graphql::Limits,
+    /// Serve GraphiQL to browsers at `GET /graphql`.
+    pub graphiql: bool,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// The whole budget of one GraphQL request.
+    pub request_timeout: Duration,
+    /// Origins allowed to call from a browser (CORS); empty allows none.
+    pub cors_origins: Vec<String>,
+    /// Mark cookies `Secure` (the BFF is reached over TLS).
+    pub secure_cookies: bool,
+    /// Report each request's upstream calls in `extensions.upstreamCalls` (diagnostics).
+    pub report_upstream_calls: bool,
+    pub rate_limits: http::rate_limit::RateLimits,
 }
 
-/// Serves the BFF's HTTP endpoints on `listener` until `shutdown` is cancelled.
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            readiness_timeout: Duration::from_secs(1),
+            limits: graphql::Limits::default(),
+            graphiql: true,
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            cors_origins: Vec::new(),
+            secure_cookies: false,
+            report_upstream_calls: false,
+            rate_limits: http::rate_limit::RateLimits::default(),
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static(graphql::session::CSRF_HEADER),
+            HeaderName::from_static(graphql::session::CART_SESSION_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static(graphql::session::CART_SESSION_HEADER)])
+        .allow_credentials(true)
+}
+
+/// Serves the BFF on `listener` until `shutdown` is cancelled.
 ///
 /// # Errors
 /// Fails when the HTTP server stops with an I/O error.
 pub async fn serve(
     config: &Config,
     upstreams: Upstreams,
+    verifier: platform::auth::Verifier,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let metrics = platform::telemetry::metrics::recorder();
-    let state = probes::ProbeState {
-        upstreams,
+    let probes = probes::ProbeState {
+        upstreams: upstreams.clone(),
         timeout: config.readiness_timeout,
     };
-    let router = axum::Router::new()
-        .route("/healthz", axum::routing::get(probes::healthz))
-        .route("/readyz", axum::routing::get(probes::readyz))
+    let limiter = http::rate_limit::Limiter::new(config.rate_limits, verifier.clone());
+    let sweeper = {
+        let (limiter, shutdown) = (limiter.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = interval.tick() => limiter.forget_idle(),
+                }
+            }
+        })
+    };
+    let state = http::GraphqlState {
+        schema: graphql::schema(config.limits),
+        upstreams,
+        verifier,
+        limits: config.limits,
+        cookies: graphql::session::CookiePolicy {
+            secure: config.secure_cookies,
+        },
+        graphiql: config.graphiql,
+        request_timeout: config.request_timeout,
+        report_upstream_calls: config.report_upstream_calls,
+    };
+    let graphql = axum::Router::new()
+        .route("/graphql", get(http::get).post(http::post))
+        .route("/graphql/ws", get(http::subscriptions))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            http::rate_limit::limit,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(cors(&config.cors_origins));
+    let router = axum::Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .with_state(probes)
         .route(
             "/metrics",
-            axum::routing::get(move || {
+            get(move || {
                 let metrics = metrics.clone();
                 async move { metrics.render() }
             }),
-        );
+        )
+        .merge(graphql);
     let address = listener.local_addr()?;
     tracing::info!(%address, "bff listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("bff http server failed")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+    .context("bff http server failed")?;
+    sweeper.abort();
     tracing::info!("bff stopped");
     Ok(())
 }

@@ -27,7 +27,8 @@ pub async fn healthz() -> impl IntoResponse {
 /// Answers 200 when every upstream reports SERVING, otherwise 503 naming the ones that
 /// do not.
 pub async fn readyz(State(state): State<ProbeState>) -> impl IntoResponse {
-    let checks = state.upstreams.all().iter().map(|channel| async move {
+    let channels = state.upstreams.all();
+    let checks = channels.iter().map(|channel| async move {
         let status = check(channel, state.timeout).await;
         (channel.callee(), status)
     });

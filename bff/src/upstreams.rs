@@ -1,12 +1,22 @@
-//! The BFF's channels to the five gRPC services.
+//! The BFF's channels to the five gRPC services, and typed clients over them.
 
 use platform::ServiceName;
 use platform::client::{ClientError, MeshChannel, UpstreamConfig};
+use proto::cart::v1::cart_service_client::CartServiceClient;
+use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
+use proto::order::v1::order_service_client::OrderServiceClient;
+use proto::user::v1::user_service_client::UserServiceClient;
 
-/// One lazily connecting channel per upstream service.
+/// One lazily connecting channel per upstream service. Calls carry the BFF's service token
+/// unless the request already carries the end user's.
 #[derive(Debug, Clone)]
 pub struct Upstreams {
-    channels: Vec<MeshChannel>,
+    user: MeshChannel,
+    catalog: MeshChannel,
+    cart: MeshChannel,
+    order: MeshChannel,
+    inventory: MeshChannel,
 }
 
 impl Upstreams {
@@ -18,15 +28,44 @@ impl Upstreams {
         config_for: impl Fn(ServiceName) -> UpstreamConfig,
         tokens: Option<platform::auth::TokenSource>,
     ) -> Result<Self, ClientError> {
-        let mut channels = Vec::new();
-        for service in ServiceName::grpc_services() {
-            channels.push(MeshChannel::new(service, &config_for(service), tokens.clone())?);
-        }
-        Ok(Self { channels })
+        let channel = |service| MeshChannel::new(service, &config_for(service), tokens.clone());
+        Ok(Self {
+            user: channel(ServiceName::User)?,
+            catalog: channel(ServiceName::Catalog)?,
+            cart: channel(ServiceName::Cart)?,
+            order: channel(ServiceName::Order)?,
+            inventory: channel(ServiceName::Inventory)?,
+        })
     }
 
     /// Returns every channel, one per gRPC service.
-    pub fn all(&self) -> &[MeshChannel] {
-        &self.channels
+    pub fn all(&self) -> [&MeshChannel; 5] {
+        [
+            &self.user,
+            &self.catalog,
+            &self.cart,
+            &self.order,
+            &self.inventory,
+        ]
+    }
+
+    pub fn user(&self) -> UserServiceClient<MeshChannel> {
+        UserServiceClient::new(self.user.clone())
+    }
+
+    pub fn catalog(&self) -> CatalogServiceClient<MeshChannel> {
+        CatalogServiceClient::new(self.catalog.clone())
+    }
+
+    pub fn cart(&self) -> CartServiceClient<MeshChannel> {
+        CartServiceClient::new(self.cart.clone())
+    }
+
+    pub fn order(&self) -> OrderServiceClient<MeshChannel> {
+        OrderServiceClient::new(self.order.clone())
+    }
+
+    pub fn inventory(&self) -> InventoryServiceClient<MeshChannel> {
+        InventoryServiceClient::new(self.inventory.clone())
     }
 }

@@ -5,6 +5,9 @@ use proto::types::{InvalidField, Money};
 
 use super::Isbn13;
 
+/// The currency of a price given without one.
+pub const DEFAULT_CURRENCY: &str = "USD";
+
 const MAX_AUTHORS: usize = 50;
 const MAX_TOPICS: usize = 20;
 
@@ -97,7 +100,14 @@ impl BookDraft {
         if !(cover_url.is_empty() || cover_url.starts_with("https://") || cover_url.starts_with("http://")) {
             return Err(InvalidField::new("cover_url", "must be an http(s) URL"));
         }
-        let price = Money::from_wire("price", input.price.as_ref())?;
+        // The contract: an empty currency means the catalog's default currency.
+        let mut wire_price = input.price.clone();
+        if let Some(price) = wire_price.as_mut()
+            && price.currency.trim().is_empty()
+        {
+            DEFAULT_CURRENCY.clone_into(&mut price.currency);
+        }
+        let price = Money::from_wire("price", wire_price.as_ref())?;
         if price.minor() > 100_000_000 {
             return Err(InvalidField::new(
                 "price.amount_minor",

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bff;
 mod cart;
 mod catalog;
 mod health;

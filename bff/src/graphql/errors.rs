@@ -1,0 +1,115 @@
+//! gRPC statuses to GraphQL errors, exactly as the contract names them: `extensions.code`,
+//! plus `bookIds` for OUT_OF_STOCK and `field` for BAD_USER_INPUT. Internal details never
+//! reach a storefront: an INTERNAL error keeps only the mesh's reference.
+
+use async_graphql::{Error, ErrorExtensions as _};
+use platform::ErrorCode;
+use tonic_types::StatusExt as _;
+
+/// A GraphQL error with `code` (a contract code) and a message for people.
+pub fn error(code: &'static str, message: impl Into<String>) -> Error {
+    Error::new(message.into()).extend_with(|_, extensions| extensions.set("code", code))
+}
+
+/// BAD_USER_INPUT naming `field`.
+pub fn bad_input(field: &str, reason: &str) -> Error {
+    let field = field.to_owned();
+    Error::new(format!("{field}: {reason}")).extend_with(move |_, extensions| {
+        extensions.set("code", "BAD_USER_INPUT");
+        extensions.set("field", field.clone());
+    })
+}
+
+/// UNAUTHENTICATED: the operation needs a signed-in user.
+pub fn unauthenticated() -> Error {
+    error("UNAUTHENTICATED", "sign in first (no valid access token)")
+}
+
+/// Maps a status from an upstream service.
+pub fn from_status(status: &tonic::Status) -> Error {
+    let code = ErrorCode::from_status(status);
+    let graphql_code = code.graphql_code();
+    match code {
+        ErrorCode::BadUserInput => {
+            let details = status.get_error_details();
+            let field = details
+                .bad_request()
+                .and_then(|request| request.field_violations.first())
+                .map(|violation| graphql_field(&violation.field))
+                .unwrap_or_default();
+            let message = status.message().to_owned();
+            Error::new(message).extend_with(move |_, extensions| {
+                extensions.set("code", graphql_code);
+                extensions.set("field", field.clone());
+            })
+        }
+        ErrorCode::OutOfStock => {
+            let book_ids: Vec<String> = platform::error_code::short_lines(status)
+                .into_iter()
+                .map(|line| line.book_id)
+                .collect();
+            Error::new(status.message().to_owned()).extend_with(move |_, extensions| {
+                extensions.set("code", graphql_code);
+                extensions.set("bookIds", book_ids.clone());
+            })
+        }
+        ErrorCode::Unavailable | ErrorCode::Throttled => {
+            error(graphql_code, "a service is unavailable, retry shortly")
+        }
+        ErrorCode::Internal => error(graphql_code, status.message().to_owned()),
+        _ => error(graphql_code, status.message().to_owned()),
+    }
+}
+
+/// The services name fields as in their contracts (`payment.card.exp_month`); storefronts
+/// see the GraphQL input's names (`payment.card.expMonth`).
+pub fn graphql_field(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for character in field.chars() {
+        if character == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(character.to_uppercase());
+            upper = false;
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_follow_the_graphql_input() {
+        assert_eq!(graphql_field("payment.card.exp_month"), "payment.card.expMonth");
+        assert_eq!(
+            graphql_field("shipping_address.postal_code"),
+            "shippingAddress.postalCode"
+        );
+        assert_eq!(graphql_field("email"), "email");
+    }
+
+    #[test]
+    fn out_of_stock_names_the_books() {
+        let lines = vec![proto::inventory::v1::ShortLine {
+            book_id: "b1".to_owned(),
+            requested: 2,
+            available: 0,
+        }];
+        let status = platform::error_code::out_of_stock_status("short".to_owned(), &lines);
+        let error = from_status(&status).into_server_error(async_graphql::Pos::default());
+        let extensions = error.extensions.unwrap();
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("OUT_OF_STOCK"))
+        );
+        assert_eq!(
+            extensions.get("bookIds"),
+            Some(&async_graphql::Value::List(vec!["b1".into()]))
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! The GraphQL schema of `GRAPHQL-CONTRACT.md`: types, roots, loaders and error mapping.
+//! Its SDL is kept in `bff/schema.graphql`; a test fails when the two differ.
+
+pub mod account;
+pub mod admin;
+pub mod caller;
+pub mod cart;
+pub mod errors;
+pub mod loaders;
+pub mod orders;
+pub mod query;
+pub mod session;
+pub mod types;
+
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::{MergedObject, Schema};
+
+/// The contract's mutations, grouped by area.
+#[derive(MergedObject, Default, Debug)]
+pub struct Mutation(
+    account::AccountMutation,
+    cart::CartMutation,
+    orders::OrderMutation,
+    admin::AdminMutation,
+);
+
+/// The BFF's schema.
+pub type BffSchema = Schema<query::Query, Mutation, orders::Subscription>;
+
+/// The refresh token from the browser's cookie, for `refreshToken("")` and `logout`.
+#[derive(Debug, Clone)]
+pub struct RefreshCookie(pub String);
+
+/// Query limits: defaults a storefront never reaches and an abusive query always does.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Aliased fields per document (checked by the HTTP layer before execution).
+    pub max_aliases: usize,
+    pub introspection: bool,
+    /// Entries kept by the persisted-query cache.
+    pub persisted_queries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            introspection: true,
+            persisted_queries: 1_000,
+        }
+    }
+}
+
+/// Builds the schema with its limits and the persisted-query extension.
+pub fn schema(limits: Limits) -> BffSchema {
+    let mut builder = Schema::build(query::Query, Mutation::default(), orders::Subscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries,
+        )));
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL as `bff/schema.graphql` keeps it.
+pub fn sdl() -> String {
+    schema(Limits::default()).sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_sdl_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let generated = super::sdl();
+        if std::env::var_os("BFF_WRITE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "bff/schema.graphql is out of date: run `BFF_WRITE_SCHEMA=1 cargo test -p bff` and review the diff"
+        );
+    }
+}

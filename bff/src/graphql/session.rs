@@ -1,0 +1,57 @@
+//! Browser sessions: the cookies `login` and `register` set (HttpOnly, SameSite=Strict,
+//! Secure when the BFF is served over TLS), and their names.
+
+/// The access token for cookie mode.
+pub const ACCESS_COOKIE: &str = "access_token";
+/// The refresh token for cookie mode (sent only to `/graphql`).
+pub const REFRESH_COOKIE: &str = "refresh_token";
+/// The guest cart's session.
+pub const CART_SESSION_COOKIE: &str = "cart_session";
+/// The guest cart's session, for clients without cookies.
+pub const CART_SESSION_HEADER: &str = "x-cart-session";
+/// The header a cookie-authenticated mutation must carry (unless its body is JSON, which
+/// browsers cannot send cross-site without a CORS preflight).
+pub const CSRF_HEADER: &str = "x-bookstore-csrf";
+
+/// Whether cookies get `Secure` (the BFF is reached over TLS).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+pub fn cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Reads one cookie from a `Cookie` header.
+pub fn read_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        if key == name && !value.is_empty() {
+            Some(value)
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_http_only_and_strict() {
+        let set = cookie(ACCESS_COOKIE, "abc", 900, true);
+        assert_eq!(
+            set,
+            "access_token=abc; Path=/; Max-Age=900; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert_eq!(
+            read_cookie("a=1; access_token=abc; b=2", ACCESS_COOKIE),
+            Some("abc")
+        );
+        assert_eq!(read_cookie("a=1", ACCESS_COOKIE), None);
+    }
+}

@@ -1,0 +1,275 @@
+//! GraphQL over HTTP (`POST` and `GET /graphql`, both `application/graphql-response+json`
+//! and `application/json`), GraphiQL for browsers, subscriptions over `graphql-transport-ws`
+//! at `/graphql/ws`. Each request gets its caller (token from the bearer header or the
+//! session cookie, guest cart session, address), fresh DataLoaders and a deadline.
+
+pub mod rate_limit;
+mod request;
+mod ws;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::Upstreams;
+use crate::graphql::caller::{Caller, UpstreamCalls};
+use crate::graphql::loaders::Loaders;
+use crate::graphql::session::{
+    ACCESS_COOKIE, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
+};
+use crate::graphql::{BffSchema, Limits, RefreshCookie};
+
+pub use ws::subscriptions;
+
+/// What every GraphQL handler shares.
+#[derive(Clone)]
+pub struct GraphqlState {
+    pub schema: BffSchema,
+    pub upstreams: Upstreams,
+    pub verifier: platform::auth::Verifier,
+    pub limits: Limits,
+    pub cookies: CookiePolicy,
+    pub graphiql: bool,
+    /// The whole budget of one request; what is left is each gRPC call's deadline.
+    pub request_timeout: Duration,
+    /// Report upstream calls per request in `extensions.upstreamCalls`.
+    pub report_upstream_calls: bool,
+}
+
+impl std::fmt::Debug for GraphqlState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("GraphqlState")
+            .field("limits", &self.limits)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Builds the request data: caller, loaders, upstreams, cookies.
+pub(crate) fn request_data(
+    state: &GraphqlState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> async_graphql::Data {
+    request_data_counted(state, headers, peer).0
+}
+
+/// [`request_data`], with the upstream call counter when reporting is on.
+fn request_data_counted(
+    state: &GraphqlState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> (async_graphql::Data, Option<UpstreamCalls>) {
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let cookie_token = read_cookie(&cookies, ACCESS_COOKIE).map(str::to_owned);
+    let via_cookie = bearer.is_none() && cookie_token.is_some();
+    let cart_session = headers
+        .get(CART_SESSION_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| read_cookie(&cookies, CART_SESSION_COOKIE).map(str::to_owned));
+    let mut caller = Caller::new(
+        &state.verifier,
+        bearer.or(cookie_token),
+        via_cookie,
+        cart_session,
+        peer.map(|address| address.ip().to_string()),
+        tokio::time::Instant::now() + state.request_timeout,
+    );
+    if state.report_upstream_calls {
+        caller.calls = Some(UpstreamCalls::default());
+    }
+    let calls = caller.calls.clone();
+    let mut data = async_graphql::Data::default();
+    data.insert(Loaders::new(&state.upstreams, &caller));
+    data.insert(caller);
+    data.insert(state.upstreams.clone());
+    data.insert(state.cookies);
+    if let Some(refresh) = read_cookie(&cookies, REFRESH_COOKIE) {
+        data.insert(RefreshCookie(refresh.to_owned()));
+    }
+    (data, calls)
+}
+
+/// Which media type the client accepts for the response (`None`: neither: 406).
+fn response_type(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
+        return Some(JSON);
+    };
+    let accepts = |media: &str| {
+        accept
+            .split(',')
+            .any(|part| part.split(';').next().unwrap_or_default().trim() == media)
+    };
+    if accepts(GRAPHQL_RESPONSE) {
+        Some(GRAPHQL_RESPONSE)
+    } else if accepts(JSON) || accepts("application/*") || accepts("*/*") {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+fn plain_error(status: StatusCode, media: &'static str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Runs one GraphQL request and writes the response as the client asked.
+async fn run(
+    state: &GraphqlState,
+    media: &'static str,
+    graphql_request: async_graphql::Request,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Response {
+    let (data, calls) = request_data_counted(state, headers, peer);
+    let mut graphql_request = graphql_request;
+    graphql_request.data = data;
+    let mut response =
+        match tokio::time::timeout(state.request_timeout, state.schema.execute(graphql_request)).await {
+            Ok(response) => response,
+            Err(_) => async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+                "the request took too long; retry",
+                None,
+            )]),
+        };
+    // Parse, validation and limit errors come without a code; the contract wants one on all.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    if let Some(calls) = calls
+        && let Ok(calls) = calls.lock()
+    {
+        let counts: async_graphql::indexmap::IndexMap<async_graphql::Name, async_graphql::Value> = calls
+            .iter()
+            .map(|(name, count)| (async_graphql::Name::new(name), async_graphql::Value::from(*count)))
+            .collect();
+        response
+            .extensions
+            .insert("upstreamCalls".to_owned(), async_graphql::Value::Object(counts));
+    }
+    // Under graphql-response+json a request that never executed is a 400.
+    let status =
+        if media == GRAPHQL_RESPONSE && response.data == async_graphql::Value::Null && response.is_err() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+    let extra_headers = response.http_headers.clone();
+    let body = serde_json::to_vec(&response).unwrap_or_default();
+    let mut http = (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body,
+    )
+        .into_response();
+    for (name, value) in &extra_headers {
+        http.headers_mut().append(name, value.clone());
+    }
+    http
+}
+
+/// `POST /graphql`.
+pub async fn post(
+    State(state): State<GraphqlState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(media) = response_type(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if content_type.split(';').next().unwrap_or_default().trim() != JSON {
+        return plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send the request as application/json",
+        );
+    }
+    let graphql_request = match request::from_json(&body, &state.limits) {
+        Ok(graphql_request) => graphql_request,
+        Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
+    };
+    run(&state, media, graphql_request, &headers, Some(peer)).await
+}
+
+/// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
+pub async fn get(
+    State(state): State<GraphqlState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if accepts_html(&headers) && query.is_none() {
+        if state.graphiql {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(media) = response_type(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let graphql_request =
+        match request::from_query_string(query.as_deref().unwrap_or_default(), &state.limits) {
+            Ok(graphql_request) => graphql_request,
+            Err(request::Refusal::Mutation) => {
+                return (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    [(header::ALLOW, HeaderValue::from_static("POST"))],
+                    "mutations must be sent with POST",
+                )
+                    .into_response();
+            }
+            Err(request::Refusal::Invalid(message)) => {
+                return plain_error(StatusCode::BAD_REQUEST, media, &message);
+            }
+        };
+    run(&state, media, graphql_request, &headers, Some(peer)).await
+}
+
+/// Whether the client is a browser opening the URL (it accepts HTML).
+fn accepts_html(headers: &HeaderMap) -> bool {
+    match headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) {
+        Some(accept) => accept.contains("text/html"),
+        None => false,
+    }
+}

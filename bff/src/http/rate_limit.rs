@@ -1,0 +1,129 @@
+//! A rate limit per client: per user when the request carries a valid token, per address
+//! otherwise. The defaults are far above what one storefront tab sends, and a checkout rush
+//! of many distinct users is many keys, each with its own budget.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::graphql::session::{ACCESS_COOKIE, read_cookie};
+
+/// Requests a second and burst, per signed-in user and per anonymous address.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub per_user_per_second: u32,
+    pub per_address_per_second: u32,
+    /// How many requests above the rate a client may send at once.
+    pub burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            per_user_per_second: 50,
+            per_address_per_second: 200,
+            burst: 200,
+        }
+    }
+}
+
+/// The limiter state shared by every request.
+#[derive(Clone)]
+pub struct Limiter {
+    users: Arc<DefaultKeyedRateLimiter<String>>,
+    addresses: Arc<DefaultKeyedRateLimiter<String>>,
+    verifier: platform::auth::Verifier,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Limiter").finish_non_exhaustive()
+    }
+}
+
+fn quota(per_second: u32, burst: u32) -> Quota {
+    let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst.max(per_second).max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(rate).allow_burst(burst)
+}
+
+impl Limiter {
+    /// Builds the limiter; `verifier` tells signed-in users from forged tokens.
+    pub fn new(limits: RateLimits, verifier: platform::auth::Verifier) -> Self {
+        Limiter {
+            users: Arc::new(governor::RateLimiter::keyed(quota(
+                limits.per_user_per_second,
+                limits.burst,
+            ))),
+            addresses: Arc::new(governor::RateLimiter::keyed(quota(
+                limits.per_address_per_second,
+                limits.burst,
+            ))),
+            verifier,
+        }
+    }
+
+    /// Forgets idle clients, so the key tables stay bounded.
+    pub fn forget_idle(&self) {
+        self.users.retain_recent();
+        self.addresses.retain_recent();
+    }
+}
+
+fn token(request: &Request) -> Option<String> {
+    let headers = request.headers();
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    {
+        return Some(bearer.to_owned());
+    }
+    let cookies = headers
+        .get(header::COOKIE)
+        .and_then(|value| value.to_str().ok())?;
+    read_cookie(cookies, ACCESS_COOKIE).map(str::to_owned)
+}
+
+/// The middleware: 429 with `Retry-After` past the budget.
+pub async fn limit(
+    State(limiter): State<Limiter>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let user = token(&request).and_then(|token| match limiter.verifier.verify(&token) {
+        Ok(platform::auth::Principal::User { id, .. }) => Some(id.to_string()),
+        _ => None,
+    });
+    let verdict = match &user {
+        Some(user) => limiter.users.check_key(user),
+        None => limiter.addresses.check_key(&peer.ip().to_string()),
+    };
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let seconds = wait.as_secs().max(1).to_string();
+            let body = serde_json::json!({ "errors": [{
+                "message": "too many requests, slow down",
+                "extensions": { "code": "UNAVAILABLE" }
+            }]});
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, body.to_string()).into_response();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Subscriptions over `graphql-transport-ws` at `/graphql/ws`. The access token comes from
+//! the `connection_init` payload (`{"authorization": "Bearer …"}`) or the session cookie of
+//! the upgrade request.
+
+use std::net::SocketAddr;
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{GraphqlState, request_data};
+
+/// Upgrades to a GraphQL WebSocket.
+pub async fn subscriptions(
+    State(state): State<GraphqlState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload: serde_json::Value| async move {
+                    let mut headers = headers;
+                    if let Some(token) = payload.get("authorization").and_then(serde_json::Value::as_str)
+                        && let Ok(value) = HeaderValue::from_str(token)
+                    {
+                        headers.insert(header::AUTHORIZATION, value);
+                    }
+                    Ok(request_data(&state, &headers, Some(peer)))
+                })
+                .serve()
+        })
+        .into_response()
+}

@@ -1,0 +1,178 @@
+//! Limits and the GraphQL-over-HTTP rules: depth, complexity, page size, aliases, GET
+//! mutations, content types, body size, persisted queries, and the committed SDL.
+
+use serde_json::json;
+
+use super::{Auth, graphql, mesh};
+
+#[tokio::test]
+async fn abusive_queries_are_refused_before_they_run() {
+    let mesh = mesh().await;
+    let anonymous = Auth::default();
+    // Deeper than any storefront needs.
+    let deep = "{ me { addresses { id } } books { edges { node { availability { inStock } } } } \
+                 a: books { edges { node { price { amount } } } } }";
+    assert_eq!(graphql(&mesh, &anonymous, deep, json!({})).await.status, 200);
+    let mut nested = String::from("name");
+    for _ in 0..10 {
+        nested = format!("ofType {{ {nested} }}");
+    }
+    let query = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
+    let too_deep = graphql(&mesh, &anonymous, &query, json!({})).await;
+    assert!(
+        too_deep.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too deep"),
+        "{:?}",
+        too_deep.body
+    );
+    assert_eq!(too_deep.code(), "BAD_USER_INPUT");
+    // 100 books × 100 orders-worth of fields: past the complexity budget.
+    let costly = (0..20)
+        .map(|index| format!("b{index}: books(first: 100) {{ edges {{ node {{ id title isbn authors topics price {{ amount currency formatted }} }} }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let refused = graphql(&mesh, &anonymous, &format!("{{ {costly} }}"), json!({})).await;
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{:?}",
+        refused.body
+    );
+    let big_page = graphql(
+        &mesh,
+        &anonymous,
+        "{ books(first: 101) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(big_page.code(), "BAD_USER_INPUT");
+    assert_eq!(big_page.body["errors"][0]["extensions"]["field"], "first");
+    let aliases = (0..40)
+        .map(|index| format!("t{index}: topics {{ name }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let many = graphql(&mesh, &anonymous, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(many.status, 400, "{:?}", many.body);
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn http_rules_of_graphql_over_http_hold() {
+    let mesh = mesh().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/graphql", mesh.bff_url());
+    // GET queries work; GET mutations are 405.
+    let with_query = |query: &str| reqwest::Url::parse_with_params(&url, &[("query", query)]).unwrap();
+    let get = client
+        .get(with_query("{ topics { name } }"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let mutation = client
+        .get(with_query("mutation { clearCart { totalQuantity } }"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mutation.status(), 405);
+    // graphql-response+json: a request that cannot run is a 400 with that type.
+    let invalid = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(r#"{"query": "{ nope }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 400);
+    assert_eq!(
+        invalid.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+    let not_json = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{ topics { name } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
+    let huge = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"query": "{{ topics {{ name }} }}", "x": "{}"}}"#,
+            "a".repeat(200_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    // A browser gets GraphiQL.
+    let page = client
+        .get(&url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("graphiql"));
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn persisted_queries_run_by_hash_once_registered() {
+    let mesh = mesh().await;
+    let query = "{ topics { name } }";
+    let hash = {
+        use sha2::Digest as _;
+        use std::fmt::Write as _;
+        sha2::Sha256::digest(query.as_bytes())
+            .iter()
+            .fold(String::new(), |mut out, byte| {
+                let _ = write!(out, "{byte:02x}");
+                out
+            })
+    };
+    let client = reqwest::Client::new();
+    let url = format!("{}/graphql", mesh.bff_url());
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let unknown: serde_json::Value = client
+        .post(&url)
+        .json(&json!({ "extensions": extensions }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown["errors"][0]["message"], "PersistedQueryNotFound",
+        "{unknown:?}"
+    );
+    let registered: serde_json::Value = client
+        .post(&url)
+        .json(&json!({ "query": query, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(registered["data"]["topics"].is_array(), "{registered:?}");
+    let by_hash: serde_json::Value = client
+        .post(&url)
+        .json(&json!({ "extensions": extensions }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(by_hash["data"]["topics"].is_array(), "{by_hash:?}");
+    mesh.shutdown().await.unwrap();
+}
