@@ -185,7 +185,14 @@ async fn run(
             StatusCode::OK
         };
     let extra_headers = response.http_headers.clone();
-    let body = serde_json::to_vec(&response).unwrap_or_default();
+    let mut json = serde_json::to_value(&response).unwrap_or_default();
+    if status == StatusCode::BAD_REQUEST
+        && let Some(object) = json.as_object_mut()
+    {
+        // A request that never ran has no `data` entry at all.
+        object.remove("data");
+    }
+    let body = serde_json::to_vec(&json).unwrap_or_default();
     let mut http = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],

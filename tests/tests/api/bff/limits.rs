@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Auth, graphql, mesh};
+use super::{Auth, graphql, mesh, mesh_with};
 
 #[tokio::test]
 async fn abusive_queries_are_refused_before_they_run() {
@@ -174,5 +174,43 @@ async fn persisted_queries_run_by_hash_once_registered() {
         .await
         .unwrap();
     assert!(by_hash["data"]["topics"].is_array(), "{by_hash:?}");
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_noisy_client_is_slowed_down_while_many_shoppers_are_not() {
+    let mesh = mesh_with(|config| {
+        config.bff.rate_per_address = 5;
+        config.bff.rate_per_user = 5;
+        config.bff.rate_burst = 5;
+    })
+    .await;
+    let anonymous = Auth::default();
+    let mut limited = None;
+    for _ in 0..30 {
+        let reply = graphql(&mesh, &anonymous, "{ topics { name } }", json!({})).await;
+        if reply.status == 429 {
+            limited = Some(reply);
+            break;
+        }
+    }
+    let limited = limited.expect("one address past its budget is refused");
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(limited.code(), "UNAVAILABLE");
+    // A checkout rush: many distinct signed-in users from the same address, each within
+    // their own budget, are never refused.
+    for _ in 0..20 {
+        let (_, token) = mesh.keys().user_token(platform::auth::Role::Customer);
+        for _ in 0..3 {
+            let reply = graphql(
+                &mesh,
+                &Auth::bearer(&token),
+                "{ cart { totalQuantity } }",
+                json!({}),
+            )
+            .await;
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+        }
+    }
     mesh.shutdown().await.unwrap();
 }

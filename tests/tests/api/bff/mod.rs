@@ -5,18 +5,27 @@ mod account;
 mod catalog;
 mod checkout;
 mod limits;
+mod subscription;
 
 use bookstore_tests::TestMesh;
 use serde_json::{Value, json};
 
 /// Every service and the BFF.
 pub(crate) async fn mesh() -> TestMesh {
+    mesh_with(|_| {}).await
+}
+
+/// Every service and the BFF, with `change` applied to the configuration.
+pub(crate) async fn mesh_with(
+    change: impl FnOnce(&mut bookstore::config::BookstoreConfig) + Send + 'static,
+) -> TestMesh {
     TestMesh::builder()
         .with_all()
         .configure(|config| {
             config.auth.argon2_memory_kib = 1024;
             config.bff.report_upstream_calls = true;
         })
+        .configure(change)
         .start()
         .await
         .unwrap()
