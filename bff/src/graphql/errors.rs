@@ -94,6 +94,21 @@ mod tests {
     }
 
     #[test]
+    fn internal_errors_keep_only_the_reference() {
+        let cause = anyhow::anyhow!("password authentication failed for user postgres");
+        let status = platform::error_code::internal_status(&cause);
+        let error = from_status(&status).into_server_error(async_graphql::Pos::default());
+        assert_eq!(
+            error.extensions.unwrap().get("code"),
+            Some(&async_graphql::Value::from("INTERNAL"))
+        );
+        assert!(!error.message.contains("postgres"), "{}", error.message);
+        let unavailable = from_status(&tonic::Status::unavailable("tcp connect error: refused"))
+            .into_server_error(async_graphql::Pos::default());
+        assert!(!unavailable.message.contains("tcp"), "{}", unavailable.message);
+    }
+
+    #[test]
     fn out_of_stock_names_the_books() {
         let lines = vec![proto::inventory::v1::ShortLine {
             book_id: "b1".to_owned(),

@@ -1,6 +1,6 @@
-//! DataLoaders, one set per request: every book and every availability a response needs is
+//! DataLoaders, one set per request: every book, availability and user a response needs is
 //! fetched in one batched call per upstream (catalog `BatchGetBooks`, inventory
-//! `BatchGetStock`), however many fields ask for them. No cross-request cache: stock and
+//! `BatchGetStock`, user `BatchGetUsers`), however many fields ask for them. No cross-request cache: stock and
 //! prices must be fresh.
 
 use std::collections::HashMap;
@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use proto::catalog::v1 as catalog;
 use proto::inventory::v1 as inventory;
+use proto::user::v1 as user;
 
 use super::caller::Caller;
 use super::errors;
@@ -80,11 +81,42 @@ impl Loader<String> for AvailabilityLoader {
     }
 }
 
+/// Users by id from svc-user (in the BFF's name: `BatchGetUsers` admits the BFF).
+#[derive(Debug)]
+pub struct UserLoader {
+    upstreams: Upstreams,
+    caller: Caller,
+}
+
+impl Loader<String> for UserLoader {
+    type Value = user::User;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let request = self.caller.service_request(user::BatchGetUsersRequest {
+            user_ids: keys.to_vec(),
+        });
+        let response = self
+            .upstreams
+            .user()
+            .batch_get_users(request)
+            .await
+            .map_err(|status| LoadError(errors::from_status(&status)))?;
+        Ok(response
+            .into_inner()
+            .users
+            .into_iter()
+            .map(|user| (user.id.clone(), user))
+            .collect())
+    }
+}
+
 /// The loaders of one request. Their caches live as long as the request, so a value read
 /// once (or fed ahead by a list resolver) is not fetched again.
 pub struct Loaders {
     pub books: DataLoader<BookLoader, HashMapCache>,
     pub availability: DataLoader<AvailabilityLoader, HashMapCache>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -104,7 +136,13 @@ impl Loaders {
             upstreams: upstreams.clone(),
             caller: caller.clone(),
         };
+        let users = UserLoader {
+            upstreams: upstreams.clone(),
+            caller: caller.clone(),
+        };
         Loaders {
+            users: DataLoader::with_cache(users, tokio::spawn, HashMapCache::default())
+                .max_batch_size(MAX_BATCH),
             books: DataLoader::with_cache(books, tokio::spawn, HashMapCache::default())
                 .max_batch_size(MAX_BATCH),
             availability: DataLoader::with_cache(availability, tokio::spawn, HashMapCache::default())

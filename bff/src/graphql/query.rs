@@ -77,16 +77,13 @@ impl Query {
         let Some(user) = caller.user else {
             return Ok(None);
         };
-        let request = caller.request(proto::user::v1::GetProfileRequest {
-            user_id: user.id.to_string(),
-        });
-        let profile = upstreams(context)?
-            .user()
-            .get_profile(request)
+        let loaders = context.data::<super::loaders::Loaders>()?;
+        let profile = loaders
+            .users
+            .load_one(user.id.to_string())
             .await
-            .map_err(|status| from_status(&status))?
-            .into_inner();
-        Ok(profile.user.as_ref().map(User::from_wire))
+            .map_err(|error| error.0)?;
+        Ok(profile.as_ref().map(User::from_wire))
     }
 
     /// Null when absent or deleted.

@@ -76,6 +76,31 @@ async fn a_guest_cart_merges_into_the_account_on_register_and_login() {
         0,
         "the guest cart is gone"
     );
+    let user = Auth::bearer(&token);
+    let fewer = graphql(
+        &mesh,
+        &user,
+        "mutation($id: ID!) { removeFromCart(bookId: $id) { totalQuantity items { book { id } } } }",
+        json!({ "id": ids[0] }),
+    )
+    .await;
+    assert_eq!(
+        fewer.data()["removeFromCart"]["totalQuantity"],
+        1,
+        "{:?}",
+        fewer.body
+    );
+    let cleared = graphql(
+        &mesh,
+        &user,
+        "mutation { clearCart { totalQuantity items { quantity } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        cleared.data()["clearCart"],
+        json!({ "totalQuantity": 0, "items": [] })
+    );
 
     // Login in cookie mode: cookies carry the session; `me` works without a header.
     let login = graphql(
