@@ -7,9 +7,9 @@ use proto::user::v1 as pb;
 use super::caller::Caller;
 use super::cart::merge_guest_cart;
 use super::errors::from_status;
-use super::session::{ACCESS_COOKIE, CookiePolicy, REFRESH_COOKIE, cookie};
+use super::session::{ACCESS_COOKIE, REFRESH_COOKIE, cookie};
 use super::types::{AuthPayload, User};
-use crate::Upstreams;
+use super::upstreams;
 
 /// How long the refresh cookie lives in the browser (svc-user decides the token's own life).
 const REFRESH_COOKIE_SECS: i64 = 30 * 24 * 3600;
@@ -44,17 +44,10 @@ impl AddressInput {
     }
 }
 
-fn upstreams<'a>(context: &'a Context<'_>) -> Result<&'a Upstreams> {
-    context.data::<Upstreams>()
-}
-
 /// Builds the payload and, for browsers, the session cookies.
 fn signed_in(context: &Context<'_>, tokens: Option<pb::AuthTokens>, user: Option<&pb::User>) -> AuthPayload {
     let tokens = tokens.unwrap_or_default();
-    let secure = context
-        .data::<CookiePolicy>()
-        .map(|policy| policy.secure)
-        .unwrap_or(false);
+    let secure = super::session::secure(context);
     context.append_http_header(
         "set-cookie",
         cookie(
@@ -166,10 +159,7 @@ impl AccountMutation {
             .logout(request)
             .await
             .map_err(|status| from_status(&status))?;
-        let secure = context
-            .data::<CookiePolicy>()
-            .map(|policy| policy.secure)
-            .unwrap_or(false);
+        let secure = super::session::secure(context);
         context.append_http_header("set-cookie", cookie(ACCESS_COOKIE, "", 0, secure));
         context.append_http_header("set-cookie", cookie(REFRESH_COOKIE, "", 0, secure));
         Ok(true)

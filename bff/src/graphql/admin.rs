@@ -8,7 +8,7 @@ use proto::inventory::v1 as inventory;
 use super::caller::Caller;
 use super::errors::from_status;
 use super::types::{Availability, Book, Order, OrderStatus};
-use crate::Upstreams;
+use super::upstreams;
 
 #[derive(Debug, Clone, InputObject)]
 pub struct BookInput {
@@ -40,10 +40,6 @@ impl BookInput {
             ..catalog::BookInput::default()
         }
     }
-}
-
-fn upstreams<'a>(context: &'a Context<'_>) -> Result<&'a Upstreams> {
-    context.data::<Upstreams>()
 }
 
 #[derive(Debug, Default)]

@@ -10,7 +10,7 @@ use super::caller::Caller;
 use super::errors::from_status;
 use super::session::{CART_SESSION_COOKIE, CART_SESSION_HEADER, cookie};
 use super::types::Cart;
-use crate::Upstreams;
+use super::upstreams;
 
 /// Whose cart, and in whose name the call is made.
 #[derive(Debug)]
@@ -68,20 +68,13 @@ fn remember_session(context: &Context<'_>, caller: &Caller, target: &CartTarget)
         return;
     }
     if let Some(pb::cart_owner::Owner::GuestSessionId(session)) = &target.owner.owner {
-        let secure = context
-            .data::<super::session::CookiePolicy>()
-            .map(|policy| policy.secure)
-            .unwrap_or(false);
+        let secure = super::session::secure(context);
         context.append_http_header(
             "set-cookie",
             cookie(CART_SESSION_COOKIE, session, 30 * 24 * 3600, secure),
         );
         context.insert_http_header(CART_SESSION_HEADER, session.clone());
     }
-}
-
-fn upstreams<'a>(context: &'a Context<'_>) -> Result<&'a Upstreams> {
-    context.data::<Upstreams>()
 }
 
 #[derive(Debug, Default)]
@@ -202,10 +195,7 @@ pub async fn merge_guest_cart(context: &Context<'_>, caller: &Caller, user: &str
     };
     match upstreams.cart().merge_carts(request).await {
         Ok(_) => {
-            let secure = context
-                .data::<super::session::CookiePolicy>()
-                .map(|policy| policy.secure)
-                .unwrap_or(false);
+            let secure = super::session::secure(context);
             context.append_http_header("set-cookie", cookie(CART_SESSION_COOKIE, "", 0, secure));
         }
         Err(status) => tracing::warn!(%status, "guest cart not merged at sign-in"),

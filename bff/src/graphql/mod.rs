@@ -27,6 +27,16 @@ pub struct Mutation(
 /// The BFF's schema.
 pub type BffSchema = Schema<query::Query, Mutation, orders::Subscription>;
 
+/// The upstream clients, which the HTTP layer puts in every request's data.
+///
+/// # Errors
+/// INTERNAL when missing.
+pub(crate) fn upstreams<'a>(
+    context: &'a async_graphql::Context<'_>,
+) -> async_graphql::Result<&'a crate::Upstreams> {
+    context.data::<crate::Upstreams>()
+}
+
 /// The refresh token from the browser's cookie, for `refreshToken("")` and `logout`.
 #[derive(Debug, Clone)]
 pub struct RefreshCookie(pub String);

@@ -8,7 +8,7 @@ use super::account::AddressInput;
 use super::caller::Caller;
 use super::errors::{bad_input, from_status};
 use super::types::Order;
-use crate::Upstreams;
+use super::upstreams;
 
 #[derive(Debug, Clone, InputObject)]
 pub struct CardInput {
@@ -67,10 +67,6 @@ fn shipping(input: &PlaceOrderInput) -> Result<pb::place_order_request::Shipping
             "give exactly one of shippingAddress or addressId",
         )),
     }
-}
-
-fn upstreams<'a>(context: &'a Context<'_>) -> Result<&'a Upstreams> {
-    context.data::<Upstreams>()
 }
 
 #[derive(Debug, Default)]

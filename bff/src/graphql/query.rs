@@ -9,15 +9,11 @@ use super::errors::{bad_input, error, from_status};
 use super::types::{
     Book, BookConnection, BookEdge, Cart, Order, OrderConnection, OrderEdge, PageInfo, Topic, User,
 };
-use crate::Upstreams;
+use super::upstreams;
 use crate::graphql::cart::cart_owner;
 
 /// The most items one page returns.
 pub const MAX_PAGE: i32 = 100;
-
-fn upstreams<'a>(context: &'a Context<'_>) -> Result<&'a Upstreams> {
-    context.data::<Upstreams>()
-}
 
 pub(crate) fn page(first: i32, after: Option<String>) -> Result<proto::common::v1::PageRequest> {
     if !(0..=MAX_PAGE).contains(&first) {

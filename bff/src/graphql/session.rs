@@ -19,6 +19,14 @@ pub struct CookiePolicy {
     pub secure: bool,
 }
 
+/// Whether this request's cookies get `Secure`.
+pub fn secure(context: &async_graphql::Context<'_>) -> bool {
+    match context.data::<CookiePolicy>() {
+        Ok(policy) => policy.secure,
+        Err(_) => false,
+    }
+}
+
 /// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
 pub fn cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };

