@@ -154,10 +154,13 @@ async fn run(
     let mut response =
         match tokio::time::timeout(state.request_timeout, state.schema.execute(graphql_request)).await {
             Ok(response) => response,
-            Err(_) => async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
-                "the request took too long; retry",
-                None,
-            )]),
+            Err(_) => {
+                let mut error = async_graphql::ServerError::new("the request took too long; retry", None);
+                let mut extensions = async_graphql::ErrorExtensionValues::default();
+                extensions.set("code", "UNAVAILABLE");
+                error.extensions = Some(extensions);
+                async_graphql::Response::from_errors(vec![error])
+            }
         };
     // Parse, validation and limit errors come without a code; the contract wants one on all.
     for error in &mut response.errors {

@@ -219,6 +219,31 @@ async fn checkout_orders_cancel_and_every_error_code() {
     )
     .await;
     assert_eq!(missing.code(), "NOT_FOUND");
+
+    // A real internal failure: svc-order loses a table under its feet. The storefront gets
+    // INTERNAL with a reference to the log line, never the database's words.
+    {
+        use sea_orm::ConnectionTrait as _;
+        let db = sea_orm::Database::connect(mesh.database_url(platform::ServiceName::Order).unwrap())
+            .await
+            .unwrap();
+        db.execute_unprepared("DROP TABLE order_events").await.unwrap();
+        db.close().await.unwrap();
+    }
+    let broken = graphql(
+        &mesh,
+        &shopper,
+        "query($id: ID!) { order(id: $id) { id history { status } } }",
+        json!({ "id": order_id }),
+    )
+    .await;
+    assert_eq!(broken.code(), "INTERNAL", "{:?}", broken.body);
+    let message = broken.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("reference") && !message.contains("order_events"),
+        "{message}"
+    );
+
     mesh.shutdown().await.unwrap();
 }
 
