@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod aliases;
 pub mod caller;
 pub mod cart;
 pub mod errors;
@@ -46,7 +47,7 @@ pub struct RefreshCookie(pub String);
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
-    /// Aliased fields per document (checked by the HTTP layer before execution).
+    /// Aliased fields per document.
     pub max_aliases: usize,
     pub introspection: bool,
     /// Entries kept by the persisted-query cache.
@@ -65,14 +66,15 @@ impl Default for Limits {
     }
 }
 
-/// Builds the schema with its limits and the persisted-query extension.
+/// Builds the schema with its limits, the persisted-query extension and the alias limit.
 pub fn schema(limits: Limits) -> BffSchema {
     let mut builder = Schema::build(query::Query, Mutation::default(), orders::Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             limits.persisted_queries,
-        )));
+        )))
+        .extension(aliases::AliasLimit(limits.max_aliases));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

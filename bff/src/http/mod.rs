@@ -188,14 +188,22 @@ async fn run(
             StatusCode::OK
         };
     let extra_headers = response.http_headers.clone();
-    let mut json = serde_json::to_value(&response).unwrap_or_default();
-    if status == StatusCode::BAD_REQUEST
-        && let Some(object) = json.as_object_mut()
-    {
+    let body = if status == StatusCode::BAD_REQUEST {
         // A request that never ran has no `data` entry at all.
-        object.remove("data");
+        let mut object = serde_json::Map::new();
+        object.insert(
+            "errors".to_owned(),
+            serde_json::to_value(&response.errors).unwrap_or_default(),
+        );
+        if !response.extensions.is_empty() {
+            let extensions = serde_json::to_value(&response.extensions).unwrap_or_default();
+            object.insert("extensions".to_owned(), extensions);
+        }
+        serde_json::to_vec(&object)
+    } else {
+        serde_json::to_vec(&response)
     }
-    let body = serde_json::to_vec(&json).unwrap_or_default();
+    .unwrap_or_default();
     let mut http = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
@@ -229,7 +237,7 @@ pub async fn post(
             "send the request as application/json",
         );
     }
-    let graphql_request = match request::from_json(&body, &state.limits) {
+    let graphql_request = match request::from_json(&body) {
         Ok(graphql_request) => graphql_request,
         Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
     };
@@ -258,21 +266,20 @@ pub async fn get(
     let Some(media) = response_type(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
-    let graphql_request =
-        match request::from_query_string(query.as_deref().unwrap_or_default(), &state.limits) {
-            Ok(graphql_request) => graphql_request,
-            Err(request::Refusal::Mutation) => {
-                return (
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    [(header::ALLOW, HeaderValue::from_static("POST"))],
-                    "mutations must be sent with POST",
-                )
-                    .into_response();
-            }
-            Err(request::Refusal::Invalid(message)) => {
-                return plain_error(StatusCode::BAD_REQUEST, media, &message);
-            }
-        };
+    let graphql_request = match request::from_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(graphql_request) => graphql_request,
+        Err(request::Refusal::Mutation) => {
+            return (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(header::ALLOW, HeaderValue::from_static("POST"))],
+                "mutations must be sent with POST",
+            )
+                .into_response();
+        }
+        Err(request::Refusal::Invalid(message)) => {
+            return plain_error(StatusCode::BAD_REQUEST, media, &message);
+        }
+    };
     run(&state, media, graphql_request, &headers, Some(peer)).await
 }
 
