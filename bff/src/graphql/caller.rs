@@ -17,6 +17,28 @@ pub struct SignedIn {
     pub admin: bool,
 }
 
+/// A presented access token and the user it verified to (`None`: refused). The rate
+/// limiter verifies it once and hands it on in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub token: String,
+    pub user: Option<SignedIn>,
+}
+
+impl VerifiedToken {
+    /// Verifies `token` (an end user's; service tokens are refused here).
+    pub fn verify(verifier: &platform::auth::Verifier, token: String) -> Self {
+        let user = match verifier.verify(&token) {
+            Ok(Principal::User { id, role, .. }) => Some(SignedIn {
+                id,
+                admin: role == Role::Admin,
+            }),
+            Ok(_) | Err(_) => None,
+        };
+        VerifiedToken { token, user }
+    }
+}
+
 /// The caller of one GraphQL request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -41,38 +63,32 @@ pub struct Caller {
 pub type UpstreamCalls = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, u32>>>;
 
 impl Caller {
-    /// Verifies `token` (if any) into a caller.
+    /// A caller from the token it presented (already verified), if any.
     pub fn new(
-        verifier: &platform::auth::Verifier,
-        token: Option<String>,
+        token: Option<VerifiedToken>,
         via_cookie: bool,
         cart_session: Option<String>,
         client_address: Option<String>,
         deadline: Instant,
     ) -> Self {
-        let mut caller = Caller {
-            token: None,
-            user: None,
-            token_rejected: false,
+        let (token, user, token_rejected) = match token {
+            Some(VerifiedToken {
+                token,
+                user: Some(user),
+            }) => (Some(token), Some(user), false),
+            Some(VerifiedToken { user: None, .. }) => (None, None, true),
+            None => (None, None, false),
+        };
+        Caller {
+            token,
+            user,
+            token_rejected,
             via_cookie,
             cart_session,
             client_address,
             deadline,
             calls: None,
-        };
-        if let Some(token) = token {
-            match verifier.verify(&token) {
-                Ok(Principal::User { id, role, .. }) => {
-                    caller.user = Some(SignedIn {
-                        id,
-                        admin: role == Role::Admin,
-                    });
-                    caller.token = Some(token);
-                }
-                Ok(_) | Err(_) => caller.token_rejected = true,
-            }
         }
-        caller
     }
 
     /// Reads the caller from the GraphQL context (the HTTP layer always puts one there).

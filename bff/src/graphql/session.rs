@@ -33,6 +33,29 @@ pub fn cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> Strin
     format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}")
 }
 
+/// Every `Cookie` header of a request, as one `Cookie` value.
+pub fn cookies(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The access token a request presents: the bearer header, else the session cookie; and
+/// whether it came from the cookie.
+pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
+    if let Some(bearer) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    {
+        return Some((bearer.to_owned(), false));
+    }
+    read_cookie(&cookies(headers), ACCESS_COOKIE).map(|token| (token.to_owned(), true))
+}
+
 /// Reads one cookie from a `Cookie` header.
 pub fn read_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').find_map(|pair| {

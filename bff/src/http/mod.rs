@@ -11,16 +11,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::Upstreams;
-use crate::graphql::caller::{Caller, UpstreamCalls};
+use crate::graphql::caller::{Caller, UpstreamCalls, VerifiedToken};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::session::{
-    ACCESS_COOKIE, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
+    self, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
 };
 use crate::graphql::{BffSchema, Limits, RefreshCookie};
 
@@ -58,38 +59,34 @@ const JSON: &str = "application/json";
 pub(crate) fn request_data(
     state: &GraphqlState,
     headers: &HeaderMap,
+    verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
 ) -> async_graphql::Data {
-    request_data_counted(state, headers, peer).0
+    request_data_counted(state, headers, verified, peer).0
 }
 
-/// [`request_data`], with the upstream call counter when reporting is on.
+/// [`request_data`], with the upstream call counter when reporting is on. `verified` is the
+/// rate limiter's check of the same token, reused when it matches.
 fn request_data_counted(
     state: &GraphqlState,
     headers: &HeaderMap,
+    verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
 ) -> (async_graphql::Data, Option<UpstreamCalls>) {
-    let cookies = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let cookie_token = read_cookie(&cookies, ACCESS_COOKIE).map(str::to_owned);
-    let via_cookie = bearer.is_none() && cookie_token.is_some();
+    let cookies = session::cookies(headers);
+    let presented = session::presented_token(headers);
+    let via_cookie = matches!(presented, Some((_, true)));
+    let token = presented.map(|(token, _)| match verified {
+        Some(checked) if checked.token == token => checked,
+        _ => VerifiedToken::verify(&state.verifier, token),
+    });
     let cart_session = headers
         .get(CART_SESSION_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
         .or_else(|| read_cookie(&cookies, CART_SESSION_COOKIE).map(str::to_owned));
     let mut caller = Caller::new(
-        &state.verifier,
-        bearer.or(cookie_token),
+        token,
         via_cookie,
         cart_session,
         peer.map(|address| address.ip().to_string()),
@@ -146,9 +143,10 @@ async fn run(
     media: &'static str,
     graphql_request: async_graphql::Request,
     headers: &HeaderMap,
+    verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
 ) -> Response {
-    let (data, calls) = request_data_counted(state, headers, peer);
+    let (data, calls) = request_data_counted(state, headers, verified, peer);
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
     let mut response =
@@ -220,6 +218,7 @@ async fn run(
 pub async fn post(
     State(state): State<GraphqlState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -241,13 +240,15 @@ pub async fn post(
         Ok(graphql_request) => graphql_request,
         Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
     };
-    run(&state, media, graphql_request, &headers, Some(peer)).await
+    let verified = verified.map(|Extension(checked)| checked);
+    run(&state, media, graphql_request, &headers, verified, Some(peer)).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
 pub async fn get(
     State(state): State<GraphqlState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -280,7 +281,8 @@ pub async fn get(
             return plain_error(StatusCode::BAD_REQUEST, media, &message);
         }
     };
-    run(&state, media, graphql_request, &headers, Some(peer)).await
+    let verified = verified.map(|Extension(checked)| checked);
+    run(&state, media, graphql_request, &headers, verified, Some(peer)).await
 }
 
 /// Whether the client is a browser opening the URL (it accepts HTML).

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::graphql::session::{ACCESS_COOKIE, read_cookie};
+use crate::graphql::caller::VerifiedToken;
+use crate::graphql::session::presented_token;
 
 /// Requests a second and burst, per signed-in user and per anonymous address.
 #[derive(Debug, Clone, Copy)]
@@ -77,38 +78,27 @@ impl Limiter {
     }
 }
 
-fn token(request: &Request) -> Option<String> {
-    let headers = request.headers();
-    if let Some(bearer) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-    {
-        return Some(bearer.to_owned());
-    }
-    let cookies = headers
-        .get(header::COOKIE)
-        .and_then(|value| value.to_str().ok())?;
-    read_cookie(cookies, ACCESS_COOKIE).map(str::to_owned)
-}
-
 /// The middleware: 429 with `Retry-After` past the budget.
 pub async fn limit(
     State(limiter): State<Limiter>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let user = token(&request).and_then(|token| match limiter.verifier.verify(&token) {
-        Ok(platform::auth::Principal::User { id, .. }) => Some(id.to_string()),
-        _ => None,
-    });
-    let verdict = match &user {
-        Some(user) => limiter.users.check_key(user),
+    let verified =
+        presented_token(request.headers()).map(|(token, _)| VerifiedToken::verify(&limiter.verifier, token));
+    let verdict = match verified.as_ref().and_then(|checked| checked.user) {
+        Some(user) => limiter.users.check_key(&user.id.to_string()),
         None => limiter.addresses.check_key(&peer.ip().to_string()),
     };
     match verdict {
-        Ok(()) => next.run(request).await,
+        Ok(()) => {
+            // The GraphQL handlers reuse this check rather than verifying again.
+            if let Some(checked) = verified {
+                request.extensions_mut().insert(checked);
+            }
+            next.run(request).await
+        }
         Err(not_until) => {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let seconds = wait.as_secs().max(1).to_string();

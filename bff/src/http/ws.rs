@@ -6,17 +6,20 @@ use std::net::SocketAddr;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{GraphqlState, request_data};
+use crate::graphql::caller::VerifiedToken;
 
 /// Upgrades to a GraphQL WebSocket.
 pub async fn subscriptions(
     State(state): State<GraphqlState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
@@ -33,7 +36,9 @@ pub async fn subscriptions(
                     {
                         headers.insert(header::AUTHORIZATION, value);
                     }
-                    Ok(request_data(&state, &headers, Some(peer)))
+                    // A token from the payload differs from the checked one and is verified anew.
+                    let verified = verified.map(|Extension(checked)| checked);
+                    Ok(request_data(&state, &headers, verified, Some(peer)))
                 })
                 .serve()
         })
