@@ -42,6 +42,9 @@ pub struct BookstoreConfig {
     pub inventory_sweep_interval_ms: u64,
     /// How long an untouched cart lives (refreshed on every write).
     pub cart_ttl_secs: u64,
+    /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 8). Size it
+    /// so that replicas × services × this stays under the server's `max_connections`.
+    pub database_pool_size: u32,
     pub checkout: CheckoutConfig,
 }
 
@@ -65,6 +68,7 @@ impl Default for BookstoreConfig {
             inventory_reservation_ttl_secs: 15 * 60,
             inventory_sweep_interval_ms: 1_000,
             cart_ttl_secs: 30 * 24 * 60 * 60,
+            database_pool_size: 16,
             checkout: CheckoutConfig::default(),
         }
     }
@@ -441,6 +445,12 @@ impl Validate for BookstoreConfig {
             return Err(ConfigError::invalid(
                 "auth.service_token_ttl_secs",
                 "must be at least 30",
+            ));
+        }
+        if !(1..=1000).contains(&self.database_pool_size) {
+            return Err(ConfigError::invalid(
+                "database_pool_size",
+                "must be between 1 and 1000",
             ));
         }
         self.grpc.validate()?;

@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         }
     };
     cli.command.override_config(&mut config);
+    platform::store::set_postgres_pool_size(config.database_pool_size);
 
     let telemetry = platform::telemetry::init(
         &cli.command.telemetry_name(),

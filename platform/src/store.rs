@@ -3,6 +3,7 @@
 
 mod connection;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,6 +14,15 @@ use sea_orm_migration::MigratorTrait;
 use crate::server::ReadinessCheck;
 
 pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
+
+/// The most connections a PostgreSQL pool opens; one process-wide setting.
+static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
+
+/// Sets how many connections each PostgreSQL pool of this process may open (the binary's
+/// `database_pool_size`), so replicas × services fit the server's `max_connections`.
+pub fn set_postgres_pool_size(size: u32) {
+    POSTGRES_POOL_SIZE.store(size.max(1), Ordering::Relaxed);
+}
 
 /// Opens a pool on `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite it creates
 /// the file's directory and turns on WAL, foreign keys and a busy timeout, so concurrent
@@ -41,7 +51,7 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .busy_timeout(Duration::from_secs(10))
         });
     } else {
-        options.max_connections(16);
+        options.max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed));
     }
     Database::connect(options)
         .await

@@ -68,7 +68,15 @@ impl TestDatabase {
     /// # Errors
     /// Fails when PostgreSQL does not answer or refuses `CREATE DATABASE`.
     pub async fn create(service: &str) -> anyhow::Result<TestDatabase> {
-        let backend = Backend::from_env();
+        Self::create_on(Backend::from_env(), service).await
+    }
+
+    /// Creates an empty database on `backend`, whatever the environment says (the
+    /// multi-process tests always run on PostgreSQL).
+    ///
+    /// # Errors
+    /// Fails when PostgreSQL does not answer or refuses `CREATE DATABASE`.
+    pub async fn create_on(backend: Backend, service: &str) -> anyhow::Result<TestDatabase> {
         let name = format!("test_{service}_{}", uuid::Uuid::new_v4().simple());
         let url = match backend {
             Backend::Sqlite => {

@@ -33,6 +33,15 @@ pub async fn assert_invariants(database_url: &str) {
 /// # Panics
 /// On the first broken invariant, or when the database cannot be read.
 pub async fn assert_invariants_on(db: &sea_orm::DatabaseConnection) {
+    let violations = inventory_violations(db).await;
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// Returns every broken inventory invariant, one line each (empty when all hold).
+///
+/// # Panics
+/// When the database cannot be read.
+pub async fn inventory_violations(db: &sea_orm::DatabaseConnection) -> Vec<String> {
     let stock = {
         let statement = Statement::from_string(
             db.get_database_backend(),
@@ -69,21 +78,29 @@ pub async fn assert_invariants_on(db: &sea_orm::DatabaseConnection) {
             .map(|(_, total)| *total)
             .unwrap_or(0)
     };
+    let mut violations = Vec::new();
     for (book, on_hand, reserved) in &stock {
-        assert!(
-            *on_hand >= 0 && *reserved >= 0 && reserved <= on_hand,
-            "{book}: on_hand {on_hand} reserved {reserved}"
-        );
-        assert_eq!(*reserved, lookup(&held, book), "{book}: reserved vs HELD lines");
-        assert_eq!(
-            *on_hand,
-            lookup(&ledger_on_hand, book),
-            "{book}: on_hand vs ledger"
-        );
-        assert_eq!(
-            *reserved,
-            lookup(&ledger_reserved, book),
-            "{book}: reserved vs ledger"
-        );
+        if !(*on_hand >= 0 && *reserved >= 0 && reserved <= on_hand) {
+            violations.push(format!("{book}: on_hand {on_hand} reserved {reserved}"));
+        }
+        let held = lookup(&held, book);
+        if *reserved != held {
+            violations.push(format!(
+                "{book}: reserved {reserved} but HELD lines sum to {held}"
+            ));
+        }
+        let ledger = lookup(&ledger_on_hand, book);
+        if *on_hand != ledger {
+            violations.push(format!(
+                "{book}: on_hand {on_hand} but the ledger sums to {ledger}"
+            ));
+        }
+        let ledger = lookup(&ledger_reserved, book);
+        if *reserved != ledger {
+            violations.push(format!(
+                "{book}: reserved {reserved} but the ledger sums to {ledger}"
+            ));
+        }
     }
+    violations
 }

@@ -13,8 +13,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod bench;
 pub mod invariants;
+pub mod stack;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,0 +1,424 @@
+//! The stack as operators run it: one `bookstore serve <service>` process per replica,
+//! configured only through `BOOKSTORE_…` variables exactly as the Helm chart does (migrations
+//! by `bookstore migrate` first, services with `migrate_on_start=false`, svc-user holding the
+//! only signing key, every other service using its client secret and fetching svc-user's key
+//! set), one database per service, the shared Redis under a fresh key prefix.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! use bookstore_tests::stack::Stack;
+//! use platform::ServiceName;
+//! let mut stack = Stack::builder(env!("CARGO_BIN_EXE_bookstore"))
+//!     .replicas(ServiceName::Order, 2)
+//!     .start()
+//!     .await?;
+//! stack.kill("order-1").await;
+//! stack.restart("order-1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! One stack runs at a time per test binary: the machine has two cores, and two stacks
+//! would only measure each other.
+
+mod graphql;
+pub mod metrics;
+mod process;
+mod redis;
+pub mod shop;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use anyhow::Context as _;
+use platform::ServiceName;
+use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub use graphql::{GraphQl, Reply};
+pub use process::Process;
+use redis::PrivateRedis;
+
+static ONE_STACK_AT_A_TIME: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
+
+/// The admin svc-user creates at start-up.
+pub const ADMIN_EMAIL: &str = "admin@stack.test";
+pub const ADMIN_PASSWORD: &str = "stack-admin-password";
+
+/// Chooses replicas, backend and extra settings of a [`Stack`].
+#[derive(Debug)]
+pub struct StackBuilder {
+    binary: PathBuf,
+    backend: Backend,
+    replicas: BTreeMap<ServiceName, usize>,
+    settings: Vec<(String, String)>,
+    private_redis: bool,
+}
+
+impl StackBuilder {
+    /// Runs the stack on a Redis of its own (started here) that the test may kill.
+    pub fn private_redis(mut self) -> Self {
+        self.private_redis = true;
+        self
+    }
+
+    /// Runs `count` replicas of `service` (default one each).
+    pub fn replicas(mut self, service: ServiceName, count: usize) -> Self {
+        self.replicas.insert(service, count.max(1));
+        self
+    }
+
+    /// Runs on `backend` (default PostgreSQL, one database per service).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Adds a `BOOKSTORE_…` setting every process gets (later ones win).
+    pub fn setting(mut self, variable: &str, value: impl ToString) -> Self {
+        self.settings.push((variable.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Creates the databases, migrates them, starts every process and waits until each is
+    /// ready.
+    ///
+    /// # Errors
+    /// Fails when a store does not answer, a migration fails, or a process does not become
+    /// ready (with its log's tail).
+    pub async fn start(self) -> anyhow::Result<Stack> {
+        let permit = ONE_STACK_AT_A_TIME
+            .clone()
+            .acquire_owned()
+            .await
+            .context("stack semaphore closed")?;
+        let dir = std::env::temp_dir()
+            .join("bookstore-stacks")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
+        let keys = TestKeys::new();
+        let signing_key_file = dir.join("signing-key.pem");
+        std::fs::write(&signing_key_file, keys.signing_key.to_pem())?;
+
+        let mut databases = BTreeMap::new();
+        for service in [
+            ServiceName::User,
+            ServiceName::Catalog,
+            ServiceName::Order,
+            ServiceName::Inventory,
+        ] {
+            databases.insert(
+                service,
+                TestDatabase::create_on(self.backend, service.as_str()).await?,
+            );
+        }
+        let redis_prefix = platform::testing::redis_prefix();
+        let mut taken = BTreeSet::new();
+        let (redis, redis_url) = if self.private_redis {
+            let redis = PrivateRedis::start(free_port(&mut taken), dir.join("redis")).await?;
+            let url = format!("redis://127.0.0.1:{}", redis.port);
+            (Some(redis), url)
+        } else {
+            (None, platform::testing::redis_url())
+        };
+        let mut common = vec![
+            ("BOOKSTORE_AUTH__ISSUER".to_owned(), TEST_ISSUER.to_owned()),
+            ("BOOKSTORE_REDIS_URL".to_owned(), redis_url),
+            ("BOOKSTORE_REDIS_KEY_PREFIX".to_owned(), redis_prefix.clone()),
+            (
+                "BOOKSTORE_DATA_DIR".to_owned(),
+                dir.join("data").display().to_string(),
+            ),
+            // Six pools of 8 fit PostgreSQL's default 100 connections with room for checks.
+            ("BOOKSTORE_DATABASE_POOL_SIZE".to_owned(), "8".to_owned()),
+            // One JSON object a line: what operators ship, and what the security suite greps.
+            ("BOOKSTORE_TELEMETRY__FORMAT".to_owned(), "json".to_owned()),
+            (
+                "RUST_LOG".to_owned(),
+                "info,sqlx=warn,h2=warn,tower=warn".to_owned(),
+            ),
+        ];
+        for (service, database) in &databases {
+            common.push((variable(*service, "DATABASE_URL"), database.url.clone()));
+            common.push((variable(*service, "MIGRATE_ON_START"), "false".to_owned()));
+        }
+        let mut ports = BTreeMap::new();
+        for service in ServiceName::all() {
+            let count = self.replicas.get(&service).copied().unwrap_or(1);
+            let mut replicas = Vec::new();
+            for _ in 0..count {
+                let port = free_port(&mut taken);
+                let metrics = (service != ServiceName::Bff).then(|| free_port(&mut taken));
+                replicas.push((port, metrics));
+            }
+            ports.insert(service, replicas);
+        }
+        for service in ServiceName::grpc_services() {
+            let endpoints: Vec<String> = ports[&service]
+                .iter()
+                .map(|(port, _)| format!("\"http://127.0.0.1:{port}\""))
+                .collect();
+            common.push((
+                variable(service, "ENDPOINTS"),
+                format!("[{}]", endpoints.join(",")),
+            ));
+        }
+        let secrets: BTreeMap<ServiceName, String> = ServiceName::all()
+            .into_iter()
+            .filter(|service| !service.callees().is_empty())
+            .map(|service| (service, uuid::Uuid::new_v4().simple().to_string()))
+            .collect();
+        common.extend(self.settings.iter().cloned());
+
+        migrate(&self.binary, &common).await?;
+
+        let mut processes = Vec::new();
+        for (service, replicas) in &ports {
+            for (index, (port, metrics_port)) in replicas.iter().enumerate() {
+                let mut environment = common.clone();
+                environment.push((variable(*service, "LISTEN"), format!("127.0.0.1:{port}")));
+                if let Some(metrics_port) = metrics_port {
+                    environment.push((
+                        variable(*service, "METRICS_LISTEN"),
+                        format!("127.0.0.1:{metrics_port}"),
+                    ));
+                }
+                if *service == ServiceName::User {
+                    environment.push((
+                        "BOOKSTORE_AUTH__SIGNING_KEY_FILE".to_owned(),
+                        signing_key_file.display().to_string(),
+                    ));
+                    environment.push((
+                        "BOOKSTORE_BOOTSTRAP_ADMIN_EMAIL".to_owned(),
+                        ADMIN_EMAIL.to_owned(),
+                    ));
+                    environment.push((
+                        "BOOKSTORE_BOOTSTRAP_ADMIN_PASSWORD".to_owned(),
+                        ADMIN_PASSWORD.to_owned(),
+                    ));
+                    for (client, secret) in &secrets {
+                        environment.push((
+                            format!(
+                                "BOOKSTORE_AUTH__SERVICE_CLIENTS__{}",
+                                client.as_str().to_uppercase()
+                            ),
+                            secret.clone(),
+                        ));
+                    }
+                }
+                if let Some(secret) = secrets.get(service) {
+                    environment.push(("BOOKSTORE_AUTH__CLIENT_SECRET".to_owned(), secret.clone()));
+                }
+                let name = format!("{service}-{}", index + 1);
+                let log = dir.join(format!("{name}.log"));
+                processes.push(Process::new(
+                    *service,
+                    index + 1,
+                    self.binary.clone(),
+                    log,
+                    (*port, *metrics_port),
+                    environment,
+                ));
+            }
+        }
+        for process in &mut processes {
+            process.spawn()?;
+        }
+        for process in &mut processes {
+            process.wait_ready().await?;
+        }
+        let bff_port = ports[&ServiceName::Bff][0].0;
+        Ok(Stack {
+            dir,
+            keys,
+            databases,
+            processes,
+            redis_prefix,
+            redis,
+            graphql: GraphQl::new(format!("http://127.0.0.1:{bff_port}/graphql")),
+            _permit: permit,
+        })
+    }
+}
+
+/// A running multi-process stack; every process is killed when it is dropped.
+#[derive(Debug)]
+pub struct Stack {
+    dir: PathBuf,
+    keys: TestKeys,
+    databases: BTreeMap<ServiceName, TestDatabase>,
+    processes: Vec<Process>,
+    redis_prefix: String,
+    redis: Option<PrivateRedis>,
+    graphql: GraphQl,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Stack {
+    /// Starts choosing a stack run by `binary` (`env!("CARGO_BIN_EXE_bookstore")` in tests).
+    pub fn builder(binary: impl AsRef<Path>) -> StackBuilder {
+        StackBuilder {
+            binary: binary.as_ref().to_path_buf(),
+            backend: Backend::Postgres,
+            replicas: BTreeMap::new(),
+            settings: Vec::new(),
+            private_redis: false,
+        }
+    }
+
+    /// The GraphQL client of the (first) BFF.
+    pub fn graphql(&self) -> &GraphQl {
+        &self.graphql
+    }
+
+    /// The key svc-user signs with, to mint tokens a test needs (expired, other audiences…).
+    pub fn keys(&self) -> &TestKeys {
+        &self.keys
+    }
+
+    /// The database of a SQL service.
+    ///
+    /// # Panics
+    /// For cart and the BFF, which have none.
+    pub fn database_url(&self, service: ServiceName) -> &str {
+        &self.databases[&service].url
+    }
+
+    /// The Redis key prefix every process uses.
+    pub fn redis_prefix(&self) -> &str {
+        &self.redis_prefix
+    }
+
+    /// Every process, in start order.
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+
+    /// The replicas of one service.
+    pub fn replicas(&self, service: ServiceName) -> Vec<&Process> {
+        self.processes
+            .iter()
+            .filter(|process| process.service == service)
+            .collect()
+    }
+
+    /// The process named `name` (`order-2`…).
+    ///
+    /// # Panics
+    /// When there is none; a test names its processes.
+    pub fn process_mut(&mut self, name: &str) -> &mut Process {
+        self.processes
+            .iter_mut()
+            .find(|process| process.name == name)
+            .unwrap_or_else(|| panic!("no process {name}"))
+    }
+
+    /// `http://127.0.0.1:<port>` of a gRPC replica.
+    pub fn grpc_url(&self, name: &str) -> String {
+        let process = self.processes.iter().find(|process| process.name == name);
+        format!(
+            "http://127.0.0.1:{}",
+            process.map(|process| process.port).unwrap_or_default()
+        )
+    }
+
+    /// SIGKILLs one process.
+    pub async fn kill(&mut self, name: &str) {
+        self.process_mut(name).kill().await;
+    }
+
+    /// Starts a killed process again on its port and waits until it is ready.
+    ///
+    /// # Errors
+    /// Fails when it does not become ready.
+    pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        let process = self.process_mut(name);
+        process.kill().await;
+        process.spawn()?;
+        process.wait_ready().await
+    }
+
+    /// SIGKILLs the stack's private Redis, waits `down`, and starts it again on its port
+    /// (its append-only file brings the data back).
+    ///
+    /// # Errors
+    /// Fails without a private Redis, or when it does not start again.
+    pub async fn restart_redis(&mut self, down: std::time::Duration) -> anyhow::Result<()> {
+        let redis = self
+            .redis
+            .as_mut()
+            .context("the stack was started without private_redis()")?;
+        redis.kill().await;
+        tokio::time::sleep(down).await;
+        redis.spawn().await
+    }
+
+    /// Every line every process logged so far (all restarts included).
+    pub fn logs(&self) -> String {
+        self.processes
+            .iter()
+            .map(|process| std::fs::read_to_string(&process.log).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Names of processes that are no longer running (crashed, or killed and not restarted).
+    pub fn exited(&mut self) -> Vec<String> {
+        self.processes
+            .iter_mut()
+            .filter_map(|process| (!process.is_running()).then(|| process.name.clone()))
+            .collect()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // Children are killed on drop (`kill_on_drop`); the logs go with the directory
+        // unless the test failed, when they are worth reading.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("stack logs kept in {}", self.dir.display());
+        }
+    }
+}
+
+/// `BOOKSTORE_<SERVICE>__<KEY>`.
+fn variable(service: ServiceName, key: &str) -> String {
+    format!("BOOKSTORE_{}__{key}", service.as_str().to_uppercase())
+}
+
+/// Applies every service's migrations with `bookstore migrate`, as the chart's hook Job does.
+async fn migrate(binary: &Path, environment: &[(String, String)]) -> anyhow::Result<()> {
+    let mut command = tokio::process::Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BOOKSTORE_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .arg("migrate")
+        .envs(environment.iter().map(|(name, value)| (name, value)))
+        .output()
+        .await
+        .context("failed to run bookstore migrate")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "bookstore migrate failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// A free loopback port below the ephemeral range (32768+), so no outgoing connection of
+/// this machine can be holding it when a killed process binds it again.
+fn free_port(taken: &mut BTreeSet<u16>) -> u16 {
+    use rand::Rng as _;
+    loop {
+        let port = rand::thread_rng().gen_range(20_000..32_000);
+        if !taken.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            taken.insert(port);
+            return port;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The storm under faults: replicas SIGKILLed and restarted every second, Redis killed and
+//! restarted, PostgreSQL connections cut. Shoppers retry what was cut off with the same
+//! idempotency key, as a storefront does. After the run and the recovery window every order
+//! must be CONFIRMED or FAILED and the checkout invariants must hold.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bookstore_tests::audit::{Audit, audit};
+use bookstore_tests::stack::shop::Shopper;
+use bookstore_tests::stack::{GraphQl, Stack, StackBuilder};
+use futures::future::join_all;
+use platform::ServiceName;
+use rand::seq::SliceRandom as _;
+use sea_orm::ConnectionTrait as _;
+
+use crate::support::{admin_token, env_count, fill_carts, report, shoppers, storm_stack};
+
+const STOCK: i64 = 25;
+
+/// Short leases and TTLs so recovery happens within the test: a killed replica's orders are
+/// claimed by the survivor after `LEASE_MS`.
+fn chaos_stack() -> StackBuilder {
+    storm_stack()
+        .setting("BOOKSTORE_CHECKOUT__LEASE_MS", 3_000)
+        .setting("BOOKSTORE_CHECKOUT__RECOVERY_INTERVAL_MS", 500)
+        .setting("BOOKSTORE_CHECKOUT__RESERVATION_TTL_SECS", 20)
+        .setting("BOOKSTORE_INVENTORY_SWEEP_INTERVAL_MS", 500)
+}
+
+/// How a shopper's checkout ended after retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Confirmed,
+    OutOfStock,
+    /// The order failed because a dependency was down (the storefront says "try again").
+    Unavailable,
+}
+
+/// Places the order, retrying transport failures and UNAVAILABLE with the same key for up
+/// to a minute, and returns how it ended or the unexpected answer.
+async fn checkout_with_retries(graphql: &GraphQl, shopper: &Shopper, key: &str) -> Result<Outcome, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match graphql.place_order(shopper, key).await {
+            Ok(reply) => match (reply.data()["placeOrder"]["status"].as_str(), reply.code()) {
+                (Some("CONFIRMED"), _) => return Ok(Outcome::Confirmed),
+                (None, "OUT_OF_STOCK") => return Ok(Outcome::OutOfStock),
+                // A retry of an order that failed for an outage returns that failure.
+                (Some("FAILED"), _) => return Ok(Outcome::Unavailable),
+                (None, "UNAVAILABLE") => last = reply.body.to_string(),
+                _ => return Err(format!("{} {}", reply.status, reply.body)),
+            },
+            Err(error) => last = error.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Still cut off after a minute: the order itself must still end consistently.
+    eprintln!("gave up on {key}: {last}");
+    Ok(Outcome::Unavailable)
+}
+
+/// One storm with `fault` running beside it until every shopper has an answer; returns
+/// the outcomes and how many faults were injected.
+async fn storm_under(
+    stack: &mut Stack,
+    buyers: &[Shopper],
+    round: usize,
+    mut fault: impl AsyncFnMut(&mut Stack),
+) -> (Vec<Outcome>, usize) {
+    let graphql = stack.graphql().clone();
+    let admin = admin_token(stack).await;
+    let book = graphql
+        .create_book(&admin, &format!("Chaos {round}"), 1999, STOCK)
+        .await
+        .unwrap();
+    fill_carts(&graphql, buyers, &book).await;
+    let key = format!("chaos-{round}");
+    let buyers = buyers.to_vec();
+    let storm = tokio::spawn(async move {
+        join_all(
+            buyers
+                .iter()
+                .map(|shopper| checkout_with_retries(&graphql, shopper, &key)),
+        )
+        .await
+    });
+    let mut faults = 0;
+    while !storm.is_finished() {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if storm.is_finished() {
+            break;
+        }
+        fault(stack).await;
+        faults += 1;
+    }
+    let outcomes: Vec<Outcome> = storm
+        .await
+        .unwrap()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|unexpected| panic!("unexpected answer: {unexpected}"));
+    (outcomes, faults)
+}
+
+/// Waits until the audit is clean or the recovery window (lease + TTL + sweeps) has passed,
+/// and returns the last audit.
+async fn after_recovery(stack: &Stack) -> Audit {
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let audit = audit(
+            stack.database_url(ServiceName::Order),
+            stack.database_url(ServiceName::Inventory),
+        )
+        .await;
+        if audit.violations.is_empty() || Instant::now() > deadline {
+            return audit;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn check(audit: &Audit, outcomes: &[Outcome], variant: &str) {
+    assert!(
+        audit.violations.is_empty(),
+        "{variant}:\n{}",
+        audit.violations.join("\n")
+    );
+    let confirmed = outcomes
+        .iter()
+        .filter(|outcome| **outcome == Outcome::Confirmed)
+        .count();
+    assert!(
+        confirmed <= STOCK as usize,
+        "{variant}: {confirmed} confirmed of {STOCK}"
+    );
+    assert_eq!(
+        audit.count("CONFIRMED"),
+        confirmed,
+        "{variant}: confirmed answers vs orders"
+    );
+    assert_eq!(audit.count("PENDING"), 0, "{variant}");
+}
+
+fn summary(outcomes: &[Outcome]) -> String {
+    let count = |wanted: Outcome| outcomes.iter().filter(|outcome| **outcome == wanted).count();
+    format!(
+        "confirmed {} / stock {STOCK}, out of stock {}, failed unavailable {}",
+        count(Outcome::Confirmed),
+        count(Outcome::OutOfStock),
+        count(Outcome::Unavailable)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_killed_every_second_leave_every_order_consistent() {
+    let started = Instant::now();
+    let seconds = env_count("BOOKSTORE_CHAOS_SECONDS", 60);
+    let mut stack = chaos_stack().start().await.unwrap();
+    let buyers = shoppers(&stack, "chaos", 200).await;
+    let victims = ["order-1", "order-2", "inventory-1", "inventory-2"];
+    let kills = Arc::new(AtomicUsize::new(0));
+    let mut round = 0;
+    let mut outcomes = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds as u64) || round == 0 {
+        round += 1;
+        let kills = kills.clone();
+        let (round_outcomes, _) = storm_under(&mut stack, &buyers, round, async |stack: &mut Stack| {
+            let victim = *victims.choose(&mut rand::thread_rng()).unwrap();
+            stack.kill(victim).await;
+            kills.fetch_add(1, Ordering::Relaxed);
+            stack.restart(victim).await.unwrap();
+        })
+        .await;
+        outcomes.extend(round_outcomes);
+    }
+    assert!(stack.exited().is_empty(), "{:?}", stack.exited());
+    let audit = after_recovery(&stack).await;
+    check(&audit, &outcomes, "kills");
+    report(
+        "chaos: replica kills",
+        started,
+        &format!(
+            "{round} storms of 200 buyers, {} SIGKILLs survived, {}, orders {:?}, invariant violations {}",
+            kills.load(Ordering::Relaxed),
+            summary(&outcomes),
+            audit.orders,
+            audit.violations.len()
+        ),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_connections_cut_every_second_leave_every_order_consistent() {
+    let started = Instant::now();
+    let mut stack = chaos_stack().start().await.unwrap();
+    let buyers = shoppers(&stack, "pgcut", 200).await;
+    let admin = sea_orm::Database::connect(format!("{}/postgres", postgres_server(&stack)))
+        .await
+        .unwrap();
+    let databases: Vec<String> = [
+        ServiceName::User,
+        ServiceName::Catalog,
+        ServiceName::Order,
+        ServiceName::Inventory,
+    ]
+    .iter()
+    .map(|service| {
+        stack
+            .database_url(*service)
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    })
+    .collect();
+    let list = databases
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let terminate = format!(
+        "SELECT COUNT(pg_terminate_backend(pid)) AS cut FROM pg_stat_activity WHERE datname IN ({list}) AND pid <> pg_backend_pid()"
+    );
+    let cut = Arc::new(AtomicUsize::new(0));
+    let (outcomes, rounds) = storm_under(&mut stack, &buyers, 1, async |_: &mut Stack| {
+        let statement = sea_orm::Statement::from_string(admin.get_database_backend(), terminate.clone());
+        if let Ok(Some(row)) = admin.query_one_raw(statement).await {
+            let count: i64 = row.try_get("", "cut").unwrap_or(0);
+            cut.fetch_add(usize::try_from(count).unwrap_or(0), Ordering::Relaxed);
+        }
+    })
+    .await;
+    admin.close().await.unwrap();
+    assert!(stack.exited().is_empty(), "{:?}", stack.exited());
+    let audit = after_recovery(&stack).await;
+    check(&audit, &outcomes, "postgres cuts");
+    report(
+        "chaos: postgres connection loss",
+        started,
+        &format!(
+            "{rounds} cuts, {} server connections terminated, {}, orders {:?}, invariant violations {}",
+            cut.load(Ordering::Relaxed),
+            summary(&outcomes),
+            audit.orders,
+            audit.violations.len()
+        ),
+    );
+}
+
+fn postgres_server(stack: &Stack) -> String {
+    let url = stack.database_url(ServiceName::Order);
+    url[..url.rfind('/').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_killed_and_restarted_leaves_every_order_consistent() {
+    let started = Instant::now();
+    let mut stack = chaos_stack().private_redis().start().await.unwrap();
+    let buyers = shoppers(&stack, "redis", 200).await;
+    let (outcomes, restarts) = storm_under(&mut stack, &buyers, 1, async |stack: &mut Stack| {
+        stack.restart_redis(Duration::from_millis(500)).await.unwrap();
+    })
+    .await;
+    assert!(stack.exited().is_empty(), "{:?}", stack.exited());
+    let audit = after_recovery(&stack).await;
+    check(&audit, &outcomes, "redis restarts");
+    report(
+        "chaos: redis restart",
+        started,
+        &format!(
+            "{restarts} Redis SIGKILL+restarts, {}, orders {:?}, invariant violations {}",
+            summary(&outcomes),
+            audit.orders,
+            audit.violations.len()
+        ),
+    );
+}

@@ -1,0 +1,68 @@
+//! What every system suite shares: the stack they run on, shoppers, and the report line.
+
+use std::time::Instant;
+
+use bookstore_tests::stack::shop::Shopper;
+use bookstore_tests::stack::{ADMIN_EMAIL, ADMIN_PASSWORD, GraphQl, Stack, StackBuilder};
+use futures::StreamExt as _;
+use platform::ServiceName;
+
+/// The stack of the storms: two replicas of order and inventory, limits raised so that
+/// 500 shoppers behind one loopback address are not rate-limited as one client, and
+/// deadlines long enough for 500 checkouts queued on two cores.
+pub(crate) fn storm_stack() -> StackBuilder {
+    Stack::builder(env!("CARGO_BIN_EXE_bookstore"))
+        .replicas(ServiceName::Order, 2)
+        .replicas(ServiceName::Inventory, 2)
+        .setting("BOOKSTORE_BFF__RATE_PER_ADDRESS", 100_000)
+        .setting("BOOKSTORE_BFF__RATE_BURST", 100_000)
+        .setting("BOOKSTORE_BFF__REQUEST_TIMEOUT_MS", 60_000)
+        .setting("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", 55_000)
+        .setting("BOOKSTORE_USER__REQUEST_TIMEOUT_MS", 55_000)
+        .setting("BOOKSTORE_CATALOG__REQUEST_TIMEOUT_MS", 55_000)
+        .setting("BOOKSTORE_CART__REQUEST_TIMEOUT_MS", 55_000)
+        .setting("BOOKSTORE_ORDER__REQUEST_TIMEOUT_MS", 55_000)
+        .setting("BOOKSTORE_INVENTORY__REQUEST_TIMEOUT_MS", 55_000)
+        // Registration is not what is measured: a cheap hash keeps set-up short.
+        .setting("BOOKSTORE_AUTH__ARGON2_MEMORY_KIB", 1024)
+        .setting("BOOKSTORE_AUTH__ARGON2_ITERATIONS", 1)
+}
+
+/// Logs in as the stack's bootstrap admin.
+pub(crate) async fn admin_token(stack: &Stack) -> String {
+    stack.graphql().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap()
+}
+
+/// Registers `count` shoppers.
+pub(crate) async fn shoppers(stack: &Stack, tag: &str, count: usize) -> Vec<Shopper> {
+    stack.graphql().register_shoppers(tag, count, 16).await.unwrap()
+}
+
+/// Puts one copy of `book` in every shopper's (emptied) cart, 32 shoppers at a time.
+pub(crate) async fn fill_carts(graphql: &GraphQl, shoppers: &[Shopper], book: &str) {
+    let fills = futures::stream::iter(shoppers)
+        .map(|shopper| graphql.fill_cart(shopper, book, 1))
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    for filled in fills {
+        filled.unwrap();
+    }
+}
+
+/// Reads a positive integer from the environment.
+pub(crate) fn env_count(variable: &str, default: usize) -> usize {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .filter(|value| *value > 0)
+        .unwrap_or(default)
+}
+
+/// Prints one figure line a closing note can quote.
+pub(crate) fn report(suite: &str, started: Instant, figures: &str) {
+    println!(
+        "[{suite}] {figures}; wall {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
