@@ -155,9 +155,26 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                     Err(status) => return Ok(status.into_http()),
                 }
             }
-            channel.call(request).await
+            match channel.call(request).await {
+                Ok(response) => Ok(response),
+                Err(error) => Ok(transport_status(callee, error).into_http()),
+            }
         })
     }
+}
+
+/// The status of a call the transport failed. tonic maps a refused connection to
+/// UNAVAILABLE and its own deadline to CANCELLED, but a connection lost mid-call (the
+/// replica was killed) to UNKNOWN, which callers would report as an internal error. It is
+/// the textbook transient failure, so it becomes UNAVAILABLE too; a write retried after it
+/// must be one the callee deduplicates, as every write of the mesh is.
+fn transport_status(callee: ServiceName, error: tonic::transport::Error) -> tonic::Status {
+    let status = tonic::Status::from_error(Box::new(error));
+    if status.code() == tonic::Code::Unknown {
+        tracing::warn!(%callee, error = ?status, "connection lost during a call");
+        return tonic::Status::unavailable(format!("{callee} connection lost"));
+    }
+    status
 }
 
 /// Retry settings for idempotent reads.

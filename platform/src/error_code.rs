@@ -142,8 +142,14 @@ impl ErrorCode {
 
 /// Logs an internal failure once, with its cause chain, and returns a status that hides it.
 ///
-/// The caller gets only "internal error" and a reference to find the log line.
+/// The caller gets only "internal error" and a reference to find the log line. A store
+/// that is briefly gone (connection cut, pool exhausted, server restarting) is not internal:
+/// the caller gets UNAVAILABLE and retries, which every write of the mesh allows.
 pub fn internal_status(error: &anyhow::Error) -> tonic::Status {
+    if crate::store::is_transient(error) {
+        tracing::warn!(error.cause_chain = ?error, "store unavailable");
+        return ErrorCode::Unavailable.status("a store is unavailable, retry shortly", ErrorDetails::new());
+    }
     let reference = uuid::Uuid::new_v4();
     tracing::error!(error.cause_chain = ?error, error.reference = %reference, "internal error");
     ErrorCode::Internal.status(

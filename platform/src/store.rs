@@ -2,6 +2,7 @@
 //! (one node or a cluster) under a key prefix.
 
 mod connection;
+mod transient;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::server::ReadinessCheck;
 
 pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
+pub use transient::is_transient;
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);

@@ -34,7 +34,8 @@ fn chaos_stack() -> StackBuilder {
 enum Outcome {
     Confirmed,
     OutOfStock,
-    /// The order failed because a dependency was down (the storefront says "try again").
+    /// The order failed while a dependency was down (seen as FAILED on a retry), or the
+    /// shopper gave up after a minute of retries.
     Unavailable,
 }
 
@@ -48,8 +49,10 @@ async fn checkout_with_retries(graphql: &GraphQl, shopper: &Shopper, key: &str) 
             Ok(reply) => match (reply.data()["placeOrder"]["status"].as_str(), reply.code()) {
                 (Some("CONFIRMED"), _) => return Ok(Outcome::Confirmed),
                 (None, "OUT_OF_STOCK") => return Ok(Outcome::OutOfStock),
-                // A retry of an order that failed for an outage returns that failure.
+                // A retry returns the order as it stands: failed (why is in the audit), or
+                // still being driven, possibly by the other replica's recovery loop.
                 (Some("FAILED"), _) => return Ok(Outcome::Unavailable),
+                (Some("PENDING"), _) => last = "PENDING".to_owned(),
                 (None, "UNAVAILABLE") => last = reply.body.to_string(),
                 _ => return Err(format!("{} {}", reply.status, reply.body)),
             },
@@ -88,8 +91,11 @@ async fn storm_under(
         .await
     });
     let mut faults = 0;
+    // A fault a second: a restart that takes part of the second does not push the next back.
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    every_second.tick().await;
     while !storm.is_finished() {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        every_second.tick().await;
         if storm.is_finished() {
             break;
         }
@@ -147,7 +153,7 @@ fn check(audit: &Audit, outcomes: &[Outcome], variant: &str) {
 fn summary(outcomes: &[Outcome]) -> String {
     let count = |wanted: Outcome| outcomes.iter().filter(|outcome| **outcome == wanted).count();
     format!(
-        "confirmed {} / stock {STOCK}, out of stock {}, failed unavailable {}",
+        "answers: confirmed {} / stock {STOCK}, out of stock {}, failed or gave up {}",
         count(Outcome::Confirmed),
         count(Outcome::OutOfStock),
         count(Outcome::Unavailable)
