@@ -5,7 +5,7 @@
 //! (`BENCH_SECONDS`, default 5; `BENCH_CONCURRENCY`, default 16).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use bookstore_tests::bench::{env_number, rate};
+use bookstore_tests::bench::{Row, env_number, rate, record};
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
@@ -122,5 +122,12 @@ async fn main() {
         hgetall,
         get / hgetall
     );
+    record(&Row::ratio(
+        &format!("cart AddItem via gRPC, {concurrency} clients (vs redis-benchmark HINCRBY)"),
+        add,
+        "/s",
+        hincrby,
+        0.4,
+    ));
     mesh.shutdown().await.unwrap();
 }

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use bookstore_tests::bench::env_number;
+use bookstore_tests::bench::{Row, env_number, record};
 use bookstore_tests::{TestMesh, with_token};
 use hdrhistogram::Histogram;
 use platform::ServiceName;
@@ -164,6 +164,16 @@ async fn main() {
             ms(&service, 0.5) / ms(&sql, 0.5),
             total
         );
+        let mut row = Row::ratio(
+            &format!("catalog search p50, {name}, {books} books (vs the same SQL)"),
+            ms(&service, 0.5),
+            "ms",
+            ms(&sql, 0.5),
+            0.0,
+        );
+        row.target = "<= 1.20x baseline".to_owned();
+        row.pass = row.ratio.map(|ratio| ratio <= 1.2);
+        record(&row);
         for row in db.query_all_raw(explain(backend, &page)).await.unwrap() {
             let line: String = match backend {
                 DatabaseBackend::Sqlite => row.try_get("", "detail").unwrap_or_default(),

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use bookstore_tests::bench::{env_number, rate};
+use bookstore_tests::bench::{Row, env_number, rate, record};
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
@@ -143,6 +143,13 @@ async fn main() {
             raw,
             both / raw
         );
+        record(&Row::ratio(
+            &format!("inventory Reserve+Commit, {name} (vs raw conditional UPDATE)"),
+            both,
+            "/s",
+            raw,
+            0.5,
+        ));
     }
     for book in std::iter::once(&scratch_hot).chain(scratch_many.iter()) {
         let statement = platform::store::statement(

@@ -38,3 +38,83 @@ where
     while tasks.join_next().await.is_some() {}
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
+
+/// One row of the benchmark table: a measure, its baseline from the same run, and the
+/// target it is judged by.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub measure: String,
+    pub value: f64,
+    pub unit: String,
+    /// The same work done the direct way, measured in the same run.
+    pub baseline: Option<f64>,
+    /// `value / baseline`, or the figure the target is stated in.
+    pub ratio: Option<f64>,
+    pub target: String,
+    pub pass: Option<bool>,
+}
+
+impl Row {
+    /// A row judged by `ratio >= at_least` against `baseline`.
+    pub fn ratio(measure: &str, value: f64, unit: &str, baseline: f64, at_least: f64) -> Row {
+        let ratio = value / baseline;
+        Row {
+            measure: measure.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            baseline: Some(baseline),
+            ratio: Some(ratio),
+            target: format!(">= {at_least:.2}x baseline"),
+            pass: Some(ratio >= at_least),
+        }
+    }
+
+    /// A row that is only recorded.
+    pub fn recorded(measure: &str, value: f64, unit: &str) -> Row {
+        Row {
+            measure: measure.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            baseline: None,
+            ratio: None,
+            target: "recorded".to_owned(),
+            pass: None,
+        }
+    }
+
+    /// A row judged by `value <= at_most`.
+    pub fn at_most(measure: &str, value: f64, unit: &str, at_most: f64) -> Row {
+        Row {
+            measure: measure.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            baseline: None,
+            ratio: None,
+            target: format!("<= {at_most} {unit}"),
+            pass: Some(value <= at_most),
+        }
+    }
+}
+
+/// Appends `row` (with the backend of this run) as a JSON line to `BENCH_JSON` when set,
+/// for `scripts/bench.sh` to gather into one table.
+pub fn record(row: &Row) {
+    let Ok(path) = std::env::var("BENCH_JSON") else {
+        return;
+    };
+    let backend = match platform::testing::Backend::from_env() {
+        platform::testing::Backend::Sqlite => "sqlite",
+        platform::testing::Backend::Postgres => "postgres",
+    };
+    let mut value = serde_json::to_value(row).unwrap_or_default();
+    value["backend"] = serde_json::Value::from(backend);
+    let line = format!("{value}\n");
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+    if let Err(error) = appended {
+        eprintln!("failed to append to {path}: {error}");
+    }
+}

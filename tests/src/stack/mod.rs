@@ -36,7 +36,7 @@ use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use graphql::{GraphQl, Reply};
-pub use process::Process;
+pub use process::{Process, probe};
 use redis::PrivateRedis;
 
 static ONE_STACK_AT_A_TIME: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
@@ -410,9 +410,9 @@ async fn migrate(binary: &Path, environment: &[(String, String)]) -> anyhow::Res
     Ok(())
 }
 
-/// A free loopback port below the ephemeral range (32768+), so no outgoing connection of
+/// A free loopback port (not in `taken`, which it joins) below the ephemeral range (32768+), so no outgoing connection of
 /// this machine can be holding it when a killed process binds it again.
-fn free_port(taken: &mut BTreeSet<u16>) -> u16 {
+pub fn free_port(taken: &mut BTreeSet<u16>) -> u16 {
     use rand::Rng as _;
     loop {
         let port = rand::thread_rng().gen_range(20_000..32_000);

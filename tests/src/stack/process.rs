@@ -130,27 +130,7 @@ impl Process {
     }
 
     async fn probe(&self) -> Result<(), String> {
-        if self.service == ServiceName::Bff {
-            let url = format!("http://127.0.0.1:{}/readyz", self.port);
-            return match reqwest::get(url).await {
-                Ok(response) if response.status().is_success() => Ok(()),
-                Ok(response) => Err(format!("readyz {}", response.status())),
-                Err(error) => Err(error.to_string()),
-            };
-        }
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{}", self.port))
-            .map_err(|error| error.to_string())?
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(2));
-        let channel = endpoint.connect().await.map_err(|error| error.to_string())?;
-        let request = HealthCheckRequest {
-            service: self.service.grpc_name().to_owned(),
-        };
-        match HealthClient::new(channel).check(request).await {
-            Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
-            Ok(response) => Err(format!("status {}", response.get_ref().status)),
-            Err(status) => Err(status.message().to_owned()),
-        }
+        probe(self.service, self.port).await
     }
 
     /// The last lines of the log, for failure messages.
@@ -158,5 +138,38 @@ impl Process {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Resident memory of the process now, in KiB (Linux `/proc`), if it runs.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+/// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's
+/// `/readyz` 200. `Err` carries the last answer.
+pub async fn probe(service: ServiceName, port: u16) -> Result<(), String> {
+    if service == ServiceName::Bff {
+        let url = format!("http://127.0.0.1:{port}/readyz");
+        return match reqwest::get(url).await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("readyz {}", response.status())),
+            Err(error) => Err(error.to_string()),
+        };
+    }
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .map_err(|error| error.to_string())?
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(2));
+    let channel = endpoint.connect().await.map_err(|error| error.to_string())?;
+    let request = HealthCheckRequest {
+        service: service.grpc_name().to_owned(),
+    };
+    match HealthClient::new(channel).check(request).await {
+        Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
+        Ok(response) => Err(format!("status {}", response.get_ref().status)),
+        Err(status) => Err(status.message().to_owned()),
     }
 }
