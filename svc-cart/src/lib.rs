@@ -15,6 +15,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+mod known_books;
 pub mod ops;
 pub mod policy;
 pub mod store;

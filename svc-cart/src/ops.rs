@@ -1,6 +1,10 @@
 //! svc-cart's operations: who may touch which cart, the catalog check on adds, and the
 //! store calls. [`Carts`] is the handle the adapter calls.
 
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
 use platform::ServiceName;
 use platform::auth::Principal;
 use platform::client::MeshChannel;
@@ -11,6 +15,7 @@ use proto::types::BookId;
 
 use crate::domain::CartOwner;
 use crate::error::{CartError, CartResult};
+use crate::known_books::KnownBooks;
 use crate::store::{CartStore, StoredCart};
 
 /// The logic handle of svc-cart.
@@ -19,7 +24,12 @@ pub struct Carts {
     store: CartStore,
     /// Checks that a book exists before it goes into a cart.
     catalog: MeshChannel,
+    known_books: Arc<KnownBooks>,
 }
+
+/// How many confirmed books a replica remembers, and for how long.
+const KNOWN_BOOKS: NonZeroUsize = NonZeroUsize::new(100_000).expect("non-zero");
+const KNOWN_BOOK_TTL: Duration = Duration::from_secs(60);
 
 /// Decides whether `principal` may touch `owner`'s cart. Someone else's cart reads as absent
 /// (NOT_FOUND), as anywhere in the mesh.
@@ -43,7 +53,11 @@ pub fn authorize(principal: &Principal, owner: &CartOwner) -> CartResult<()> {
 impl Carts {
     /// Creates the handle.
     pub fn new(store: CartStore, catalog: MeshChannel) -> Self {
-        Self { store, catalog }
+        Self {
+            store,
+            catalog,
+            known_books: Arc::new(KnownBooks::new(KNOWN_BOOKS, KNOWN_BOOK_TTL)),
+        }
     }
 
     /// Returns a cart (empty when absent).
@@ -101,6 +115,9 @@ impl Carts {
     }
 
     async fn ensure_book_exists(&self, book: BookId) -> CartResult<()> {
+        if self.known_books.contains(book.as_uuid()) {
+            return Ok(());
+        }
         let request = GetBookRequest {
             book_id: book.to_string(),
         };
@@ -111,7 +128,10 @@ impl Carts {
         })
         .await;
         match lookup {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.known_books.insert(book.as_uuid());
+                Ok(())
+            }
             Err(status) if status.code() == tonic::Code::NotFound => {
                 Err(CartError::NotFound { entity: "book" })
             }

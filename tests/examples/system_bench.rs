@@ -95,7 +95,10 @@ async fn start_up_time() -> Duration {
     for service in ServiceName::all() {
         let port = free_port(&mut taken);
         let section = service.as_str().to_uppercase();
-        command.env(format!("BOOKSTORE_{section}__LISTEN"), format!("127.0.0.1:{port}"));
+        command.env(
+            format!("BOOKSTORE_{section}__LISTEN"),
+            format!("127.0.0.1:{port}"),
+        );
         if backend == Backend::Postgres && !matches!(service, ServiceName::Cart | ServiceName::Bff) {
             let database = TestDatabase::create_on(backend, service.as_str()).await.unwrap();
             command.env(format!("BOOKSTORE_{section}__DATABASE_URL"), &database.url);
@@ -107,7 +110,10 @@ async fn start_up_time() -> Duration {
     let mut child = command.spawn().unwrap();
     for (service, port) in ports {
         while probe(service, port).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "{service} never became ready");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{service} never became ready"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -119,7 +125,10 @@ async fn start_up_time() -> Duration {
 }
 
 /// Samples every process's RSS until `stop`, returning the largest seen per process.
-async fn sample_memory(pids: Vec<(String, u32)>, stop: tokio_util::sync::CancellationToken) -> BTreeMap<String, u64> {
+async fn sample_memory(
+    pids: Vec<(String, u32)>,
+    stop: tokio_util::sync::CancellationToken,
+) -> BTreeMap<String, u64> {
     let mut peaks = BTreeMap::new();
     while !stop.is_cancelled() {
         for (name, pid) in &pids {
@@ -145,7 +154,10 @@ async fn main() {
     let backend = Backend::from_env();
 
     let start_up = start_up_time().await;
-    println!("start-up: bookstore up to all SERVING in {} ms", start_up.as_millis());
+    println!(
+        "start-up: bookstore up to all SERVING in {} ms",
+        start_up.as_millis()
+    );
     record(&Row::recorded(
         "start-up: `bookstore up` to all SERVING",
         start_up.as_secs_f64() * 1000.0,
@@ -186,10 +198,19 @@ async fn main() {
     let (bff, bff_rate) = measure(concurrency, seconds, move || {
         let (http, url) = (http.clone(), url.clone());
         async move {
-            let response = http.post(&url).json(&json!({ "query": PAGE })).send().await.unwrap();
+            let response = http
+                .post(&url)
+                .json(&json!({ "query": PAGE }))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200);
             let body: serde_json::Value = response.json().await.unwrap();
-            assert_eq!(body["data"]["books"]["edges"].as_array().map(Vec::len), Some(20), "{body}");
+            assert_eq!(
+                body["data"]["books"]["edges"].as_array().map(Vec::len),
+                Some(20),
+                "{body}"
+            );
         }
     })
     .await;
@@ -206,7 +227,8 @@ async fn main() {
     let inventory_token = stack.keys().service_token("bff", "inventory");
     let (direct, direct_rate) = measure(concurrency, seconds, move || {
         let mut books = catalog::catalog_service_client::CatalogServiceClient::new(catalog_channel.clone());
-        let mut stock = inventory::inventory_service_client::InventoryServiceClient::new(inventory_channel.clone());
+        let mut stock =
+            inventory::inventory_service_client::InventoryServiceClient::new(inventory_channel.clone());
         let (catalog_token, inventory_token) = (catalog_token.clone(), inventory_token.clone());
         async move {
             let request = catalog::SearchBooksRequest {
@@ -242,7 +264,9 @@ async fn main() {
         ms(&direct, 0.99)
     );
     record(&Row::ratio(
-        &format!("BFF 20-book page with availability, {concurrency} clients (vs direct gRPC catalog + inventory)"),
+        &format!(
+            "BFF 20-book page with availability, {concurrency} clients (vs direct gRPC catalog + inventory)"
+        ),
         bff_rate,
         "/s",
         direct_rate,
@@ -250,7 +274,10 @@ async fn main() {
     ));
     for (name, kib) in &peaks {
         let limit = if name.starts_with("bff") { 50.0 } else { 30.0 };
-        println!("peak RSS under the BFF load: {name} {:.1} MiB", *kib as f64 / 1024.0);
+        println!(
+            "peak RSS under the BFF load: {name} {:.1} MiB",
+            *kib as f64 / 1024.0
+        );
         record(&Row::at_most(
             &format!("memory: {name} peak RSS under the BFF load"),
             *kib as f64 / 1024.0,
@@ -267,7 +294,10 @@ async fn main() {
         })
         .collect();
     for (index, shopper) in shoppers.iter().enumerate() {
-        graphql.fill_cart(shopper, &books[index % books.len()], 1).await.unwrap();
+        graphql
+            .fill_cart(shopper, &books[index % books.len()], 1)
+            .await
+            .unwrap();
     }
     let started = Instant::now();
     let latencies = futures::stream::iter(&shoppers)
@@ -276,7 +306,12 @@ async fn main() {
             async move {
                 let began = Instant::now();
                 let reply = graphql.place_order(shopper, "bench").await.unwrap();
-                assert_eq!(reply.data()["placeOrder"]["status"], "CONFIRMED", "{}", reply.body);
+                assert_eq!(
+                    reply.data()["placeOrder"]["status"],
+                    "CONFIRMED",
+                    "{}",
+                    reply.body
+                );
                 began.elapsed()
             }
         })
@@ -293,6 +328,14 @@ async fn main() {
         ms(&checkout, 0.5),
         ms(&checkout, 0.99)
     );
-    record(&Row::recorded("full checkout via GraphQL, 8 shoppers: orders/s", rate, "/s"));
-    record(&Row::recorded("full checkout via GraphQL, 8 shoppers: p99", ms(&checkout, 0.99), "ms"));
+    record(&Row::recorded(
+        "full checkout via GraphQL, 8 shoppers: orders/s",
+        rate,
+        "/s",
+    ));
+    record(&Row::recorded(
+        "full checkout via GraphQL, 8 shoppers: p99",
+        ms(&checkout, 0.99),
+        "ms",
+    ));
 }
