@@ -1,4 +1,4 @@
-//! The command line: `bookstore up | serve <service> | migrate`.
+//! The command line: `bookstore up | serve <service> | migrate | seed | loadgen`.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,9 @@ pub enum Command {
     Migrate(cmd::migrate::Args),
     /// Load books into a running catalog (`--csv FILE` or `--generate N`).
     Seed(cmd::seed::Args),
+    /// Drive a running stack through GraphQL like shoppers and report latencies
+    /// (`--scenario shop|hot-book`).
+    Loadgen(cmd::loadgen::Args),
 }
 
 impl Command {
@@ -38,7 +41,7 @@ impl Command {
         match self {
             Command::Up(_) | Command::Serve(_) => "info,sqlx=warn,h2=warn,tower=warn",
             Command::Migrate(_) => "warn,sea_orm_migration=info",
-            Command::Seed(_) => "warn",
+            Command::Seed(_) | Command::Loadgen(_) => "warn",
         }
     }
 
@@ -49,6 +52,7 @@ impl Command {
             Command::Serve(args) => format!("bookstore-{}", args.service),
             Command::Migrate(_) => "bookstore-migrate".to_owned(),
             Command::Seed(_) => "bookstore-seed".to_owned(),
+            Command::Loadgen(_) => "bookstore-loadgen".to_owned(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Command {
             Command::Serve(args) => args.execute(config).await,
             Command::Migrate(args) => args.execute(config).await,
             Command::Seed(args) => args.execute(config).await,
+            Command::Loadgen(args) => args.execute(config).await,
         }
     }
 
@@ -71,6 +76,7 @@ impl Command {
             Command::Up(args) => args.override_config(config),
             Command::Migrate(args) => args.override_config(config),
             Command::Seed(args) => args.override_config(config),
+            Command::Loadgen(args) => args.override_config(config),
             Command::Serve(_) => {}
         }
     }

@@ -4,7 +4,7 @@
 //! # Layout
 //! - [`config`]: `BookstoreConfig`, every setting the binary reads.
 //! - [`cli`]: the clap command line.
-//! - [`cmd`]: one module per subcommand (`up`, `serve`, `migrate`).
+//! - [`cmd`]: one module per subcommand (`up`, `serve`, `migrate`, `seed`, `loadgen`).
 //! - [`launch`]: keys, contexts, listeners and dispatch to each service crate.
 //! - [`seed`]: books from a goodbooks-10k CSV or generated, streamed to `ImportBooks`.
 

@@ -115,7 +115,7 @@ fn up_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
 const DEMO_BOOKS: u64 = 200;
 
 /// Email of the admin `up` creates when no bootstrap admin is configured.
-const DEMO_ADMIN_EMAIL: &str = "admin@bookstore.local";
+pub(crate) const DEMO_ADMIN_EMAIL: &str = "admin@bookstore.local";
 
 /// Configures the demo admin unless one is configured: its password is generated once and
 /// kept (owner-readable only) under `data_dir`, so it still works after a restart. Returns

@@ -11,6 +11,8 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+mod loadgen;
+
 /// Returns a `bookstore` command with a clean `BOOKSTORE_` environment and piped output.
 fn bookstore_command() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bookstore"));
@@ -73,11 +75,10 @@ async fn wait_for_serving(port: u16, service: ServiceName) -> Result<(), String>
     ))
 }
 
-#[tokio::test]
-async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
-    let data_dir = temp_dir("up");
+/// Starts `bookstore up` in `data_dir` on free ports; returns the child and each service's port.
+fn spawn_up(data_dir: &std::path::Path) -> (tokio::process::Child, Vec<(ServiceName, u16)>) {
     let mut command = bookstore_command();
-    command.arg("up").arg("--data-dir").arg(&data_dir);
+    command.arg("up").arg("--data-dir").arg(data_dir);
     command.env("BOOKSTORE_REDIS_KEY_PREFIX", platform::testing::redis_prefix());
     command.env("BOOKSTORE_REDIS_URL", platform::testing::redis_url());
     let mut ports = Vec::new();
@@ -87,7 +88,13 @@ async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
         command.env(variable, format!("127.0.0.1:{port}"));
         ports.push((service, port));
     }
-    let child = command.spawn().unwrap();
+    (command.spawn().unwrap(), ports)
+}
+
+#[tokio::test]
+async fn up_serves_all_six_listeners_and_stops_cleanly_on_sigterm() {
+    let data_dir = temp_dir("up");
+    let (child, ports) = spawn_up(&data_dir);
 
     for (service, port) in &ports {
         if *service == ServiceName::Bff {

@@ -1,0 +1,134 @@
+//! `bookstore loadgen` against `bookstore up`, both the real binary: the shop scenario and the
+//! hot-book rush end with exit 0 and a JSON report that shows the work was done.
+
+use std::time::Duration;
+
+use platform::ServiceName;
+use serde_json::Value;
+
+use super::{bookstore_command, spawn_up, temp_dir, terminate};
+
+/// Waits until the BFF answers and `up`'s demo catalog is in (it is seeded in the background).
+async fn wait_for_demo_books(graphql: &str) {
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut last = String::new();
+    while tokio::time::Instant::now() < deadline {
+        let reply = http
+            .post(graphql)
+            .json(&serde_json::json!({ "query": "{ books(first: 1) { totalCount } }" }))
+            .send()
+            .await;
+        if let Ok(reply) = reply {
+            let body: Value = reply.json().await.unwrap_or_default();
+            if body["data"]["books"]["totalCount"].as_i64() >= Some(200) {
+                return;
+            }
+            last = body.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the demo catalog never appeared: {last}");
+}
+
+/// Runs `bookstore loadgen` with `args` and returns its JSON report, asserting exit 0.
+async fn loadgen(args: &[&str], report: &std::path::Path) -> Value {
+    let output = bookstore_command()
+        .arg("loadgen")
+        .args(args)
+        .arg("--json")
+        .arg(report)
+        .arg("--quiet")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "loadgen {args:?} exited {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn loadgen_shops_and_rushes_a_hot_book_against_bookstore_up() {
+    let data_dir = temp_dir("loadgen");
+    let (up, ports) = spawn_up(&data_dir);
+    let bff = ports
+        .iter()
+        .find(|(service, _)| *service == ServiceName::Bff)
+        .unwrap()
+        .1;
+    let url = format!("http://127.0.0.1:{bff}/graphql");
+    wait_for_demo_books(&url).await;
+    let data_dir_arg = data_dir.to_str().unwrap();
+
+    // More checkouts than the default mix, so a 3-second run surely has some.
+    let shop = loadgen(
+        &[
+            "--url",
+            &url,
+            "--duration",
+            "3s",
+            "--users",
+            "4",
+            "--data-dir",
+            data_dir_arg,
+            "--mix",
+            "checkout=15",
+        ],
+        &data_dir.join("shop.json"),
+    )
+    .await;
+    assert_eq!(shop["errors"], 0, "{shop:#}");
+    for operation in ["register", "browse", "search", "book", "addToCart", "placeOrder"] {
+        let count = shop["operations"][operation]["count"].as_u64().unwrap_or(0);
+        assert!(count > 0, "no {operation} in {shop:#}");
+    }
+
+    let hot = loadgen(
+        &[
+            "--url",
+            &url,
+            "--scenario",
+            "hot-book",
+            "--users",
+            "6",
+            "--stock",
+            "3",
+            "--data-dir",
+            data_dir_arg,
+        ],
+        &data_dir.join("hot-book.json"),
+    )
+    .await;
+    let hot_book = &hot["hot_book"];
+    assert_eq!(
+        (hot_book["confirmed"].as_u64(), hot_book["out_of_stock"].as_u64()),
+        (Some(3), Some(3)),
+        "{hot:#}"
+    );
+    assert_eq!(hot_book["available"], 0, "{hot:#}");
+    for invariant in hot_book["invariants"].as_array().unwrap() {
+        assert_eq!(invariant["holds"], true, "{invariant}");
+    }
+    for operation in ["register", "addToCart"] {
+        assert_eq!(hot["operations"][operation]["count"], 6, "{hot:#}");
+    }
+    // At least one checkout each (more when UNAVAILABLE was retried).
+    assert!(
+        hot["operations"]["placeOrder"]["count"].as_u64() >= Some(6),
+        "{hot:#}"
+    );
+
+    terminate(&up);
+    let output = up.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(data_dir);
+}
