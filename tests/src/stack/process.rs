@@ -129,7 +129,11 @@ impl Process {
         )
     }
 
-    async fn probe(&self) -> Result<(), String> {
+    /// Asks once whether the process is ready: gRPC health SERVING, or the BFF's `/readyz`.
+    ///
+    /// # Errors
+    /// What it answered instead, or why it could not be asked.
+    pub async fn probe(&self) -> Result<(), String> {
         if self.service == ServiceName::Bff {
             let url = format!("http://127.0.0.1:{}/readyz", self.port);
             return match reqwest::get(url).await {
