@@ -207,4 +207,55 @@ mod tests {
         let error = Money::from_wire("price", None).unwrap_err();
         assert_eq!(error.field, "price");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{BookId, Currency, Money};
+        use crate::common::v1 as wire;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn a_currency_is_exactly_three_upper_case_letters(raw in any::<String>()) {
+                let valid = raw.len() == 3 && raw.bytes().all(|byte| byte.is_ascii_uppercase());
+                match raw.parse::<Currency>() {
+                    Ok(currency) => {
+                        prop_assert!(valid, "{raw:?} accepted");
+                        prop_assert_eq!(currency.as_str(), raw.as_str());
+                    }
+                    Err(error) => {
+                        prop_assert!(!valid, "{raw:?} refused");
+                        prop_assert_eq!(error.field, "currency");
+                    }
+                }
+            }
+
+            #[test]
+            fn money_from_the_wire_is_refused_only_when_negative_or_badly_coined(
+                amount_minor in any::<i64>(),
+                currency in prop_oneof![any::<String>(), "[A-Z]{3}"],
+            ) {
+                let sent = wire::Money { amount_minor, currency: currency.clone() };
+                let parsed = Money::from_wire("price", Some(&sent));
+                let valid = amount_minor >= 0 && currency.parse::<Currency>().is_ok();
+                prop_assert_eq!(parsed.is_ok(), valid, "{:?}", parsed);
+                match parsed {
+                    Ok(money) => {
+                        prop_assert_eq!(money.to_wire(), sent);
+                        prop_assert_eq!(Money::from_wire("price", Some(&money.to_wire())).unwrap(), money);
+                    }
+                    Err(error) => prop_assert!(error.field.starts_with("price."), "{}", error.field),
+                }
+            }
+
+            #[test]
+            fn any_id_text_is_parsed_or_refused_without_panicking(raw in any::<String>()) {
+                if let Ok(id) = BookId::parse("book_id", &raw) {
+                    prop_assert_eq!(BookId::parse("book_id", &id.to_string()).unwrap(), id);
+                }
+            }
+        }
+    }
 }

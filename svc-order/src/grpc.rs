@@ -154,3 +154,25 @@ impl OrderService for OrderGrpc {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proto::prost::Message as _;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(request) = pb::PlaceOrderRequest::decode(bytes.as_slice()) {
+                let _ = checkout(&request);
+            }
+            if let Ok(request) = pb::GetOrderRequest::decode(bytes.as_slice()) {
+                let _ = order_id(&request.order_id);
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! answer. No SQL and no business rules here; errors become statuses in `error.rs`.
 
 use platform::auth::{Principal, jwks};
-use proto::types::UserId;
+use proto::types::{InvalidField, UserId};
 use proto::user::v1 as pb;
 use proto::user::v1::user_service_server::UserService;
 use secrecy::SecretString;
@@ -32,6 +32,15 @@ fn parse_ids(field: &str, raw: &[String]) -> Result<Vec<UserId>, UserError> {
         ids.push(UserId::parse(&format!("{field}[{index}]"), value)?);
     }
     Ok(ids)
+}
+
+/// An address id: a malformed one is the caller's mistake (INVALID_ARGUMENT), as every
+/// other id of the mesh; only a well-formed id the user does not have is NOT_FOUND.
+fn address_id(raw: &str) -> Result<uuid::Uuid, UserError> {
+    if raw.is_empty() {
+        return Err(InvalidField::new("address_id", "is required").into());
+    }
+    uuid::Uuid::parse_str(raw).map_err(|_| InvalidField::new("address_id", "must be a UUID").into())
 }
 
 #[tonic::async_trait]
@@ -137,10 +146,8 @@ impl UserService for UserGrpc {
         request: Request<pb::RemoveAddressRequest>,
     ) -> Result<Response<pb::RemoveAddressResponse>, Status> {
         let user = target_user(&Principal::of(&request), &request.get_ref().user_id)?;
-        let user = self
-            .users
-            .remove_address(user, &request.get_ref().address_id)
-            .await?;
+        let address = address_id(&request.get_ref().address_id)?;
+        let user = self.users.remove_address(user, address).await?;
         Ok(Response::new(pb::RemoveAddressResponse { user: Some(user) }))
     }
 

@@ -7,5 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chaos;
+mod hostile;
+mod security;
 mod storm;
 mod support;

@@ -66,3 +66,40 @@ pub(crate) fn report(suite: &str, started: Instant, figures: &str) {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// One replica of each service, with a cheap password hash: the hostile and security suites
+/// register a few users, and argon2 at full cost is not what they measure.
+pub(crate) fn small_stack() -> StackBuilder {
+    Stack::builder(env!("CARGO_BIN_EXE_bookstore"))
+        .setting("BOOKSTORE_AUTH__ARGON2_MEMORY_KIB", 1024)
+        .setting("BOOKSTORE_AUTH__ARGON2_ITERATIONS", 1)
+}
+
+/// A channel to one gRPC replica (`catalog-1`…), connected on first use.
+pub(crate) fn channel(stack: &Stack, replica: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(stack.grpc_url(replica))
+        .unwrap()
+        .timeout(std::time::Duration::from_secs(30))
+        .connect_lazy()
+}
+
+/// What is wrong with the stack after an attack: processes that exited, processes that do
+/// not answer ready (gRPC health SERVING, BFF `/readyz`), and panics in any log.
+pub(crate) async fn damage(stack: &mut Stack) -> Vec<String> {
+    let mut damage: Vec<String> = stack
+        .exited()
+        .into_iter()
+        .map(|name| format!("{name} exited"))
+        .collect();
+    for process in stack.processes() {
+        if let Err(answer) = process.probe().await {
+            damage.push(format!("{} is not ready: {answer}", process.name));
+        }
+    }
+    for line in stack.logs().lines() {
+        if line.contains("panicked") {
+            damage.push(format!("panic logged: {line}"));
+        }
+    }
+    damage
+}

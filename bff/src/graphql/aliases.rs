@@ -1,6 +1,9 @@
 //! The alias limit, as an extension of the parse step: the document the executor parses is
-//! the one counted, so nothing is parsed twice.
+//! the one counted, so nothing is parsed twice. A root field repeated under one response key
+//! counts as an alias: the executor resolves every occurrence (one upstream call each), so
+//! `{ topics topics … }` multiplies work exactly as `{ a: topics b: topics … }` does.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
@@ -27,9 +30,9 @@ impl Extension for AliasLimit {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(context, query, variables).await?;
-        if aliases(&document) > self.0 {
+        if aliases(&document) + repeated_root_fields(&document) > self.0 {
             return Err(ServerError::new(
-                format!("too many aliases (at most {})", self.0),
+                format!("too many aliases or repeated root fields (at most {})", self.0),
                 None,
             ));
         }
@@ -68,9 +71,83 @@ pub fn aliases(document: &ExecutableDocument) -> usize {
     operations + fragments
 }
 
+/// Past this many collected root fields the count stops: the schema's roots have a few
+/// dozen distinct fields, so the rest are repeats either way (and a fragment spread twice
+/// in each of a chain of fragments cannot make the count itself exponential).
+const COLLECT_AT_MOST: usize = 1_000;
+
+/// Collects the response keys of `selections` as the executor sees them: through inline
+/// fragments and fragment spreads (`expanding` guards against cycles, which validation
+/// refuses later; this step runs before it).
+fn collect_root_keys<'a>(
+    document: &'a ExecutableDocument,
+    selections: &'a SelectionSet,
+    expanding: &mut Vec<&'a str>,
+    keys: &mut Vec<&'a str>,
+) {
+    for selection in &selections.items {
+        if keys.len() > COLLECT_AT_MOST {
+            return;
+        }
+        match &selection.node {
+            Selection::Field(field) => keys.push(field.node.response_key().node.as_str()),
+            Selection::InlineFragment(fragment) => {
+                collect_root_keys(document, &fragment.node.selection_set.node, expanding, keys);
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) else {
+                    continue;
+                };
+                if expanding.contains(&name) {
+                    continue;
+                }
+                expanding.push(name);
+                collect_root_keys(document, &fragment.node.selection_set.node, expanding, keys);
+                expanding.pop();
+            }
+        }
+    }
+}
+
+/// Root fields selected again under a response key an operation already selects.
+pub fn repeated_root_fields(document: &ExecutableDocument) -> usize {
+    let roots: Vec<&SelectionSet> = match &document.operations {
+        DocumentOperations::Single(operation) => vec![&operation.node.selection_set.node],
+        DocumentOperations::Multiple(operations) => operations
+            .values()
+            .map(|operation| &operation.node.selection_set.node)
+            .collect(),
+    };
+    let mut repeated = 0;
+    for root in roots {
+        let mut keys = Vec::new();
+        collect_root_keys(document, root, &mut Vec::new(), &mut keys);
+        let distinct: HashSet<&str> = keys.iter().copied().collect();
+        repeated += keys.len() - distinct.len();
+    }
+    repeated
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_root_fields_are_counted_through_fragments() {
+        let document = async_graphql::parser::parse_query(
+            "{ topics { name } topics { name } ... { topics { name } } ...F ...F } \
+             fragment F on Query { topics { name } me { id } }",
+        )
+        .unwrap();
+        assert_eq!(repeated_root_fields(&document), 5);
+        let cyclic =
+            async_graphql::parser::parse_query("{ ...A } fragment A on Query { topics { name } ...A }")
+                .unwrap();
+        assert_eq!(repeated_root_fields(&cyclic), 0);
+        let nested = async_graphql::parser::parse_query("{ me { id id } }").unwrap();
+        assert_eq!(repeated_root_fields(&nested), 0);
+    }
 
     #[test]
     fn aliases_are_counted_in_operations_and_fragments() {

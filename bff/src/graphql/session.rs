@@ -46,14 +46,28 @@ pub fn cookies(headers: &axum::http::HeaderMap) -> String {
 /// The access token a request presents: the bearer header, else the session cookie; and
 /// whether it came from the cookie.
 pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
-    if let Some(bearer) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION)
+        && let Some(token) = bearer_token(value)
     {
-        return Some((bearer.to_owned(), false));
+        return Some((token, false));
     }
     read_cookie(&cookies(headers), ACCESS_COOKIE).map(|token| (token.to_owned(), true))
+}
+
+/// The token of an `Authorization: Bearer …` header (the scheme in any case, as the gRPC
+/// services read it). `Some("")` when the scheme is Bearer but no usable token follows
+/// (nothing, or bytes that are not text): the client meant to sign in, so the token is
+/// refused (UNAUTHENTICATED) rather than ignored into a guest's answer. `None` for another
+/// scheme, such as a proxy's Basic credentials, which are not ours to judge.
+fn bearer_token(value: &axum::http::HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    let scheme = bytes.split(|byte| *byte == b' ').next().unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let text = value.to_str().unwrap_or_default();
+    let token = text.get(scheme.len()..).unwrap_or_default();
+    Some(token.trim().to_owned())
 }
 
 /// Reads one cookie from a `Cookie` header.
@@ -84,5 +98,23 @@ mod tests {
             Some("abc")
         );
         assert_eq!(read_cookie("a=1", ACCESS_COOKIE), None);
+    }
+
+    #[test]
+    fn a_bearer_header_without_a_usable_token_is_presented_empty() {
+        let presented = |value: &[u8]| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::AUTHORIZATION,
+                axum::http::HeaderValue::from_bytes(value).unwrap(),
+            );
+            headers.insert(axum::http::header::COOKIE, "access_token=abc".parse().unwrap());
+            presented_token(&headers)
+        };
+        assert_eq!(presented(b"Bearer x.y.z"), Some(("x.y.z".to_owned(), false)));
+        assert_eq!(presented(b"bearer  x.y.z "), Some(("x.y.z".to_owned(), false)));
+        assert_eq!(presented(b"Bearer"), Some((String::new(), false)));
+        assert_eq!(presented("Bearer ünï".as_bytes()), Some((String::new(), false)));
+        assert_eq!(presented(b"Basic dXNlcjpwYXNz"), Some(("abc".to_owned(), true)));
     }
 }

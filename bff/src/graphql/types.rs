@@ -21,9 +21,11 @@ pub struct Money {
 impl Money {
     pub fn new(amount: i64, currency: &str) -> Self {
         let decimals: u32 = if matches!(currency, "JPY" | "KRW") { 0 } else { 2 };
-        let scale = 10_i64.pow(decimals);
+        let scale = 10_u64.pow(decimals);
         let sign = if amount < 0 { "-" } else { "" };
-        let (whole, fraction) = (amount.abs() / scale, amount.abs() % scale);
+        // `unsigned_abs`: i64::MIN has no positive i64 (`abs` overflows and panics).
+        let magnitude = amount.unsigned_abs();
+        let (whole, fraction) = (magnitude / scale, magnitude % scale);
         let number = if decimals == 0 {
             whole.to_string()
         } else {
@@ -128,8 +130,13 @@ impl Book {
     }
 }
 
-/// Loads one book through the request's loader.
+/// Loads one book through the request's loader. A string that is not a book id names no
+/// book: it is absent (null, as the contract says), and it never joins the batch, where the
+/// catalog would refuse it together with every other book the request asked for.
 pub async fn load_book(context: &Context<'_>, id: &str) -> async_graphql::Result<Option<Book>> {
+    if proto::types::BookId::parse("id", id).is_err() {
+        return Ok(None);
+    }
     let loaders = context.data::<Loaders>()?;
     Ok(loaders
         .books
@@ -444,4 +451,41 @@ pub struct OrderEdge {
 pub struct OrderConnection {
     pub edges: Vec<OrderEdge>,
     pub page_info: PageInfo,
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::Money;
+
+    /// The amount a formatted price shows, read back: digits without the separator.
+    fn shown(formatted: &str) -> u64 {
+        let digits: String = formatted.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().unwrap()
+    }
+
+    #[test]
+    fn prices_read_as_people_write_them() {
+        assert_eq!(Money::new(1999, "USD").formatted, "$19.99");
+        assert_eq!(Money::new(-5, "EUR").formatted, "-€0.05");
+        assert_eq!(Money::new(1200, "JPY").formatted, "1200 JPY");
+        assert_eq!(Money::new(i64::MIN, "GBP").formatted, "-£92233720368547758.08");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_amount_formats_to_the_same_amount(
+            amount in any::<i64>(),
+            currency in prop_oneof![Just("USD".to_owned()), Just("JPY".to_owned()), "[A-Z]{3}", "[^0-9]{0,8}"],
+        ) {
+            let money = Money::new(amount, &currency);
+            prop_assert_eq!(money.amount, amount);
+            prop_assert_eq!(money.formatted.starts_with('-'), amount < 0);
+            let without_currency = money.formatted.replace(currency.as_str(), "");
+            prop_assert_eq!(shown(&without_currency), amount.unsigned_abs());
+        }
+    }
 }

@@ -187,4 +187,42 @@ mod tests {
             assert_eq!(BookDraft::parse(Some(&bad)).unwrap_err().field, field);
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use proto::prost::Message as _;
+
+        use super::super::BookDraft;
+        use super::pb;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(request) = pb::CreateBookRequest::decode(bytes.as_slice()) {
+                    let _ = BookDraft::parse(request.book.as_ref());
+                }
+            }
+
+            #[test]
+            fn a_good_book_with_any_price_and_year_is_checked_without_panicking(
+                amount_minor in any::<i64>(),
+                currency in any::<String>(),
+                published_year in any::<Option<i32>>(),
+                title in any::<String>(),
+            ) {
+                let input = pb::BookInput {
+                    price: Some(proto::common::v1::Money { amount_minor, currency }),
+                    published_year,
+                    title,
+                    ..super::input()
+                };
+                if let Ok(draft) = BookDraft::parse(Some(&input)) {
+                    prop_assert!((0..=100_000_000).contains(&draft.price.minor()));
+                    prop_assert!(!draft.title.is_empty());
+                }
+            }
+        }
+    }
 }

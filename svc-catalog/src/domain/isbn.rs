@@ -148,4 +148,101 @@ mod tests {
             assert!(Isbn13::parse("isbn", &wrong).is_err(), "{wrong}");
         }
     }
+
+    mod properties {
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        use super::super::{Isbn13, check_digit_13};
+
+        fn text(digits: &[u32]) -> String {
+            digits
+                .iter()
+                .map(|digit| char::from_digit(*digit, 10).unwrap())
+                .collect()
+        }
+
+        /// Twelve digits of an ISBN-13 (978 or 979 first).
+        fn twelve() -> impl Strategy<Value = Vec<u32>> {
+            (prop_oneof![Just(8), Just(9)], vec(0_u32..10, 9)).prop_map(|(third, body)| {
+                let mut digits = vec![9, 7, third];
+                digits.extend(body);
+                digits
+            })
+        }
+
+        /// The ISBN-10 check character of nine digits.
+        fn check_10(nine: &[u32]) -> u32 {
+            let sum: u32 = nine
+                .iter()
+                .enumerate()
+                .map(|(index, digit)| digit * (10 - index as u32))
+                .sum();
+            (11 - sum % 11) % 11
+        }
+
+        fn check_char(check: u32) -> char {
+            if check == 10 {
+                'X'
+            } else {
+                char::from_digit(check, 10).unwrap()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_text_is_parsed_or_refused_without_panicking(raw in any::<String>()) {
+                let _ = Isbn13::parse("isbn", &raw);
+            }
+
+            #[test]
+            fn isbn_shaped_text_parses_only_to_thirteen_digits(raw in "[0-9Xx é-]{0,16}") {
+                if let Ok(isbn) = Isbn13::parse("isbn", &raw) {
+                    prop_assert_eq!(isbn.as_ref().len(), 13);
+                    prop_assert!(isbn.as_ref().bytes().all(|byte| byte.is_ascii_digit()));
+                    prop_assert_eq!(Isbn13::parse("isbn", isbn.as_ref()).unwrap(), isbn);
+                }
+            }
+
+            #[test]
+            fn a_valid_isbn_13_round_trips_with_any_hyphens(digits in twelve(), hyphens in vec(any::<bool>(), 13)) {
+                let check = check_digit_13(&digits);
+                let plain = format!("{}{check}", text(&digits));
+                let typed: String = plain
+                    .chars()
+                    .zip(&hyphens)
+                    .flat_map(|(digit, hyphen)| if *hyphen { vec![digit, '-'] } else { vec![digit] })
+                    .collect();
+                let parsed = Isbn13::parse("isbn", &typed).unwrap();
+                prop_assert_eq!(parsed.as_ref(), plain.as_str());
+                prop_assert_eq!(Isbn13::parse("isbn", parsed.as_ref()).unwrap(), parsed);
+            }
+
+            #[test]
+            fn a_wrong_isbn_13_check_digit_is_refused(digits in twelve(), off_by in 1_u32..10) {
+                let wrong = (check_digit_13(&digits) + off_by) % 10;
+                let error = Isbn13::parse("isbn", &format!("{}{wrong}", text(&digits))).unwrap_err();
+                prop_assert!(error.reason.contains("checksum"), "{}", error.reason);
+            }
+
+            #[test]
+            fn a_valid_isbn_10_is_the_same_book_as_its_isbn_13(nine in vec(0_u32..10, 9)) {
+                let isbn10 = format!("{}{}", text(&nine), check_char(check_10(&nine)));
+                let mut twelve = vec![9, 7, 8];
+                twelve.extend(&nine);
+                let isbn13 = format!("{}{}", text(&twelve), check_digit_13(&twelve));
+                let parsed = Isbn13::parse("isbn", &isbn10).unwrap();
+                prop_assert_eq!(parsed.as_ref(), isbn13.as_str());
+            }
+
+            #[test]
+            fn a_wrong_isbn_10_check_is_refused(nine in vec(0_u32..10, 9), off_by in 1_u32..11) {
+                let wrong = check_char((check_10(&nine) + off_by) % 11);
+                let error = Isbn13::parse("isbn", &format!("{}{wrong}", text(&nine))).unwrap_err();
+                prop_assert!(error.reason.contains("checksum"), "{}", error.reason);
+            }
+        }
+    }
 }

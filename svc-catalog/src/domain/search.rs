@@ -89,9 +89,35 @@ pub struct SearchQuery {
     pub after: Option<Cursor>,
 }
 
-fn optional_key(raw: &str) -> Option<String> {
+/// Whether `text` holds a control character other than whitespace: no name or title has
+/// one, and PostgreSQL cannot even compare a text holding NUL. (A pasted tab or line break
+/// is only a space to a search.)
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|character| character.is_control() && !character.is_whitespace())
+}
+
+/// A lower-cased filter value, `None` when blank; control characters are refused.
+fn optional_key(field: &str, raw: &str) -> Result<Option<String>, InvalidField> {
+    if has_control(raw) {
+        return Err(InvalidField::new(field, "must not contain control characters"));
+    }
     let key = raw.trim().to_lowercase();
-    if key.is_empty() { None } else { Some(key) }
+    Ok(if key.is_empty() { None } else { Some(key) })
+}
+
+impl Cursor {
+    /// Whether the key is of the kind `sort` orders by, and a value a column can hold: a
+    /// forged token with a text key for a price sort would otherwise reach the database as
+    /// a comparison of text with a number.
+    fn fits(&self, sort: BookSort) -> bool {
+        match (&self.key, sort) {
+            (CursorKey::Score(score), BookSort::Relevance) => score.is_finite(),
+            (CursorKey::Text(text), BookSort::Title) => !text.chars().any(char::is_control),
+            (CursorKey::Number(_), BookSort::PriceAsc | BookSort::PriceDesc | BookSort::Newest) => true,
+            _ => false,
+        }
+    }
 }
 
 impl SearchQuery {
@@ -104,6 +130,9 @@ impl SearchQuery {
         let query = request.query.trim();
         if query.chars().count() > 200 {
             return Err(InvalidField::new("query", "must be at most 200 characters"));
+        }
+        if has_control(query) {
+            return Err(InvalidField::new("query", "must not contain control characters"));
         }
         let isbn = Isbn13::parse("query", query).ok();
         let text = if isbn.is_some() || query.is_empty() {
@@ -158,18 +187,24 @@ impl SearchQuery {
                     "belongs to another sort order",
                 ));
             }
+            if !cursor.fits(sort) {
+                return Err(InvalidField::new(
+                    "page.page_token",
+                    "is not a token this service issued",
+                ));
+            }
             Some(cursor)
         };
         Ok(SearchQuery {
             text,
             isbn,
-            author: optional_key(&filter.author),
-            topic: optional_key(&filter.topic),
+            author: optional_key("filter.author", &filter.author)?,
+            topic: optional_key("filter.topic", &filter.topic)?,
             min_price_minor: filter.min_price_minor,
             max_price_minor: filter.max_price_minor,
             min_year: filter.min_year,
             max_year: filter.max_year,
-            language: optional_key(&filter.language),
+            language: optional_key("filter.language", &filter.language)?,
             in_stock: filter.in_stock,
             sort,
             page_size,
@@ -281,6 +316,150 @@ mod tests {
             let mut wire = request();
             spoil(&mut wire);
             assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn forged_cursors_whose_key_does_not_fit_the_sort_are_refused() {
+        let id = uuid::Uuid::now_v7();
+        let cases = [
+            (pb::BookSort::Title, BookSort::Title, CursorKey::Number(5)),
+            (
+                pb::BookSort::PriceAsc,
+                BookSort::PriceAsc,
+                CursorKey::Text("abc".to_owned()),
+            ),
+            (pb::BookSort::Newest, BookSort::Newest, CursorKey::Score(1.5)),
+            (
+                pb::BookSort::Title,
+                BookSort::Title,
+                CursorKey::Text("a\u{0}".to_owned()),
+            ),
+        ];
+        for (wire_sort, sort, key) in cases {
+            let mut wire = request();
+            wire.sort = wire_sort as i32;
+            let token = Cursor {
+                sort,
+                key: key.clone(),
+                id,
+            }
+            .encode();
+            wire.page = Some(proto::common::v1::PageRequest {
+                page_size: 5,
+                page_token: token,
+            });
+            assert_eq!(
+                SearchQuery::parse(&wire).unwrap_err().field,
+                "page.page_token",
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_in_text_and_filters_name_their_field() {
+        let mut wire = request();
+        wire.query = "a\u{0}b".to_owned();
+        assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, "query");
+        for (field, filter) in [
+            (
+                "filter.author",
+                pb::BookFilter {
+                    author: "\u{0}".to_owned(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "filter.topic",
+                pb::BookFilter {
+                    topic: "x\u{7}".to_owned(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "filter.language",
+                pb::BookFilter {
+                    language: "e\u{1b}n".to_owned(),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let wire = pb::SearchBooksRequest {
+                filter: Some(filter),
+                ..request()
+            };
+            assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, field);
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use proto::prost::Message as _;
+
+        use super::super::{MAX_PAGE_SIZE, SearchQuery};
+        use super::pb;
+
+        fn requests() -> impl Strategy<Value = pb::SearchBooksRequest> {
+            let filter = (
+                any::<String>(),
+                any::<String>(),
+                any::<Option<i64>>(),
+                any::<Option<i64>>(),
+                any::<Option<i32>>(),
+                any::<Option<i32>>(),
+            )
+                .prop_map(
+                    |(author, topic, min_price_minor, max_price_minor, min_year, max_year)| pb::BookFilter {
+                        author,
+                        topic,
+                        min_price_minor,
+                        max_price_minor,
+                        min_year,
+                        max_year,
+                        ..Default::default()
+                    },
+                );
+            (
+                any::<String>(),
+                proptest::option::of(filter),
+                any::<i32>(),
+                any::<i32>(),
+                any::<String>(),
+            )
+                .prop_map(|(query, filter, sort, page_size, page_token)| {
+                    pb::SearchBooksRequest {
+                        query,
+                        filter,
+                        sort,
+                        page: Some(proto::common::v1::PageRequest {
+                            page_size,
+                            page_token,
+                        }),
+                    }
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(request) = pb::SearchBooksRequest::decode(bytes.as_slice()) {
+                    let _ = SearchQuery::parse(&request);
+                }
+            }
+
+            #[test]
+            fn any_request_is_checked_within_the_limits(request in requests()) {
+                // Through the wire and back, as the server receives it.
+                let decoded = pb::SearchBooksRequest::decode(request.encode_to_vec().as_slice()).unwrap();
+                if let Ok(query) = SearchQuery::parse(&decoded) {
+                    prop_assert!((1..=MAX_PAGE_SIZE).contains(&query.page_size));
+                    prop_assert!(query.min_price_minor.unwrap_or(0) >= 0);
+                    prop_assert!(query.text.as_deref().unwrap_or_default().chars().count() <= 200);
+                }
+            }
         }
     }
 }

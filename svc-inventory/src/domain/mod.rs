@@ -130,4 +130,43 @@ mod tests {
             assert_eq!(parse_lines(&wire).unwrap_err().field, field);
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use proto::prost::Message as _;
+
+        use super::super::{MAX_QUANTITY, parse_lines};
+        use super::{line, pb};
+
+        /// A few book ids, so lines of one book meet and merge.
+        const BOOKS: [&str; 3] = [
+            "00000000-0000-7000-8000-000000000001",
+            "7fffffff-0000-7000-8000-000000000001",
+            "ffffffff-0000-7000-8000-000000000001",
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(request) = pb::ReserveRequest::decode(bytes.as_slice()) {
+                    let _ = parse_lines(&request.lines);
+                }
+            }
+
+            #[test]
+            fn checked_lines_are_sorted_distinct_and_bounded(
+                wire in proptest::collection::vec((0_usize..3, any::<i32>()), 0..8),
+            ) {
+                let wire: Vec<pb::ReserveLine> = wire.into_iter().map(|(book, quantity)| line(BOOKS[book], quantity)).collect();
+                if let Ok(lines) = parse_lines(&wire) {
+                    prop_assert!(lines.windows(2).all(|pair| pair[0].book_id < pair[1].book_id));
+                    prop_assert!(lines.iter().all(|line| (1..=MAX_QUANTITY).contains(&line.quantity)));
+                    let total: i64 = wire.iter().map(|line| i64::from(line.quantity)).sum();
+                    prop_assert_eq!(lines.iter().map(|line| line.quantity).sum::<i64>(), total);
+                }
+            }
+        }
+    }
 }

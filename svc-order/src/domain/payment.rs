@@ -231,4 +231,77 @@ mod tests {
             "payment.paypal.email"
         );
     }
+
+    mod properties {
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        use super::{card, today};
+        use crate::domain::payment::PaymentMethod;
+
+        /// A Visa-shaped number of `length` digits whose Luhn check digit is right.
+        fn luhn_number(body: &[u32]) -> String {
+            let mut digits = vec![4];
+            digits.extend(body);
+            let mut sum = 0;
+            for (index, digit) in digits.iter().rev().enumerate() {
+                let mut value = *digit;
+                if index % 2 == 0 {
+                    value *= 2;
+                    if value > 9 {
+                        value -= 9;
+                    }
+                }
+                sum += value;
+            }
+            digits.push((10 - sum % 10) % 10);
+            digits
+                .iter()
+                .map(|digit| char::from_digit(*digit, 10).unwrap())
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_card_input_is_checked_without_panicking(
+                number in prop_oneof![any::<String>(), "[0-9 -]{0,24}"],
+                exp_month in any::<i32>(),
+                exp_year in any::<i32>(),
+                cvc in any::<String>(),
+            ) {
+                let parsed = PaymentMethod::parse(card(&number, exp_month, exp_year, &cvc).as_ref(), today());
+                if let Ok(PaymentMethod::Card(checked)) = parsed {
+                    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+                    prop_assert!(digits.ends_with(&checked.last4));
+                    let printed = format!("{checked:?}");
+                    prop_assert!(!printed.contains(&digits));
+                }
+            }
+
+            #[test]
+            fn a_luhn_valid_number_passes_and_keeps_only_its_last_four(body in vec(0_u32..10, 11..18), spaced in any::<bool>()) {
+                let number = luhn_number(&body);
+                let typed = if spaced {
+                    number.as_bytes().chunks(4).map(|chunk| std::str::from_utf8(chunk).unwrap()).collect::<Vec<_>>().join(" ")
+                } else {
+                    number.clone()
+                };
+                let method = PaymentMethod::parse(card(&typed, 12, 2035, "123").as_ref(), today()).unwrap();
+                prop_assert_eq!(method.summary(), ("visa", number[number.len() - 4..].to_owned()));
+            }
+
+            #[test]
+            fn one_mistyped_digit_is_refused(body in vec(0_u32..10, 11..18), position in any::<prop::sample::Index>(), off_by in 1_u32..10) {
+                let number = luhn_number(&body);
+                let index = position.index(number.len());
+                let mut digits: Vec<u32> = number.chars().map(|digit| digit.to_digit(10).unwrap()).collect();
+                digits[index] = (digits[index] + off_by) % 10;
+                let mistyped: String = digits.iter().map(|digit| char::from_digit(*digit, 10).unwrap()).collect();
+                let error = PaymentMethod::parse(card(&mistyped, 12, 2035, "123").as_ref(), today()).unwrap_err();
+                prop_assert_eq!(error.field, "payment.card.number");
+            }
+        }
+    }
 }

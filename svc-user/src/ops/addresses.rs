@@ -7,7 +7,7 @@ use sea_orm::TransactionTrait as _;
 
 use super::{Users, load_user};
 use crate::domain::NewAddress;
-use crate::error::{UserError, UserResult};
+use crate::error::UserResult;
 use crate::store;
 
 /// Most addresses one account keeps.
@@ -60,9 +60,7 @@ impl Users {
     /// # Errors
     /// `NotFound` when the user has no such address.
     #[tracing::instrument(name = "user.remove_address", skip_all, fields(user_id = %user))]
-    pub async fn remove_address(&self, user: UserId, address: &str) -> UserResult<pb::User> {
-        let address =
-            uuid::Uuid::parse_str(address).map_err(|_| UserError::NotFound { entity: "address" })?;
+    pub async fn remove_address(&self, user: UserId, address: uuid::Uuid) -> UserResult<pb::User> {
         let transaction = self
             .db
             .begin()

@@ -129,7 +129,11 @@ impl Process {
         )
     }
 
-    async fn probe(&self) -> Result<(), String> {
+    /// Asks once whether the process is ready: gRPC health SERVING, or the BFF's `/readyz`.
+    ///
+    /// # Errors
+    /// What it answered instead, or why it could not be asked.
+    pub async fn probe(&self) -> Result<(), String> {
         probe(self.service, self.port).await
     }
 
