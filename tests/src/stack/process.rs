@@ -143,13 +143,6 @@ impl Process {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
-
-    /// Resident memory of the process now, in KiB (Linux `/proc`), if it runs.
-    pub fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
-        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
 }
 
 /// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's
