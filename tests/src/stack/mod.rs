@@ -8,7 +8,8 @@
 //! # async fn example() -> anyhow::Result<()> {
 //! use bookstore_tests::stack::Stack;
 //! use platform::ServiceName;
-//! let mut stack = Stack::builder(env!("CARGO_BIN_EXE_bookstore"))
+//! // In a test of the root package: `env!("CARGO_BIN_EXE_bookstore")`.
+//! let mut stack = Stack::builder("target/debug/bookstore")
 //!     .replicas(ServiceName::Order, 2)
 //!     .start()
 //!     .await?;
