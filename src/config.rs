@@ -45,6 +45,10 @@ pub struct BookstoreConfig {
     /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 8). Size it
     /// so that replicas × services × this stays under the server's `max_connections`.
     pub database_pool_size: u32,
+    /// How long a query may wait for a pooled connection before the call is UNAVAILABLE.
+    pub database_acquire_timeout_ms: u32,
+    /// How long Redis may take to answer one command before the call is UNAVAILABLE.
+    pub redis_timeout_ms: u32,
     pub checkout: CheckoutConfig,
 }
 
@@ -69,6 +73,8 @@ impl Default for BookstoreConfig {
             inventory_sweep_interval_ms: 1_000,
             cart_ttl_secs: 30 * 24 * 60 * 60,
             database_pool_size: 16,
+            database_acquire_timeout_ms: 5_000,
+            redis_timeout_ms: 2_000,
             checkout: CheckoutConfig::default(),
         }
     }
@@ -452,6 +458,14 @@ impl Validate for BookstoreConfig {
                 "database_pool_size",
                 "must be between 1 and 1000",
             ));
+        }
+        for (key, value) in [
+            ("database_acquire_timeout_ms", self.database_acquire_timeout_ms),
+            ("redis_timeout_ms", self.redis_timeout_ms),
+        ] {
+            if !(10..=600_000).contains(&value) {
+                return Err(ConfigError::invalid(key, "must be between 10 and 600000"));
+            }
         }
         self.grpc.validate()?;
         self.checkout.validate()?;

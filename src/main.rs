@@ -18,7 +18,11 @@ async fn main() -> ExitCode {
         }
     };
     cli.command.override_config(&mut config);
-    platform::store::set_postgres_pool_size(config.database_pool_size);
+    platform::store::configure(
+        config.database_pool_size,
+        config.database_acquire_timeout_ms,
+        config.redis_timeout_ms,
+    );
 
     let telemetry = platform::telemetry::init(
         &cli.command.telemetry_name(),

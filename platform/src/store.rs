@@ -19,11 +19,24 @@ pub use transient::is_transient;
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
+/// How long a query may wait for a pooled connection, in milliseconds.
+static DATABASE_ACQUIRE_TIMEOUT_MS: AtomicU32 = AtomicU32::new(5_000);
+/// How long Redis may take to answer one command, in milliseconds.
+static REDIS_TIMEOUT_MS: AtomicU32 = AtomicU32::new(2_000);
 
-/// Sets how many connections each PostgreSQL pool of this process may open (the binary's
-/// `database_pool_size`), so replicas × services fit the server's `max_connections`.
-pub fn set_postgres_pool_size(size: u32) {
-    POSTGRES_POOL_SIZE.store(size.max(1), Ordering::Relaxed);
+/// Process-wide store settings (the binary's `database_pool_size`,
+/// `database_acquire_timeout_ms` and `redis_timeout_ms`): size the pools so replicas ×
+/// services fit the server's `max_connections`, and the waits so a burst queues instead of
+/// failing, while a dead store still shows as an error, not a hang.
+pub fn configure(pool_size: u32, acquire_timeout_ms: u32, redis_timeout_ms: u32) {
+    POSTGRES_POOL_SIZE.store(pool_size.max(1), Ordering::Relaxed);
+    DATABASE_ACQUIRE_TIMEOUT_MS.store(acquire_timeout_ms.max(1), Ordering::Relaxed);
+    REDIS_TIMEOUT_MS.store(redis_timeout_ms.max(1), Ordering::Relaxed);
+}
+
+/// How long Redis may take to answer one command (see [`configure`]).
+pub(crate) fn redis_timeout() -> Duration {
+    Duration::from_millis(u64::from(REDIS_TIMEOUT_MS.load(Ordering::Relaxed)))
 }
 
 /// Opens a pool on `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite it creates
@@ -36,7 +49,9 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_millis(u64::from(
+            DATABASE_ACQUIRE_TIMEOUT_MS.load(Ordering::Relaxed),
+        )))
         .sqlx_logging(false);
     if let Some(path) = crate::store_path(url) {
         if let Some(parent) = std::path::Path::new(path).parent()
@@ -181,7 +196,7 @@ impl RedisStore {
             redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(connection::NODE_TIMEOUT))
-            .set_response_timeout(Some(connection::NODE_TIMEOUT))
+            .set_response_timeout(Some(redis_timeout()))
             .set_number_of_retries(2);
         let connection = client
             .get_connection_manager_with_config(config)

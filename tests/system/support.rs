@@ -23,6 +23,10 @@ pub(crate) fn storm_stack() -> StackBuilder {
         .setting("BOOKSTORE_CART__REQUEST_TIMEOUT_MS", 55_000)
         .setting("BOOKSTORE_ORDER__REQUEST_TIMEOUT_MS", 55_000)
         .setting("BOOKSTORE_INVENTORY__REQUEST_TIMEOUT_MS", 55_000)
+        // 500 checkouts at once on two cores queue for connections and for Redis answers
+        // well past the defaults; they must wait, not fail.
+        .setting("BOOKSTORE_DATABASE_ACQUIRE_TIMEOUT_MS", 50_000)
+        .setting("BOOKSTORE_REDIS_TIMEOUT_MS", 30_000)
         // Registration is not what is measured: a cheap hash keeps set-up short.
         .setting("BOOKSTORE_AUTH__ARGON2_MEMORY_KIB", 1024)
         .setting("BOOKSTORE_AUTH__ARGON2_ITERATIONS", 1)

@@ -17,8 +17,8 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 /// The URL scheme that names a Redis Cluster by some of its nodes.
 pub const CLUSTER_SCHEME: &str = "redis-cluster://";
 
-/// How long one node may take to accept a connection or answer a command, so a dead node
-/// shows as an error (and health as NOT_SERVING) instead of a hang.
+/// How long one node may take to accept a connection, so a dead node shows as an error (and
+/// health as NOT_SERVING) instead of a hang. Answers get `redis_timeout_ms`.
 pub(super) const NODE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Bounds the whole cluster handshake (a connection to each node plus `CLUSTER SLOTS`),
@@ -106,10 +106,10 @@ pub fn cluster_nodes(url: &str) -> Option<anyhow::Result<Vec<String>>> {
 pub(super) async fn connect_cluster(nodes: Vec<String>) -> anyhow::Result<ClusterConnection> {
     let client = ClusterClient::builder(nodes)
         .connection_timeout(NODE_TIMEOUT)
-        .response_timeout(NODE_TIMEOUT)
+        .response_timeout(super::redis_timeout())
         // Retries and MOVED/ASK redirections share one budget per command, so a command
         // fails after about two node timeouts rather than after the first hiccup.
-        .overall_response_timeout(Some(NODE_TIMEOUT * 2))
+        .overall_response_timeout(Some(super::redis_timeout() * 2))
         .retries(2)
         .build()
         .context("invalid redis cluster nodes")?;
