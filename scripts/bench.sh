@@ -7,7 +7,8 @@
 #
 # Needs Redis, PostgreSQL (for the second half) and redis-benchmark, as the tests do.
 # BENCH_SECONDS (per measure, default 10), BENCH_BACKENDS ("sqlite postgres") and
-# BENCH_BOOKS (catalog size, default 100000) shorten or change it.
+# BENCH_BOOKS (catalog size, default 100000) shorten or change it; BENCH_BUILD=0 skips the
+# release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/bench/bench-$(date +%Y%m%d-%H%M%S).json}
@@ -17,8 +18,12 @@ lines="${out%.json}.jsonl"
 export BENCH_JSON="$PWD/$lines"
 export BENCH_SECONDS=${BENCH_SECONDS:-10}
 
-cargo build --release --quiet --bin bookstore
-cargo build --release --quiet -p bookstore-tests --examples
+# One invocation, so features resolve once and the examples share the binary's crates.
+# BENCH_BUILD=0 uses what target/release already holds.
+if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
+    --example system_bench --example inventory_bench --example cart_bench --example catalog_bench
+fi
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   export BOOKSTORE_TEST_DATABASE=$backend
   for example in system_bench inventory_bench cart_bench catalog_bench; do
