@@ -81,6 +81,12 @@ async fn start_up_time() -> Duration {
     let backend = Backend::from_env();
     let data_dir = std::env::temp_dir().join(format!("bench-up-{}", uuid::Uuid::new_v4().simple()));
     let mut command = tokio::process::Command::new(binary());
+    // The bench's own knobs (BOOKSTORE_TEST_DATABASE, BOOKSTORE_BIN) are not settings.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BOOKSTORE_") {
+            command.env_remove(name);
+        }
+    }
     command
         .args(["up", "--data-dir"])
         .arg(&data_dir)
