@@ -165,7 +165,17 @@ pub fn books(count: u64) -> impl Iterator<Item = SourceRow> {
 
 /// A valid ISBN-13 unique to `index` (up to 10^8 books): 979-8, eight digits, check digit.
 pub fn isbn(index: u64) -> String {
-    let body = format!("9798{:08}", index % 100_000_000);
+    with_check_digit(format!("9798{:08}", index % 100_000_000))
+}
+
+/// A valid ISBN-13 in the 978 range for `number` (up to 10^9), for books made one at a
+/// time (tests, the load generator): it never collides with [`isbn`]'s 979-8 range.
+pub fn isbn_978(number: u64) -> String {
+    with_check_digit(format!("978{:09}", number % 1_000_000_000))
+}
+
+/// Appends the ISBN-13 check digit to twelve digits: weights 1 and 3, sum a multiple of 10.
+fn with_check_digit(body: String) -> String {
     let mut sum = 0;
     for (position, byte) in body.bytes().enumerate() {
         let digit = u32::from(byte - b'0');
@@ -177,6 +187,13 @@ pub fn isbn(index: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_digits_match_the_worked_examples() {
+        // 978-0-306-40615-7 is the usual worked example.
+        assert_eq!(isbn_978(30_640_615), "9780306406157");
+        assert_eq!(with_check_digit("978316148410".to_owned()), "9783161484100");
+    }
 
     #[test]
     fn the_same_index_gives_the_same_book_and_isbns_never_repeat() {

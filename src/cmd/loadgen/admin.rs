@@ -160,37 +160,5 @@ impl Admin {
 
 /// Returns a random ISBN-13 in the 978 range (the demo catalog uses 979-8, so none collide).
 pub(crate) fn random_isbn13(rng: &mut impl Rng) -> String {
-    let mut digits = String::from("978");
-    for _ in 0..9 {
-        digits.push(char::from(b'0' + rng.gen_range(0..10u8)));
-    }
-    let check = isbn13_check_digit(&digits);
-    digits.push(char::from(b'0' + check));
-    digits
-}
-
-/// The ISBN-13 check digit of 12 digits: weights 1 and 3 alternating, sum to a multiple of 10.
-fn isbn13_check_digit(first_twelve: &str) -> u8 {
-    let mut sum = 0u32;
-    for (index, digit) in first_twelve.bytes().enumerate() {
-        let value = u32::from(digit.saturating_sub(b'0'));
-        sum += if index % 2 == 0 { value } else { value * 3 };
-    }
-    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn isbn13_check_digits_match_known_books() {
-        // 978-0-306-40615-7 and 978-3-16-148410-0 are the usual worked examples.
-        assert_eq!(isbn13_check_digit("978030640615"), 7);
-        assert_eq!(isbn13_check_digit("978316148410"), 0);
-        let isbn = random_isbn13(&mut rand::thread_rng());
-        assert_eq!(isbn.len(), 13);
-        assert!(isbn.starts_with("978"));
-        assert_eq!(isbn13_check_digit(&isbn[..12]), isbn.as_bytes()[12] - b'0');
-    }
+    crate::seed::generate::isbn_978(rng.gen_range(0..1_000_000_000))
 }

@@ -144,13 +144,7 @@ pub fn place_input(key: &str, card_number: &str) -> Value {
     }})
 }
 
-/// A valid ISBN-13 from a number.
+/// A valid ISBN-13 from a number (978 range, apart from the generated catalog's).
 pub fn isbn13(seed: u64) -> String {
-    let body = format!("978{:09}", seed % 1_000_000_000);
-    let sum: u32 = body
-        .bytes()
-        .enumerate()
-        .map(|(index, digit)| u32::from(digit - b'0') * if index % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    bookstore::seed::generate::isbn_978(seed)
 }

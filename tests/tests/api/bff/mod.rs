@@ -162,12 +162,4 @@ pub(crate) async fn books(mesh: &TestMesh, count: usize, on_hand: i32) -> Vec<St
 }
 
 /// A valid ISBN-13 from a number.
-pub(crate) fn isbn13(seed: u64) -> String {
-    let body = format!("978{:09}", seed % 1_000_000_000);
-    let sum: u32 = body
-        .bytes()
-        .enumerate()
-        .map(|(index, digit)| u32::from(digit - b'0') * if index % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
-}
+pub(crate) use bookstore_tests::stack::shop::isbn13;
