@@ -113,10 +113,14 @@ impl Saga {
             return Ok(Next::Continue);
         }
         if let Some(now) = orders::find(&self.db, order.id).await?
-            && now.status != OrderStatus::Pending
+            && matches!(now.status, OrderStatus::Cancelled | OrderStatus::Failed)
             && now.step == SagaStep::Done
         {
-            // A cancellation finished while this driver was calling out: undo once more.
+            // A cancellation (or another driver's failure) finished while this driver was
+            // calling out: undo once more. An order another driver CONFIRMED is left alone:
+            // this driver's calls used the same idempotency keys, so there is nothing of its
+            // own to give back (undoing refunded a confirmed order's payment, found by the
+            // Redis chaos run where a stalled driver lost its lease to recovery).
             self.undo(&now).await?;
         }
         Ok(Next::Continue)
