@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookstore_tests::bench::{Row, env_number, record};
-use bookstore_tests::stack::{Stack, free_port, probe, shop};
+use bookstore_tests::stack::{Stack, bookstore_command, free_port, probe, shop};
 use bookstore_tests::with_token;
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
@@ -80,13 +80,7 @@ where
 async fn start_up_time() -> Duration {
     let backend = Backend::from_env();
     let data_dir = std::env::temp_dir().join(format!("bench-up-{}", uuid::Uuid::new_v4().simple()));
-    let mut command = tokio::process::Command::new(binary());
-    // The bench's own knobs (BOOKSTORE_TEST_DATABASE, BOOKSTORE_BIN) are not settings.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BOOKSTORE_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = bookstore_command(&binary());
     command
         .args(["up", "--data-dir"])
         .arg(&data_dir)

@@ -37,7 +37,7 @@ use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use graphql::{GraphQl, Reply};
-pub use process::{Process, probe};
+pub use process::{Process, bookstore_command, probe};
 use redis::PrivateRedis;
 
 static ONE_STACK_AT_A_TIME: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
@@ -391,13 +391,7 @@ fn variable(service: ServiceName, key: &str) -> String {
 
 /// Applies every service's migrations with `bookstore migrate`, as the chart's hook Job does.
 async fn migrate(binary: &Path, environment: &[(String, String)]) -> anyhow::Result<()> {
-    let mut command = tokio::process::Command::new(binary);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BOOKSTORE_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
+    let output = bookstore_command(binary)
         .arg("migrate")
         .envs(environment.iter().map(|(name, value)| (name, value)))
         .output()

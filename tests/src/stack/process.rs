@@ -63,13 +63,7 @@ impl Process {
             .append(true)
             .open(&self.log)
             .with_context(|| format!("failed to open {}", self.log.display()))?;
-        let mut command = Command::new(&self.binary);
-        // Only what the stack sets: no BOOKSTORE_ variable of the caller leaks in.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("BOOKSTORE_") {
-                command.env_remove(name);
-            }
-        }
+        let mut command = bookstore_command(&self.binary);
         command
             .args(["serve", self.service.as_str()])
             .envs(self.environment.iter().map(|(name, value)| (name, value)))
@@ -143,6 +137,19 @@ impl Process {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
+}
+
+/// A command running `binary` with none of the caller's `BOOKSTORE_…` variables: the
+/// process gets only the settings its caller gives it (a test's own knobs, such as
+/// `BOOKSTORE_TEST_DATABASE`, are not settings and would be refused).
+pub fn bookstore_command(binary: &std::path::Path) -> Command {
+    let mut command = Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BOOKSTORE_") {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 /// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's
