@@ -133,6 +133,7 @@ pub async fn serve(
             http::rate_limit::limit,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::map_response(http::close_after_refused_body))
         .layer(cors(&config.cors_origins));
     let router = axum::Router::new()
         .route("/healthz", get(probes::healthz))

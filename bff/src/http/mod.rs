@@ -292,3 +292,15 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         None => false,
     }
 }
+
+/// A body refused as too large is left unread on the socket, so the server will not reuse
+/// the connection; saying so stops a client from pooling it and sending its next request
+/// into a socket that is about to close.
+pub async fn close_after_refused_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
