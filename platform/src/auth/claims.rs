@@ -7,6 +7,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::verified::VerifiedTokens;
 use super::{KeySet, MESH_AUDIENCE, Principal, Role, SigningKey};
 
 /// Clock skew tolerated between services, in seconds.
@@ -94,12 +95,14 @@ pub enum VerifyError {
 /// Verifies tokens for one service: signature by a listed key, expiry, issuer, audience.
 ///
 /// The key set sits behind a lock so it can be replaced when svc-user rotates keys; the
-/// lock is held only to clone a key, never across `.await`.
+/// lock is held only to clone a key, never across `.await`. Tokens that verified are
+/// remembered (see [`super::verified`]), so a caller pays for the signature check once.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     issuer: String,
     own_audience: String,
     keys: Arc<RwLock<KeySet>>,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl Verifier {
@@ -109,6 +112,7 @@ impl Verifier {
             issuer: issuer.into(),
             own_audience: own_audience.into(),
             keys: Arc::new(RwLock::new(keys)),
+            verified: Arc::default(),
         }
     }
 
@@ -121,11 +125,13 @@ impl Verifier {
 
     /// Returns a verifier sharing this one's keys and issuer but accepting `audience`'s
     /// service tokens (so `bookstore up` verifies with one key set for every service).
+    /// It remembers verified tokens apart: a service token's answer depends on the audience.
     pub fn for_audience(&self, audience: impl Into<String>) -> Self {
         Self {
             issuer: self.issuer.clone(),
             own_audience: audience.into(),
             keys: Arc::clone(&self.keys),
+            verified: Arc::default(),
         }
     }
 
@@ -134,6 +140,12 @@ impl Verifier {
     /// # Errors
     /// Returns the [`VerifyError`] that says why the token is refused.
     pub fn verify(&self, token: &str) -> Result<Principal, VerifyError> {
+        if let Some((principal, kid)) = self.verified.lookup(token, unix_now()) {
+            if self.lists_key(&kid) {
+                return Ok(principal);
+            }
+            self.verified.forget(token);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != KeySet::ALGORITHM {
             return Err(VerifyError::Malformed);
@@ -158,7 +170,17 @@ impl Verifier {
                 ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => VerifyError::InvalidClaims,
                 _ => VerifyError::Malformed,
             })?;
-        self.principal(data.claims)
+        let accepted_until = data.claims.exp.saturating_add(LEEWAY_SECONDS);
+        let principal = self.principal(data.claims)?;
+        self.verified.remember(token, &principal, kid, accepted_until);
+        Ok(principal)
+    }
+
+    fn lists_key(&self, kid: &str) -> bool {
+        self.keys
+            .read()
+            .map(|keys| keys.get(kid).is_some())
+            .unwrap_or(false)
     }
 
     fn principal(&self, claims: Claims) -> Result<Principal, VerifyError> {
@@ -199,6 +221,17 @@ mod tests {
             role,
             ISSUER,
             vec![MESH_AUDIENCE.to_owned()],
+            Duration::from_secs(60),
+        )
+    }
+
+    /// Order's service token for catalog.
+    fn order_to_catalog() -> Claims {
+        Claims::new(
+            "order",
+            Role::Service,
+            ISSUER,
+            vec!["catalog".to_owned()],
             Duration::from_secs(60),
         )
     }
@@ -250,13 +283,7 @@ mod tests {
         foreign_issuer.iss = "evil".to_owned();
         let mut other_audience = user_claims(Role::Customer);
         other_audience.aud = vec!["another-shop".to_owned()];
-        let service_for_catalog = Claims::new(
-            "order",
-            Role::Service,
-            ISSUER,
-            vec!["catalog".to_owned()],
-            Duration::from_secs(60),
-        );
+        let service_for_catalog = order_to_catalog();
 
         let cases = [
             ("garbage", "not.a.token".to_owned(), VerifyError::Malformed),
@@ -302,7 +329,38 @@ mod tests {
         let forged_payload = admin.sign(&key).unwrap();
         parts[1] = forged_payload.split('.').nth(1).unwrap().to_owned();
         let forged = parts.join(".");
-        assert_eq!(verifier_for(&key).verify(&forged), Err(VerifyError::BadSignature));
+        let verifier = verifier_for(&key);
+        assert!(
+            verifier.verify(&token).is_ok(),
+            "the genuine token, now remembered"
+        );
+        assert_eq!(verifier.verify(&forged), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_its_key_is_rotated_out() {
+        let old_key = SigningKey::generate();
+        let verifier = verifier_for(&old_key);
+        let token = user_claims(Role::Customer).sign(&old_key).unwrap();
+        let first = verifier.verify(&token).unwrap();
+        assert_eq!(
+            verifier.verify(&token).unwrap(),
+            first,
+            "a repeat answers the same"
+        );
+
+        verifier.replace_keys(KeySet::from_signing_keys(&[SigningKey::generate()]));
+        assert_eq!(verifier.verify(&token), Err(VerifyError::UnknownKey));
+    }
+
+    #[test]
+    fn a_service_token_remembered_for_one_audience_is_still_refused_by_another() {
+        let key = SigningKey::generate();
+        let catalog = verifier_for(&key).for_audience("catalog");
+        let inventory = catalog.for_audience("inventory");
+        let token = order_to_catalog().sign(&key).unwrap();
+        assert!(catalog.verify(&token).is_ok());
+        assert_eq!(inventory.verify(&token), Err(VerifyError::WrongAudience));
     }
 
     /// Builds `{"alg":"none"}.claims.` by hand: the signing library refuses to.

@@ -7,6 +7,7 @@
 //! - [`policy`]: who may call each RPC ([`Access`], [`PolicyTable`]).
 //! - [`layer`]: [`AuthLayer`], the tower layer every gRPC server runs.
 //! - [`token_source`]: [`TokenSource`], cached service tokens for outgoing calls.
+//! - `verified`: the tokens a [`Verifier`] already checked, so repeat callers skip the signature.
 
 pub mod claims;
 pub mod client_credentials;
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod layer;
 pub mod policy;
 pub mod token_source;
+mod verified;
 
 pub use claims::{Claims, Verifier, VerifyError};
 pub use client_credentials::ClientCredentials;
