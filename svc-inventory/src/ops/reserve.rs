@@ -5,11 +5,11 @@ use std::time::Duration;
 use proto::inventory::v1 as pb;
 use uuid::Uuid;
 
-use super::{Inventory, commit, publish_level};
+use super::{Inventory, commit};
 use crate::domain::{ReservationState, ReserveLine};
 use crate::error::{InventoryError, InventoryResult};
 use crate::store::reservation::{self, ReservationRow};
-use crate::store::{ledger, stock};
+use crate::store::{ledger, outbox, stock};
 
 /// A checked reservation request. `lines` are merged and sorted by book (see
 /// [`crate::domain::parse_lines`]): the lock order every transaction follows.
@@ -42,10 +42,28 @@ impl Inventory {
             drop(transaction);
             return self.existing_for(command.order_id).await;
         }
+        // The stock rows go last, so a hot book's row stays locked only for its own update,
+        // its stock event and the COMMIT (the ledger and lines roll back with a short line).
+        reservation::insert_lines(&transaction, id, &command.lines).await?;
+        for line in &command.lines {
+            ledger::append(
+                &transaction,
+                ledger::Entry {
+                    book_id: line.book_id,
+                    delta_on_hand: 0,
+                    delta_reserved: line.quantity,
+                    reason: "reserve",
+                    reservation_id: Some(id),
+                    actor: &command.actor,
+                },
+            )
+            .await?;
+        }
         let mut short = Vec::new();
         for line in &command.lines {
-            if !stock::try_reserve(&transaction, line.book_id, line.quantity).await? {
-                short.push(*line);
+            match stock::try_reserve(&transaction, line.book_id, line.quantity).await? {
+                Some(level) => outbox::append(&transaction, level).await?,
+                None => short.push(*line),
             }
         }
         if !short.is_empty() {
@@ -66,22 +84,6 @@ impl Inventory {
                 });
             }
             return Err(InventoryError::OutOfStock { lines });
-        }
-        reservation::insert_lines(&transaction, id, &command.lines).await?;
-        for line in &command.lines {
-            ledger::append(
-                &transaction,
-                ledger::Entry {
-                    book_id: line.book_id,
-                    delta_on_hand: 0,
-                    delta_reserved: line.quantity,
-                    reason: "reserve",
-                    reservation_id: Some(id),
-                    actor: &command.actor,
-                },
-            )
-            .await?;
-            publish_level(&transaction, line.book_id).await?;
         }
         commit(transaction).await?;
         Ok(ReservationRow {

@@ -27,7 +27,7 @@ impl Inventory {
     pub async fn commit(&self, id: Uuid, actor: &str) -> InventoryResult<ReservationRow> {
         let now = self.clock.now_ms();
         let transaction = self.begin().await?;
-        if !reservation::transition(
+        let Some(row) = reservation::transition(
             &transaction,
             id,
             ReservationState::Held,
@@ -35,7 +35,7 @@ impl Inventory {
             Some(now),
         )
         .await?
-        {
+        else {
             drop(transaction);
             let row = self.find(id).await?;
             return match row.state {
@@ -48,14 +48,10 @@ impl Inventory {
                     other.as_str().to_lowercase()
                 ))),
             };
-        }
-        let row = reservation::find(&transaction, id)
-            .await?
-            .ok_or(InventoryError::NotFound {
-                entity: "reservation",
-            })?;
+        };
+        // The ledger first and the stock rows last, so a hot book's row stays locked only
+        // for its own update and the COMMIT.
         for line in &row.lines {
-            stock::sell(&transaction, line.book_id, line.quantity).await?;
             ledger::append(
                 &transaction,
                 ledger::Entry {
@@ -68,6 +64,9 @@ impl Inventory {
                 },
             )
             .await?;
+        }
+        for line in &row.lines {
+            stock::sell(&transaction, line.book_id, line.quantity).await?;
         }
         commit(transaction).await?;
         Ok(row)
@@ -107,7 +106,7 @@ impl Inventory {
                     .id
             }
         };
-        if !reservation::transition(
+        let Some(row) = reservation::transition(
             &transaction,
             id,
             ReservationState::Held,
@@ -115,7 +114,7 @@ impl Inventory {
             None,
         )
         .await?
-        {
+        else {
             drop(transaction);
             let row = self.find(id).await?;
             return match row.state {
@@ -127,16 +126,10 @@ impl Inventory {
                     Err(InventoryError::Conflict("reservation changed meanwhile, retry"))
                 }
             };
-        }
-        let mut row = reservation::find(&transaction, id)
-            .await?
-            .ok_or(InventoryError::NotFound {
-                entity: "reservation",
-            })?;
+        };
         let reason = if reason.is_empty() { "release" } else { reason };
         release_lines(&transaction, id, &row.lines, reason, actor).await?;
         commit(transaction).await?;
-        row.state = ReservationState::Released;
         Ok(row)
     }
 

@@ -27,7 +27,7 @@ impl Inventory {
         let mut expired = 0;
         for id in due {
             let transaction = self.begin().await?;
-            if !reservation::transition(
+            let Some(row) = reservation::transition(
                 &transaction,
                 id,
                 ReservationState::Held,
@@ -35,13 +35,11 @@ impl Inventory {
                 None,
             )
             .await?
-            {
+            else {
                 // Committed, released, or another replica expired it first.
                 continue;
-            }
-            if let Some(row) = reservation::find(&transaction, id).await? {
-                release_lines(&transaction, id, &row.lines, "expire", "sweeper").await?;
-            }
+            };
+            release_lines(&transaction, id, &row.lines, "expire", "sweeper").await?;
             commit(transaction).await?;
             expired += 1;
         }

@@ -82,36 +82,33 @@ pub async fn insert_lines(db: &impl ConnectionTrait, id: Uuid, lines: &[ReserveL
     Ok(())
 }
 
-/// Moves a reservation from `from` to `to`; false when it was not in `from` (or, with
-/// `unexpired_at_ms`, already past its expiry).
+/// Moves a reservation from `from` to `to` and returns it as it now is; `None` when it was
+/// not in `from` (or, with `unexpired_at_ms`, already past its expiry). The UPDATE returns
+/// the row, so a transition costs one statement plus the read of its lines.
 pub async fn transition(
     db: &impl ConnectionTrait,
     id: Uuid,
     from: ReservationState,
     to: ReservationState,
     unexpired_at_ms: Option<i64>,
-) -> InventoryResult<bool> {
-    let changed = match unexpired_at_ms {
-        Some(now) => {
-            execute(
-                db,
-                "reservation",
-                "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ? AND expires_at_ms > ?",
-                [to.as_str().into(), Utc::now().into(), id.into(), from.as_str().into(), now.into()],
-            )
-            .await?
-        }
-        None => {
-            execute(
-                db,
-                "reservation",
-                "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-                [to.as_str().into(), Utc::now().into(), id.into(), from.as_str().into()],
-            )
-            .await?
-        }
-    };
-    Ok(changed == 1)
+) -> InventoryResult<Option<ReservationRow>> {
+    let mut sql = "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?".to_owned();
+    let mut values: Vec<sea_orm::Value> = vec![
+        to.as_str().into(),
+        Utc::now().into(),
+        id.into(),
+        from.as_str().into(),
+    ];
+    if let Some(now) = unexpired_at_ms {
+        sql.push_str(" AND expires_at_ms > ?");
+        values.push(now.into());
+    }
+    sql.push_str(" RETURNING id, order_id, state, expires_at_ms");
+    let rows = query(db, "reservation", &sql, values).await?;
+    match rows.first() {
+        Some(row) => with_lines(db, row).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Finds a reservation by id.
@@ -134,9 +131,17 @@ async fn find_where(
 ) -> InventoryResult<Option<ReservationRow>> {
     let sql = format!("SELECT id, order_id, state, expires_at_ms FROM reservations WHERE {key} = ?");
     let rows = query(db, "reservation", &sql, [value.into()]).await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
+    match rows.first() {
+        Some(row) => with_lines(db, row).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Completes a `reservations` row (id, order_id, state, expires_at_ms) with its lines.
+async fn with_lines(
+    db: &impl ConnectionTrait,
+    row: &sea_orm::QueryResult,
+) -> InventoryResult<ReservationRow> {
     let id: Uuid = column(row, "id")?;
     let state: String = column(row, "state")?;
     let line_rows = query(
@@ -153,13 +158,13 @@ async fn find_where(
             quantity: i64::from(column::<i32>(&line, "quantity")?),
         });
     }
-    Ok(Some(ReservationRow {
+    Ok(ReservationRow {
         id,
         order_id: column(row, "order_id")?,
         state: ReservationState::from_stored(&state),
         expires_at_ms: column(row, "expires_at_ms")?,
         lines,
-    }))
+    })
 }
 
 /// Returns HELD reservations whose expiry has passed, oldest first.

@@ -47,17 +47,22 @@ pub async fn ensure(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()
     Ok(())
 }
 
-/// Holds `quantity` copies if that many are available; false when short.
-pub async fn try_reserve(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<bool> {
-    let changed = execute(
+/// Holds `quantity` copies if that many are available, returning the book's new level;
+/// `None` when short. One statement, so the stock event needs no second read.
+pub async fn try_reserve(
+    db: &impl ConnectionTrait,
+    book: Uuid,
+    quantity: i64,
+) -> InventoryResult<Option<StockLevel>> {
+    let rows = query(
         db,
         "stock",
         "UPDATE stock SET reserved = reserved + ?, version = version + 1, updated_at = ? \
-         WHERE book_id = ? AND on_hand - reserved >= ?",
+         WHERE book_id = ? AND on_hand - reserved >= ? RETURNING book_id, on_hand, reserved, version",
         [quantity.into(), Utc::now().into(), book.into(), quantity.into()],
     )
     .await?;
-    Ok(changed == 1)
+    rows.first().map(level).transpose()
 }
 
 /// Gives held copies back (release, expiry).
@@ -117,16 +122,16 @@ pub async fn get_many(db: &impl ConnectionTrait, books: &[Uuid]) -> InventoryRes
     let marks = vec!["?"; books.len()].join(", ");
     let sql = format!("SELECT book_id, on_hand, reserved, version FROM stock WHERE book_id IN ({marks})");
     let rows = query(db, "stock", &sql, books.iter().map(|book| (*book).into())).await?;
-    let mut levels = Vec::new();
-    for row in rows {
-        levels.push(StockLevel {
-            book_id: column(&row, "book_id")?,
-            on_hand: column(&row, "on_hand")?,
-            reserved: column(&row, "reserved")?,
-            version: column(&row, "version")?,
-        });
-    }
-    Ok(levels)
+    rows.iter().map(level).collect()
+}
+
+fn level(row: &sea_orm::QueryResult) -> InventoryResult<StockLevel> {
+    Ok(StockLevel {
+        book_id: column(row, "book_id")?,
+        on_hand: column(row, "on_hand")?,
+        reserved: column(row, "reserved")?,
+        version: column(row, "version")?,
+    })
 }
 
 /// Reads one book's level (zero when unknown).
