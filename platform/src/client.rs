@@ -156,7 +156,11 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                 }
             }
             match channel.call(request).await {
-                Ok(response) => Ok(response),
+                Ok(response) => Ok(response.map(|body| {
+                    Body::new(http_body_util::BodyExt::map_err(body, move |status| {
+                        body_status(callee, status)
+                    }))
+                })),
                 Err(error) => Ok(transport_status(callee, error).into_http()),
             }
         })
@@ -175,6 +179,21 @@ fn transport_status(callee: ServiceName, error: tonic::transport::Error) -> toni
         return tonic::Status::unavailable(format!("{callee} connection lost"));
     }
     status
+}
+
+/// The status of a response body that failed to arrive. A callee's own answer comes in the
+/// trailers, never as a body error, so this is the connection: a replica killed after its
+/// headers were sent reaches tonic as INTERNAL ("h2 protocol error: error reading a body
+/// from connection"), which the chaos run saw the BFF report as INTERNAL. It is UNAVAILABLE,
+/// like a connection lost before the headers.
+fn body_status(callee: ServiceName, status: tonic::Status) -> tonic::Status {
+    match status.code() {
+        tonic::Code::Internal | tonic::Code::Unknown => {
+            tracing::warn!(%callee, error = ?status, "connection lost while reading an answer");
+            tonic::Status::unavailable(format!("{callee} connection lost"))
+        }
+        _ => status,
+    }
 }
 
 /// Retry settings for idempotent reads.
@@ -241,6 +260,20 @@ mod tests {
             first_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
         }
+    }
+
+    #[test]
+    fn an_answer_cut_off_mid_body_is_unavailable() {
+        let cut = tonic::Status::internal("h2 protocol error: error reading a body from connection");
+        let status = body_status(ServiceName::Order, cut);
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert_eq!(status.message(), "order connection lost");
+        let cancelled = body_status(ServiceName::Order, tonic::Status::cancelled("dropped"));
+        assert_eq!(
+            cancelled.code(),
+            tonic::Code::Cancelled,
+            "other codes pass through"
+        );
     }
 
     #[tokio::test]

@@ -219,6 +219,10 @@ async fn set_status(reporter: &HealthReporter, service: ServiceName, status: Ser
     reporter.set_service_status("", status).await;
 }
 
+/// The first pause before checking a store that did not answer again; it doubles up to the
+/// readiness interval.
+const RETRY_FIRST: Duration = Duration::from_millis(25);
+
 /// Runs the readiness checks every `interval` and mirrors the result into health, so a
 /// service goes NOT_SERVING when its store disappears and comes back by itself.
 async fn track_readiness(
@@ -229,6 +233,10 @@ async fn track_readiness(
     stop: CancellationToken,
 ) {
     let mut serving: Option<bool> = None;
+    // While a store does not answer, look again soon rather than a whole interval later: a
+    // lazily connecting Redis is there within milliseconds of start-up, and `bookstore up`
+    // took 2 s to be SERVING whenever cart's first check came before its connection.
+    let mut retry = RETRY_FIRST;
     loop {
         let outcome = check_all(&checks, interval).await;
         // Once draining has begun, health stays NOT_SERVING whatever the stores say.
@@ -249,9 +257,17 @@ async fn track_readiness(
             set_status(&reporter, service, status).await;
             serving = Some(now_serving);
         }
+        let pause = if now_serving {
+            retry = RETRY_FIRST;
+            interval
+        } else {
+            let pause = retry.min(interval);
+            retry = retry.saturating_mul(2);
+            pause
+        };
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }
@@ -265,4 +281,47 @@ async fn check_all(checks: &[ReadinessCheck], timeout: Duration) -> Result<(), S
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A check that fails its first `failures` calls, counting every call.
+    fn flaky_check(failures: usize, calls: Arc<AtomicUsize>) -> ReadinessCheck {
+        Arc::new(move || {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                if call < failures {
+                    Err("not connected yet".to_owned())
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_store_that_answers_late_is_found_long_before_the_next_interval() {
+        let (reporter, _) = tonic_health::server::health_reporter();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let stop = CancellationToken::new();
+        let tracker = tokio::spawn(track_readiness(
+            reporter,
+            ServiceName::Cart,
+            vec![flaky_check(3, Arc::clone(&calls))],
+            Duration::from_secs(60),
+            stop.clone(),
+        ));
+        // Three failures and the success: 25 + 50 + 100 ms of pauses, not three minutes.
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "checked again until it answered");
+        // Serving: the next check waits the whole interval.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        stop.cancel();
+        tracker.await.unwrap();
+    }
 }

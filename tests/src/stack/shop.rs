@@ -73,15 +73,28 @@ impl GraphQl {
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("createBook failed: {}", created.body))?
             .to_owned();
-        let stocked = self
-            .send(
-                Some(admin),
-                "mutation($id: ID!, $n: Int!) { setStock(bookId: $id, onHand: $n) { available } }",
-                json!({ "id": id, "n": on_hand }),
-            )
-            .await?;
-        anyhow::ensure!(stocked.is_ok(), "setStock failed: {}", stocked.body);
-        Ok(id)
+        // setStock sets an absolute level, so it is safe to repeat: an inventory replica that
+        // a chaos run has just restarted answers UNAVAILABLE once, as any client would see.
+        let mut attempts = 0;
+        loop {
+            let stocked = self
+                .send(
+                    Some(admin),
+                    "mutation($id: ID!, $n: Int!) { setStock(bookId: $id, onHand: $n) { available } }",
+                    json!({ "id": id, "n": on_hand }),
+                )
+                .await?;
+            attempts += 1;
+            if stocked.is_ok() {
+                return Ok(id);
+            }
+            anyhow::ensure!(
+                stocked.code() == "UNAVAILABLE" && attempts < 20,
+                "setStock failed: {}",
+                stocked.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 
     /// Empties the shopper's cart and puts `quantity` of `book` in it.
