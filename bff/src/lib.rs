@@ -113,7 +113,7 @@ pub async fn serve(
         })
     };
     let state = http::GraphqlState {
-        schema: graphql::schema(config.limits),
+        schema: graphql::guarded(config.limits),
         upstreams,
         verifier,
         limits: config.limits,

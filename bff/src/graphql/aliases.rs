@@ -1,44 +1,11 @@
-//! The alias limit, as an extension of the parse step: the document the executor parses is
-//! the one counted, so nothing is parsed twice. A root field repeated under one response key
-//! counts as an alias: the executor resolves every occurrence (one upstream call each), so
-//! `{ topics topics … }` multiplies work exactly as `{ a: topics b: topics … }` does.
+//! Counting aliases and repeated root fields, for the alias limit (applied in
+//! [`super::guard`]). A root field repeated under one response key counts as an alias: the
+//! executor resolves every occurrence (one upstream call each), so `{ topics topics … }`
+//! multiplies work exactly as `{ a: topics b: topics … }` does.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
-
-/// Refuses documents with more aliased fields than `max` (a cheap way to multiply work).
-#[derive(Debug, Clone, Copy)]
-pub struct AliasLimit(pub usize);
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        context: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(context, query, variables).await?;
-        if aliases(&document) + repeated_root_fields(&document) > self.0 {
-            return Err(ServerError::new(
-                format!("too many aliases or repeated root fields (at most {})", self.0),
-                None,
-            ));
-        }
-        Ok(document)
-    }
-}
 
 fn count(selections: &SelectionSet) -> usize {
     selections
@@ -162,15 +129,17 @@ mod tests {
 #[cfg(test)]
 mod schema_tests {
     #[tokio::test]
-    async fn the_schema_refuses_too_many_aliases() {
+    async fn the_guarded_schema_refuses_too_many_aliases() {
         let limits = crate::graphql::Limits {
             max_aliases: 2,
             ..crate::graphql::Limits::default()
         };
-        let schema = crate::graphql::schema(limits);
-        let response = schema
-            .execute("{ a: __typename b: __typename c: __typename }")
+        let schema = crate::graphql::guarded(limits);
+        let refused = schema
+            .execute("{ a: __typename b: __typename c: __typename }".into())
             .await;
-        assert!(response.is_err(), "{response:?}");
+        assert!(refused.is_err(), "{refused:?}");
+        let allowed = schema.execute("{ a: __typename b: __typename }".into()).await;
+        assert!(allowed.is_ok(), "{allowed:?}");
     }
 }

@@ -7,13 +7,13 @@ pub mod aliases;
 pub mod caller;
 pub mod cart;
 pub mod errors;
+pub mod guard;
 pub mod loaders;
 pub mod orders;
 pub mod query;
 pub mod session;
 pub mod types;
 
-use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{MergedObject, Schema};
 
 /// The contract's mutations, grouped by area.
@@ -66,19 +66,21 @@ impl Default for Limits {
     }
 }
 
-/// Builds the schema with its limits, the persisted-query extension and the alias limit.
+/// Builds the schema with its depth and complexity limits. Handlers run it through
+/// [`guarded`], which adds persisted queries and the alias limit.
 pub fn schema(limits: Limits) -> BffSchema {
     let mut builder = Schema::build(query::Query, Mutation::default(), orders::Subscription)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            limits.persisted_queries,
-        )))
-        .extension(aliases::AliasLimit(limits.max_aliases));
+        .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
     builder.finish()
+}
+
+/// The schema behind persisted queries and the alias limit.
+pub fn guarded(limits: Limits) -> guard::GuardedSchema {
+    guard::GuardedSchema::new(schema(limits), limits)
 }
 
 /// The SDL as `bff/schema.graphql` keeps it.

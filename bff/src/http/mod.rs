@@ -19,18 +19,19 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::Upstreams;
 use crate::graphql::caller::{Caller, UpstreamCalls, VerifiedToken};
+use crate::graphql::guard::GuardedSchema;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::session::{
     self, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
 };
-use crate::graphql::{BffSchema, Limits, RefreshCookie};
+use crate::graphql::{Limits, RefreshCookie};
 
 pub use ws::subscriptions;
 
 /// What every GraphQL handler shares.
 #[derive(Clone)]
 pub struct GraphqlState {
-    pub schema: BffSchema,
+    pub schema: GuardedSchema,
     pub upstreams: Upstreams,
     pub verifier: platform::auth::Verifier,
     pub limits: Limits,

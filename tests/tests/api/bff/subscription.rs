@@ -106,5 +106,15 @@ async fn order_updated_streams_the_order_and_its_changes() {
         complete["type"], "complete",
         "a terminal status ends the subscription"
     );
+
+    // The alias limit holds over the socket too.
+    let fields: Vec<String> = (0..31).map(|index| format!("a{index}: id")).collect();
+    let aliased = json!({ "id": "2", "type": "subscribe", "payload": {
+        "query": format!("subscription($id: ID!) {{ orderUpdated(id: $id) {{ {} }} }}", fields.join(" ")),
+        "variables": { "id": order_id },
+    }});
+    socket.send(Message::text(aliased.to_string())).await.unwrap();
+    let refused = next_json(&mut socket).await;
+    assert!(refused.to_string().contains("too many aliases"), "{refused:?}");
     mesh.shutdown().await.unwrap();
 }
