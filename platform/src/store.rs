@@ -20,8 +20,9 @@ pub use transient::is_transient;
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
 /// Connections of a SQLite pool. WAL lets one writer and any readers work at once, but
-/// every sqlx SQLite connection is a thread with its own statement and page cache: 8 cost
-/// svc-catalog 6 MiB more than 4 under the bench's 32 clients, on two cores that 4 keep busy.
+/// every sqlx SQLite connection is a thread with its own caches and glibc arena (SQLite
+/// allocates with the system allocator): at 8, svc-catalog held 12 MiB of heap under the
+/// bench's 32 clients; at 4, 10 MiB, with the BFF page no slower.
 const SQLITE_POOL_SIZE: u32 = 4;
 /// How long a query may wait for a pooled connection, in milliseconds.
 static DATABASE_ACQUIRE_TIMEOUT_MS: AtomicU32 = AtomicU32::new(5_000);
