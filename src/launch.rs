@@ -83,7 +83,7 @@ pub async fn fetch_key_set(config: &BookstoreConfig, shutdown: &CancellationToke
             Ok(keys) if !keys.is_empty() => return Ok(keys),
             Ok(_) => tracing::warn!("svc-user published no keys yet, retrying"),
             Err(error) => {
-                tracing::warn!(error.cause_chain = ?error, "svc-user key set not available yet, retrying")
+                tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "svc-user key set not available yet, retrying")
             }
         }
         tokio::select! {

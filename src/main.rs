@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
     match cli.command.execute(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error.cause_chain = ?error, "bookstore stopped with an error");
+            tracing::error!(error.cause_chain = %platform::telemetry::cause_chain(&error), "bookstore stopped with an error");
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }

@@ -147,11 +147,11 @@ impl ErrorCode {
 /// the caller gets UNAVAILABLE and retries, which every write of the mesh allows.
 pub fn internal_status(error: &anyhow::Error) -> tonic::Status {
     if crate::store::is_transient(error) {
-        tracing::warn!(error.cause_chain = ?error, "store unavailable");
+        tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(error), "store unavailable");
         return ErrorCode::Unavailable.status("a store is unavailable, retry shortly", ErrorDetails::new());
     }
     let reference = uuid::Uuid::new_v4();
-    tracing::error!(error.cause_chain = ?error, error.reference = %reference, "internal error");
+    tracing::error!(error.cause_chain = %crate::telemetry::cause_chain(error), error.reference = %reference, "internal error");
     ErrorCode::Internal.status(
         format!("internal error (reference {reference})"),
         ErrorDetails::new(),

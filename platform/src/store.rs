@@ -298,7 +298,7 @@ impl LazyRedis {
                         return;
                     }
                     Err(error) => {
-                        tracing::warn!(error.cause_chain = ?error, "redis not answering yet, retrying")
+                        tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(&error), "redis not answering yet, retrying")
                     }
                 }
                 tokio::select! {

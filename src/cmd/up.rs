@@ -58,7 +58,7 @@ impl Args {
         let demo_config = config.clone();
         let seeding = tokio::spawn(async move {
             if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config, DEMO_BOOKS).await {
-                tracing::warn!(error.cause_chain = ?error, "failed to seed the demo catalog");
+                tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "failed to seed the demo catalog");
             }
         });
 
@@ -78,7 +78,7 @@ impl Args {
                 shutdown.cancel();
             }
             if let Err(error) = result {
-                tracing::error!(%service, error.cause_chain = ?error, "service failed");
+                tracing::error!(%service, error.cause_chain = %platform::telemetry::cause_chain(&error), "service failed");
                 first_error.get_or_insert(error.context(format!("{service} failed")));
             }
         }

@@ -95,7 +95,7 @@ pub async fn keep_fresh(
             }
             Ok(keys) => verifier.replace_keys(keys),
             Err(error) => {
-                tracing::warn!(error.cause_chain = ?error, "failed to refresh key set, keeping the old one")
+                tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(&error), "failed to refresh key set, keeping the old one")
             }
         }
         tokio::select! {

@@ -104,7 +104,7 @@ impl TokenSource {
             return Ok(token);
         }
         let minted = self.minter.mint(audience).await.map_err(|error| {
-            tracing::warn!(error.cause_chain = ?error, audience, "failed to mint service token");
+            tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(&error), audience, "failed to mint service token");
             ErrorCode::Unavailable.status("cannot obtain a service token", ErrorDetails::new())
         })?;
         let refresh_at = Instant::now() + minted.lifetime.mul_f64(0.75);

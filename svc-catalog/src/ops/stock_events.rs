@@ -111,7 +111,7 @@ impl StockEventConsumer {
                 outcome = self.step() => outcome,
             };
             if let Err(error) = outcome {
-                tracing::warn!(error.cause_chain = ?error, "stock event consumer step failed, retrying");
+                tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event consumer step failed, retrying");
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}

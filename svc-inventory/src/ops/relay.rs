@@ -51,7 +51,7 @@ impl Inventory {
                 Ok(100) => Duration::ZERO,
                 Ok(_) => interval,
                 Err(error) => {
-                    tracing::warn!(error.cause_chain = ?error, "stock event relay failed, retrying");
+                    tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event relay failed, retrying");
                     Duration::from_secs(1)
                 }
             };
