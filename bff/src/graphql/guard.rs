@@ -5,7 +5,7 @@
 //! that chain at about a tenth of the BFF's CPU.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::futures_util::stream::{self, BoxStream, StreamExt as _};
 use async_graphql::parser::types::ExecutableDocument;
@@ -90,9 +90,9 @@ impl GuardedSchema {
                 None,
             ));
         }
-        let mut cache = self.persisted.lock().unwrap_or_else(PoisonError::into_inner);
         if request.query.is_empty() {
-            let document = cache
+            let document = self
+                .persisted_documents()
                 .get(&persisted.sha256_hash)
                 .cloned()
                 .ok_or_else(|| ServerError::new("PersistedQueryNotFound", None))?;
@@ -103,9 +103,14 @@ impl GuardedSchema {
         if persisted.sha256_hash != hash {
             return Err(ServerError::new("provided sha does not match query", None));
         }
+        // Parsed before the lock is taken, so a long document holds up no other request.
         let document = request.parsed_query()?.clone();
-        cache.put(hash, document);
+        self.persisted_documents().put(hash, document);
         Ok(request)
+    }
+
+    fn persisted_documents(&self) -> MutexGuard<'_, lru::LruCache<String, ExecutableDocument>> {
+        self.persisted.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs one query or mutation.
