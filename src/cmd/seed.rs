@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use platform::ServiceName;
 
 use crate::config::BookstoreConfig;
@@ -14,12 +13,17 @@ use crate::seed;
 /// Arguments of `seed`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A goodbooks-10k style `books.csv`.
-    #[arg(long, conflicts_with = "generate", required_unless_present = "generate")]
+    /// A goodbooks-10k style `books.csv`, plain or gzipped (the repository's copy:
+    /// `datasets/goodbooks-10k/books.csv.gz`).
+    #[arg(long, conflicts_with = "generate", required_unless_present_any = ["generate", "stock"])]
     pub csv: Option<PathBuf>,
     /// This many deterministic synthetic books.
     #[arg(long)]
     pub generate: Option<u64>,
+    /// Then give every book of the catalogue that has no copies its demo stock (0 to 30,
+    /// derived from the ISBN).
+    #[arg(long)]
+    pub stock: bool,
     /// Where `bookstore up` keeps its signing key (overrides `data_dir`).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -32,11 +36,12 @@ impl Args {
         }
     }
 
-    /// Imports the rows and prints what was imported and every rejected row with its reason.
+    /// Imports the rows and prints what was imported and every rejected row with its reason;
+    /// with `--stock`, then stocks the catalogue.
     ///
     /// # Errors
     /// Fails when there is no signing key to act as admin, the CSV cannot be read, or the
-    /// catalog cannot be reached.
+    /// catalog or inventory cannot be reached.
     pub async fn execute(self, config: BookstoreConfig) -> anyhow::Result<()> {
         let token = launch::operator_token(&config)?;
         let channel = launch::long_call_channel(&config, ServiceName::Catalog)?;
@@ -44,42 +49,51 @@ impl Args {
         let report = match (&self.csv, self.generate) {
             (Some(path), _) => {
                 let rows = seed::goodbooks::read(path)?;
-                seed::import(channel, &token, rows.into_iter()).await?
+                Some(seed::import(channel.clone(), &token, rows.into_iter()).await?)
             }
-            (None, Some(count)) => seed::import(channel, &token, seed::generate::books(count)).await?,
-            (None, None) => anyhow::bail!("say --csv FILE or --generate N"),
+            (None, Some(count)) => {
+                Some(seed::import(channel.clone(), &token, seed::generate::books(count)).await?)
+            }
+            (None, None) => None,
         };
-        for error in &report.rejected {
-            println!("rejected row {}: {}: {}", error.row, error.field, error.reason);
+        if let Some(report) = report {
+            for error in &report.rejected {
+                println!("rejected row {}: {}: {}", error.row, error.field, error.reason);
+            }
+            println!(
+                "imported {} books, rejected {} rows, in {:.1} s",
+                report.imported,
+                report.rejected.len(),
+                started.elapsed().as_secs_f64()
+            );
         }
-        println!(
-            "imported {} books, rejected {} rows, in {:.1} s",
-            report.imported,
-            report.rejected.len(),
-            started.elapsed().as_secs_f64()
-        );
+        if self.stock {
+            let inventory = launch::long_call_channel(&config, ServiceName::Inventory)?;
+            let stocked = seed::stock::stock_catalogue(channel, inventory, &token).await?;
+            println!(
+                "stocked {} of {} books, in {:.1} s",
+                stocked.stocked,
+                stocked.seen,
+                started.elapsed().as_secs_f64()
+            );
+        }
         Ok(())
     }
 }
 
-/// Seeds a small synthetic catalog when the catalog is empty (for `bookstore up`).
+/// Seeds the real goodbooks-10k books built into the binary, with demo stock, when the
+/// catalog is empty (for `bookstore up`).
 ///
 /// # Errors
-/// Fails when the catalog cannot be reached.
-pub async fn seed_demo_if_empty(config: &BookstoreConfig, count: u64) -> anyhow::Result<()> {
+/// Fails when the catalog or inventory cannot be reached.
+pub async fn seed_demo_if_empty(config: &BookstoreConfig) -> anyhow::Result<()> {
     let token = launch::operator_token(config)?;
     let channel = launch::long_call_channel(config, ServiceName::Catalog)?;
     let mut client = proto::catalog::v1::catalog_service_client::CatalogServiceClient::new(channel.clone());
-    let mut request = tonic::Request::new(proto::catalog::v1::SearchBooksRequest::default());
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}")
-            .parse()
-            .context("token is not a header value")?,
-    );
     let mut total = None;
     for _ in 0..50 {
-        match client.search_books(clone_request(&request)).await {
+        let request = seed::authorized(proto::catalog::v1::SearchBooksRequest::default(), &token)?;
+        match client.search_books(request).await {
             Ok(response) => {
                 total = response.into_inner().page_info.map(|info| info.total_count);
                 break;
@@ -90,15 +104,20 @@ pub async fn seed_demo_if_empty(config: &BookstoreConfig, count: u64) -> anyhow:
     if total != Some(0) {
         return Ok(());
     }
-    let report = seed::import(channel, &token, seed::generate::books(count)).await?;
-    tracing::info!(imported = report.imported, "seeded the demo catalog");
+    let started = std::time::Instant::now();
+    let rows = seed::goodbooks::read_embedded()?;
+    let report = seed::import(channel.clone(), &token, rows.into_iter()).await?;
+    tracing::info!(
+        imported = report.imported,
+        "seeded the demo catalog with goodbooks-10k"
+    );
+    let inventory = launch::long_call_channel(config, ServiceName::Inventory)?;
+    let stocked = seed::stock::stock_catalogue(channel, inventory, &token).await?;
+    tracing::info!(
+        stocked = stocked.stocked,
+        books = stocked.seen,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "stocked the demo catalog"
+    );
     Ok(())
-}
-
-fn clone_request(
-    request: &tonic::Request<proto::catalog::v1::SearchBooksRequest>,
-) -> tonic::Request<proto::catalog::v1::SearchBooksRequest> {
-    let mut copy = tonic::Request::new(request.get_ref().clone());
-    *copy.metadata_mut() = request.metadata().clone();
-    copy
 }

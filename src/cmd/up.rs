@@ -57,7 +57,7 @@ impl Args {
         // Not a service: outside the set whose first exit stops everything.
         let demo_config = config.clone();
         let seeding = tokio::spawn(async move {
-            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config, DEMO_BOOKS).await {
+            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config).await {
                 tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "failed to seed the demo catalog");
             }
         });
@@ -111,9 +111,6 @@ fn up_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
     Ok(keys)
 }
 
-/// Books `up` puts in an empty catalog.
-const DEMO_BOOKS: u64 = 200;
-
 /// Email of the admin `up` creates when no bootstrap admin is configured.
 pub(crate) const DEMO_ADMIN_EMAIL: &str = "admin@bookstore.local";
 
@@ -151,6 +148,7 @@ fn random_secret() -> String {
 fn print_urls(config: &BookstoreConfig, demo_admin: Option<&(String, String)>) {
     let bff = config.listen_address(ServiceName::Bff);
     println!("bookstore is up (data in {})", config.data_dir.display());
+    println!("  shop       http://{bff}/  (GraphQL and GraphiQL at http://{bff}/graphql)");
     println!("  bff        http://{bff}/healthz  http://{bff}/readyz  http://{bff}/metrics");
     for service in ServiceName::grpc_services() {
         println!(

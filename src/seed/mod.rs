@@ -1,9 +1,11 @@
 //! Sources of books for `bookstore seed` and `bookstore up`'s demo catalog: a goodbooks-10k
-//! style CSV, or N deterministic synthetic books. Both produce `ImportBooks` rows; the import
-//! itself (checking, batching, reporting) is svc-catalog's.
+//! style CSV (the repository's copy is built into the binary), or N deterministic synthetic
+//! books. Both produce `ImportBooks` rows; the import itself (checking, batching, reporting)
+//! is svc-catalog's. [`stock`] gives seeded books demo copies.
 
 pub mod generate;
 pub mod goodbooks;
+pub mod stock;
 
 use proto::catalog::v1 as pb;
 
@@ -78,11 +80,7 @@ where
             }
         }
     });
-    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(receiver));
-    let bearer = format!("Bearer {token}")
-        .parse()
-        .map_err(|_| anyhow::anyhow!("token is not a header value"))?;
-    request.metadata_mut().insert("authorization", bearer);
+    let request = authorized(tokio_stream::wrappers::ReceiverStream::new(receiver), token)?;
     let response = pb::catalog_service_client::CatalogServiceClient::new(channel)
         .max_encoding_message_size(4 * 1024 * 1024)
         .import_books(request)
@@ -99,4 +97,17 @@ where
         imported: response.imported,
         rejected,
     })
+}
+
+/// Wraps `message` in a request carrying `token` as its bearer.
+///
+/// # Errors
+/// Fails when the token is not a valid header value.
+pub(crate) fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    let bearer = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| anyhow::anyhow!("token is not a header value"))?;
+    request.metadata_mut().insert("authorization", bearer);
+    Ok(request)
 }

@@ -1,5 +1,6 @@
-//! `bookstore loadgen` against `bookstore up`, both the real binary: the shop scenario and the
-//! hot-book rush end with exit 0 and a JSON report that shows the work was done.
+//! `bookstore loadgen` against `bookstore up`, both the real binary: `up` seeds the real books
+//! it carries, with stock; the shop scenario and the hot-book rush end with exit 0 and a JSON
+//! report that shows the work was done.
 
 use std::time::Duration;
 
@@ -8,27 +9,35 @@ use serde_json::Value;
 
 use super::{bookstore_command, spawn_up, temp_dir, terminate};
 
-/// Waits until the BFF answers and `up`'s demo catalog is in (it is seeded in the background).
-async fn wait_for_demo_books(graphql: &str) {
+/// Waits until the BFF answers and `up`'s demo catalogue is in: the real goodbooks-10k books
+/// built into the binary, with stock (both seeded in the background).
+async fn wait_for_real_books_in_stock(graphql: &str) {
     let http = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let query = "{ all: books(first: 1) { totalCount } \
+                   hungerGames: books(first: 1, filter: { query: \"The Hunger Games\", inStock: true }) \
+                   { edges { node { title authors availability { available } } } } }";
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
         let reply = http
             .post(graphql)
-            .json(&serde_json::json!({ "query": "{ books(first: 1) { totalCount } }" }))
+            .json(&serde_json::json!({ "query": query }))
             .send()
             .await;
         if let Ok(reply) = reply {
             let body: Value = reply.json().await.unwrap_or_default();
-            if body["data"]["books"]["totalCount"].as_i64() >= Some(200) {
+            let total = body["data"]["all"]["totalCount"].as_i64().unwrap_or(0);
+            let book = &body["data"]["hungerGames"]["edges"][0]["node"];
+            if total >= 9_000 && book["availability"]["available"].as_i64() > Some(0) {
+                assert!(book["title"].as_str().unwrap().contains("Hunger Games"), "{body}");
+                assert_eq!(book["authors"][0], "Suzanne Collins", "{body}");
                 return;
             }
             last = body.to_string();
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("the demo catalog never appeared: {last}");
+    panic!("the real catalogue with stock never appeared: {last}");
 }
 
 /// Runs `bookstore loadgen` with `args` and returns its JSON report, asserting exit 0.
@@ -62,7 +71,7 @@ async fn loadgen_shops_and_rushes_a_hot_book_against_bookstore_up() {
         .unwrap()
         .1;
     let url = format!("http://127.0.0.1:{bff}/graphql");
-    wait_for_demo_books(&url).await;
+    wait_for_real_books_in_stock(&url).await;
     let data_dir_arg = data_dir.to_str().unwrap();
 
     // More checkouts than the default mix, so a 3-second run surely has some.

@@ -7,13 +7,9 @@ use proto::catalog::v1 as pb;
 
 use super::{admin, catalog_mesh, page, search, titles};
 
-fn goodbooks_csv() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/goodbooks-10k/books.csv")
-}
-
 async fn import_goodbooks(mesh: &TestMesh) -> bookstore::seed::ImportReport {
-    let rows = bookstore::seed::goodbooks::read(&goodbooks_csv())
-        .expect("goodbooks-10k beside the repo in ../shared");
+    let rows = bookstore::seed::goodbooks::read(&bookstore::seed::goodbooks::repository_copy())
+        .expect("the repository copy of goodbooks-10k");
     let channel = mesh.channel(ServiceName::Catalog);
     bookstore::seed::import(channel, &admin(mesh), rows.into_iter())
         .await
