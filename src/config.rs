@@ -285,6 +285,9 @@ pub struct BffSection {
     pub rate_per_user: u32,
     pub rate_per_address: u32,
     pub rate_burst: u32,
+    /// A built shop (a folder with `index.html`) to serve at `/` instead of the one built
+    /// into the binary.
+    pub storefront_dir: Option<PathBuf>,
 }
 
 impl Default for BffSection {
@@ -308,6 +311,7 @@ impl Default for BffSection {
             rate_per_user: defaults.rate_limits.per_user_per_second,
             rate_per_address: defaults.rate_limits.per_address_per_second,
             rate_burst: defaults.rate_limits.burst,
+            storefront_dir: None,
         }
     }
 }
@@ -335,6 +339,7 @@ impl BffSection {
                 per_address_per_second: self.rate_per_address,
                 burst: self.rate_burst,
             },
+            storefront_dir: self.storefront_dir.clone(),
         }
     }
 }
@@ -469,6 +474,17 @@ impl Validate for BookstoreConfig {
         }
         self.grpc.validate()?;
         self.checkout.validate()?;
+        if let Some(directory) = &self.bff.storefront_dir
+            && !directory.join("index.html").is_file()
+        {
+            return Err(ConfigError::invalid(
+                "bff.storefront_dir",
+                format!(
+                    "{} has no index.html (a built shop is expected)",
+                    directory.display()
+                ),
+            ));
+        }
         let mut listeners = HashSet::new();
         for service in ServiceName::all() {
             if !listeners.insert(self.listen_address(service)) {
@@ -618,6 +634,11 @@ mod tests {
                 "BOOKSTORE_AUTH__SERVICE_TOKEN_TTL_SECS",
                 "1",
                 "auth.service_token_ttl_secs",
+            ),
+            (
+                "BOOKSTORE_BFF__STOREFRONT_DIR",
+                "/nonexistent/shop",
+                "bff.storefront_dir",
             ),
         ];
         for (variable, value, key) in cases {

@@ -46,6 +46,8 @@ pub struct Config {
     /// Report each request's upstream calls in `extensions.upstreamCalls` (diagnostics).
     pub report_upstream_calls: bool,
     pub rate_limits: http::rate_limit::RateLimits,
+    /// Serve the shop from this built directory instead of the one built into the binary.
+    pub storefront_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             secure_cookies: false,
             report_upstream_calls: false,
             rate_limits: http::rate_limit::RateLimits::default(),
+            storefront_dir: None,
         }
     }
 }
@@ -95,6 +98,11 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let metrics = platform::telemetry::metrics::recorder();
+    let storefront = match &config.storefront_dir {
+        Some(directory) => http::storefront::Storefront::from_directory(directory)
+            .context("invalid configuration `bff.storefront_dir`")?,
+        None => http::storefront::Storefront::Embedded,
+    };
     let probes = probes::ProbeState {
         upstreams: upstreams.clone(),
         timeout: config.readiness_timeout,
@@ -135,6 +143,12 @@ pub async fn serve(
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::map_response(http::close_after_refused_body))
         .layer(cors(&config.cors_origins));
+    // Compressed: the shop's files are fetched once per visitor and shrink threefold; GraphQL
+    // answers are small and hot, and stay as they are.
+    let shop = axum::Router::new()
+        .fallback(http::storefront::serve)
+        .with_state(storefront)
+        .layer(tower_http::compression::CompressionLayer::new());
     let router = axum::Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
@@ -146,7 +160,8 @@ pub async fn serve(
                 async move { metrics.render() }
             }),
         )
-        .merge(graphql);
+        .merge(graphql)
+        .merge(shop);
     let address = listener.local_addr()?;
     tracing::info!(%address, "bff listening");
     axum::serve(

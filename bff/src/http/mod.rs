@@ -5,6 +5,7 @@
 
 pub mod rate_limit;
 mod request;
+pub mod storefront;
 mod ws;
 
 use std::net::SocketAddr;

@@ -5,6 +5,7 @@ mod account;
 mod catalog;
 mod checkout;
 mod limits;
+mod storefront;
 mod subscription;
 
 use bookstore_tests::TestMesh;
