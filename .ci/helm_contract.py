@@ -8,7 +8,8 @@ ConfigMaps, mounted Secret/ConfigMap files written to a temp dir) and ports, and
 real binary with exactly that, Service host names mapped to 127.0.0.1. The migrations Job
 runs first. Then every gRPC service must reach SERVING (its own name and the empty name the
 kubelet's grpc probe asks), the BFF's rendered probes must answer and a GraphQL query must
-return data. Every process is stopped at the end, also on failure.
+return data, and every path of the rendered Ingress must reach the shop the BFF serves (which
+needs the shop built: `npm --prefix web run build`) while none routes /metrics or a probe. Every process is stopped at the end, also on failure.
 
 Usage: python3 .ci/helm_contract.py   (after .ci/helm_check.sh has installed helm)
 BOOKSTORE_BIN and HELM override the binaries; HELM_CONTRACT_VALUES adds values files.
@@ -274,6 +275,48 @@ def static_checks(docs, cluster):
             check(f"{name} {kind} asks an open port", port in ports or port in ports.values(), f"port {port}")
 
 
+INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz", "/livez")
+
+
+def routed(rule, path):
+    """Whether an Ingress path rule sends `path` to its backend."""
+    if rule["pathType"] == "Exact":
+        return path == rule["path"]
+    prefix = rule["path"].rstrip("/")
+    return path == prefix or path.startswith(prefix + "/") or prefix == ""
+
+
+def ingress_checks(docs, bff_port):
+    """The Ingress routes the shop and /graphql to the BFF, and nothing internal."""
+    ingresses = [d for d in docs if d["kind"] == "Ingress"]
+    if not check("one Ingress is rendered", len(ingresses) == 1, f"{len(ingresses)} Ingresses"):
+        return
+    rules = [path for rule in ingresses[0]["spec"]["rules"] for path in rule["http"]["paths"]]
+    for internal in INTERNAL_PATHS:
+        check(f"the Ingress does not route {internal}", not any(routed(rule, internal) for rule in rules),
+              str([rule["path"] for rule in rules if routed(rule, internal)]))
+    check("the Ingress routes /graphql", any(routed(rule, "/graphql") for rule in rules))
+    for rule in rules:
+        if rule["path"] == "/graphql":
+            continue
+        # Every other path is the shop's: the BFF answers it with the shop and its CSP.
+        url = f"http://127.0.0.1:{bff_port}{rule['path']}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers={"accept": "text/html"}), timeout=5) as reply:
+                code, kind, policy = reply.status, reply.headers.get("content-type", ""), reply.headers.get(
+                    "content-security-policy", "")
+                page = reply.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            code, kind, policy, page = error.code, "", "", ""
+        except (urllib.error.URLError, OSError) as error:
+            code, kind, policy, page = 0, "", "", str(error)
+        # A route of the shop is its index.html; a file (favicon.svg) is itself.
+        is_route = "." not in rule["path"].rsplit("/", 1)[-1]
+        check(f"the Ingress path {rule['path']} ({rule['pathType']}) reaches the shop",
+              code == 200 and (kind.startswith("text/html") or not is_route) and "frame-ancestors 'none'" in policy,
+              f"{code} {kind} {page[:200]}")
+
+
 def main():
     if not os.access(HELM, os.X_OK):
         raise SystemExit(f"no helm at {HELM}: run `bash .ci/helm_check.sh` first (it installs helm), or set HELM")
@@ -363,6 +406,7 @@ def main():
             except ValueError:
                 ok = False
             check("bff answers `{ topics { name } }` with data.topics", ok, f"{code} {body[:300]}")
+            ingress_checks(docs, ports["http"])
             # The bootstrap admin from the chart's Secret signs in (svc-user signs with the
             # mounted key); with that token, order and cart answer through the BFF.
             admin = deployments["user"]["spec"]["template"]["spec"]["containers"][0]
