@@ -2,6 +2,7 @@
 //! (one node or a cluster) under a key prefix.
 
 mod connection;
+mod sql;
 mod transient;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,6 +16,10 @@ use sea_orm_migration::MigratorTrait;
 use crate::server::ReadinessCheck;
 
 pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
+pub use sql::{
+    Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
+    query, statement,
+};
 pub use transient::is_transient;
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
@@ -117,34 +122,6 @@ pub fn database_readiness(db: DatabaseConnection) -> ReadinessCheck {
                 .map_err(|error| format!("database: {error}"))
         })
     })
-}
-
-/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL, so hand-written SQL is written
-/// once for both backends. Write SQL without `?` inside string literals.
-pub fn numbered_placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
-    if backend != sea_orm::DatabaseBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut numbered = String::with_capacity(sql.len() + 8);
-    let mut index = 0;
-    for character in sql.chars() {
-        if character == '?' {
-            index += 1;
-            numbered.push_str(&format!("${index}"));
-        } else {
-            numbered.push(character);
-        }
-    }
-    numbered
-}
-
-/// Builds a statement from `?`-placeholder SQL for `backend`.
-pub fn statement(
-    backend: sea_orm::DatabaseBackend,
-    sql: &str,
-    values: impl IntoIterator<Item = sea_orm::Value>,
-) -> sea_orm::Statement {
-    sea_orm::Statement::from_sql_and_values(backend, numbered_placeholders(backend, sql), values)
 }
 
 /// Hides the password of a database URL for log lines and errors.

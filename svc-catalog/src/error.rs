@@ -1,6 +1,7 @@
 //! svc-catalog's one error type and its one mapping to `tonic::Status`.
 
 use platform::ErrorCode;
+use platform::store::{StoreError, Violation};
 use proto::types::InvalidField;
 use tonic_types::ErrorDetails;
 
@@ -38,6 +39,17 @@ impl From<CatalogError> for tonic::Status {
             CatalogError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
             CatalogError::Internal(cause) => platform::error_code::internal_status(cause),
             other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+        }
+    }
+}
+
+impl From<StoreError> for CatalogError {
+    fn from(error: StoreError) -> Self {
+        match error.violation() {
+            // `what` says what exists: "a book with this isbn already exists".
+            Some(Violation::Unique) => CatalogError::AlreadyExists(error.what()),
+            Some(Violation::ForeignKey) => CatalogError::NotFound { entity: "book" },
+            None => CatalogError::Internal(error.into()),
         }
     }
 }

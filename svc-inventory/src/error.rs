@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use platform::ErrorCode;
 use platform::error_code::ERROR_DOMAIN;
+use platform::store::{StoreError, Violation};
 use proto::inventory::v1 as pb;
 use proto::types::InvalidField;
 use tonic_types::{ErrorDetails, StatusExt as _};
@@ -58,6 +59,16 @@ impl From<InventoryError> for tonic::Status {
             }
             InventoryError::Internal(cause) => platform::error_code::internal_status(cause),
             other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+        }
+    }
+}
+
+impl From<StoreError> for InventoryError {
+    fn from(error: StoreError) -> Self {
+        match error.violation() {
+            // Two writers raced for one row (a reservation per order): the loser hears it.
+            Some(Violation::Unique) => InventoryError::Conflict(error.what()),
+            _ => InventoryError::Internal(error.into()),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use platform::ErrorCode;
 use platform::error_code::ERROR_DOMAIN;
+use platform::store::StoreError;
 use proto::inventory::v1::ShortLine;
 use proto::types::InvalidField;
 use tonic_types::{ErrorDetails, StatusExt as _};
@@ -82,8 +83,11 @@ impl From<OrderError> for tonic::Status {
     }
 }
 
-impl From<sea_orm::DbErr> for OrderError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        OrderError::Internal(anyhow::Error::new(error).context("database error"))
+impl From<StoreError> for OrderError {
+    /// Every write of svc-order is conditional or `ON CONFLICT DO NOTHING`, so no class of
+    /// database failure means anything to its caller: internal, with what it was about
+    /// (a store that is briefly gone still reaches the caller as UNAVAILABLE).
+    fn from(error: StoreError) -> Self {
+        OrderError::Internal(error.into())
     }
 }

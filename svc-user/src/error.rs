@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use platform::ErrorCode;
+use platform::store::{StoreError, Violation};
 use proto::types::InvalidField;
 use tonic_types::ErrorDetails;
 
@@ -68,6 +69,16 @@ impl From<UserError> for tonic::Status {
             }
             UserError::Internal(cause) => platform::error_code::internal_status(cause),
             other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+        }
+    }
+}
+
+impl From<StoreError> for UserError {
+    fn from(error: StoreError) -> Self {
+        match error.violation() {
+            Some(Violation::Unique) => UserError::AlreadyExists(error.what()),
+            Some(Violation::ForeignKey) => UserError::NotFound { entity: "user" },
+            None => UserError::Internal(error.into()),
         }
     }
 }

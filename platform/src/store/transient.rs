@@ -17,7 +17,7 @@ pub fn is_transient(error: &anyhow::Error) -> bool {
     })
 }
 
-fn is_transient_db(error: &DbErr) -> bool {
+pub(super) fn is_transient_db(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) => true,
         DbErr::Conn(RuntimeErr::SqlxError(sqlx))

@@ -1,6 +1,7 @@
 //! `ImportBooks`: a client stream of rows, checked one by one, written in batches. Bad rows
 //! are reported with their row number, field and reason; good rows are kept, batch by batch.
 
+use platform::store::Classify as _;
 use std::collections::HashSet;
 
 use futures::{Stream, StreamExt as _};
@@ -141,15 +142,12 @@ impl Catalog {
     }
 
     async fn insert_all(&self, drafts: &[BookDraft]) -> CatalogResult<()> {
-        let transaction = self
-            .db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "book"))?;
+        let transaction = self.db.begin().await.classify("book")?;
         store::book::insert_many(&transaction, drafts).await?;
         transaction
             .commit()
             .await
-            .map_err(|error| store::map_db_err(error, "book"))
+            .classify("book")
+            .map_err(CatalogError::from)
     }
 }

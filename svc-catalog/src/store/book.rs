@@ -3,10 +3,10 @@
 //! sees half a book.
 
 use chrono::{DateTime, SubsecRound as _, Utc};
+use platform::store::Classify as _;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, DatabaseBackend, QueryOrder as _, Statement};
 
-use super::map_db_err;
 use crate::domain::BookDraft;
 use crate::error::{CatalogError, CatalogResult};
 
@@ -76,11 +76,9 @@ async fn reserve_search_rowids(db: &impl ConnectionTrait, count: i64) -> Catalog
     let row = db
         .query_one_raw(Statement::from_sql_and_values(backend, sql, [count.into()]))
         .await
-        .map_err(|error| map_db_err(error, "book"))?
+        .classify("book")?
         .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("catalog_counters has no search_rowid row")))?;
-    let last: i64 = row
-        .try_get("", "value")
-        .map_err(|error| map_db_err(error, "book"))?;
+    let last: i64 = row.try_get("", "value").classify("book")?;
     Ok(last - count + 1)
 }
 
@@ -123,7 +121,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> Cat
     Entity::insert_many(rows)
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "a book with this isbn already exists"))?;
+        .classify("a book with this isbn already exists")?;
     for model in &models {
         write_children(db, model).await?;
     }
@@ -153,7 +151,7 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> C
     let updated = row
         .update(db)
         .await
-        .map_err(|error| map_db_err(error, "a book with this isbn already exists"))?;
+        .classify("a book with this isbn already exists")?;
     clear_children(db, &updated).await?;
     write_children(db, &updated).await?;
     Ok(updated)
@@ -164,11 +162,7 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> C
 /// # Errors
 /// `NotFound` for a book that never existed.
 pub async fn soft_delete(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<()> {
-    let Some(existing) = Entity::find_by_id(id)
-        .one(db)
-        .await
-        .map_err(|error| map_db_err(error, "book"))?
-    else {
+    let Some(existing) = Entity::find_by_id(id).one(db).await.classify("book")? else {
         return Err(CatalogError::NotFound { entity: "book" });
     };
     if existing.deleted_at.is_some() {
@@ -176,7 +170,7 @@ pub async fn soft_delete(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<(
     }
     let mut row: ActiveModel = existing.clone().into();
     row.deleted_at = ActiveValue::Set(Some(Utc::now()));
-    row.update(db).await.map_err(|error| map_db_err(error, "book"))?;
+    row.update(db).await.classify("book")?;
     // Topic counts and filters only see live books; the index forgets it too.
     clear_children(db, &existing).await
 }
@@ -237,9 +231,7 @@ async fn clear_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
 }
 
 async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResult<()> {
-    db.execute_raw(statement)
-        .await
-        .map_err(|error| map_db_err(error, "book"))?;
+    db.execute_raw(statement).await.classify("book")?;
     Ok(())
 }
 
@@ -257,7 +249,7 @@ pub async fn get_live(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Mode
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "book"))?
+        .classify("book")?
         .ok_or(CatalogError::NotFound { entity: "book" })
 }
 
@@ -271,7 +263,8 @@ pub async fn find_live(db: &impl ConnectionTrait, ids: &[Uuid]) -> CatalogResult
         .filter(Column::DeletedAt.is_null())
         .all(db)
         .await
-        .map_err(|error| map_db_err(error, "book"))
+        .classify("book")
+        .map_err(CatalogError::from)
 }
 
 /// Returns the live book with this ISBN-13.
@@ -284,7 +277,8 @@ pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogRes
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "book"))
+        .classify("book")
+        .map_err(CatalogError::from)
 }
 
 /// Returns which of `isbns` are taken (by live or deleted books: an ISBN is never reused).
@@ -297,7 +291,7 @@ pub async fn existing_isbns(db: &impl ConnectionTrait, isbns: &[String]) -> Cata
         .order_by_asc(Column::Isbn13)
         .all(db)
         .await
-        .map_err(|error| map_db_err(error, "book"))?;
+        .classify("book")?;
     Ok(rows.into_iter().map(|row| row.isbn13).collect())
 }
 
@@ -319,7 +313,7 @@ pub async fn apply_stock(
         .filter(Column::StockVersion.lt(version))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "book"))?;
+        .classify("book")?;
     Ok(result.rows_affected == 1)
 }
 
@@ -333,9 +327,7 @@ pub async fn refresh_statistics(db: &impl ConnectionTrait) -> CatalogResult<()> 
         DatabaseBackend::Sqlite => "ANALYZE",
         _ => "ANALYZE books, book_authors, book_topics",
     };
-    db.execute_unprepared(sql)
-        .await
-        .map_err(|error| map_db_err(error, "statistics"))?;
+    db.execute_unprepared(sql).await.classify("statistics")?;
     Ok(())
 }
 
@@ -350,15 +342,11 @@ pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<(Strin
     let rows = db
         .query_all_raw(Statement::from_string(backend, sql))
         .await
-        .map_err(|error| map_db_err(error, "topic"))?;
+        .classify("topic")?;
     let mut counts = Vec::new();
     for row in rows {
-        let name: String = row
-            .try_get("", "name")
-            .map_err(|error| map_db_err(error, "topic"))?;
-        let books: i64 = row
-            .try_get("", "books")
-            .map_err(|error| map_db_err(error, "topic"))?;
+        let name: String = row.try_get("", "name").classify("topic")?;
+        let books: i64 = row.try_get("", "books").classify("topic")?;
         counts.push((name, books));
     }
     Ok(counts)

@@ -2,10 +2,10 @@
 //! `tsvector` `@@` ranked by `ts_rank_cd` on PostgreSQL, plain indexed ordering when there is
 //! no text. Pages are keyset pages: `WHERE (key, id) > (cursor key, cursor id)`.
 
+use platform::store::Classify as _;
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
 
 use super::book::{Model, placeholders};
-use super::map_db_err;
 use crate::domain::search::{BookSort, CursorKey};
 use crate::domain::{Cursor, SearchQuery};
 use crate::error::CatalogResult;
@@ -222,18 +222,10 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
             total: 0,
         });
     };
-    let rows = db
-        .query_all_raw(page)
-        .await
-        .map_err(|error| map_db_err(error, "search"))?;
-    let total_row = db
-        .query_one_raw(count)
-        .await
-        .map_err(|error| map_db_err(error, "search"))?;
+    let rows = db.query_all_raw(page).await.classify("search")?;
+    let total_row = db.query_one_raw(count).await.classify("search")?;
     let total = match total_row {
-        Some(row) => row
-            .try_get::<i64>("", "total")
-            .map_err(|error| map_db_err(error, "search"))?,
+        Some(row) => row.try_get::<i64>("", "total").classify("search")?,
         None => 0,
     };
     let mut books = Vec::new();
@@ -244,12 +236,9 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
 }
 
 fn read_row(row: &QueryResult, with_score: bool) -> CatalogResult<(Model, Option<f64>)> {
-    let model = Model::from_query_result(row, "").map_err(|error| map_db_err(error, "search"))?;
+    let model = Model::from_query_result(row, "").classify("search")?;
     let score = if with_score {
-        Some(
-            row.try_get::<f64>("", "score")
-                .map_err(|error| map_db_err(error, "search"))?,
-        )
+        Some(row.try_get::<f64>("", "score").classify("search")?)
     } else {
         None
     };

@@ -10,7 +10,7 @@ pub mod sweeper;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait as _};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -43,19 +43,13 @@ impl Inventory {
     }
 
     pub(crate) async fn begin(&self) -> InventoryResult<DatabaseTransaction> {
-        self.db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "transaction"))
+        Ok(platform::store::begin(&self.db, "transaction").await?)
     }
 }
 
 /// Commits a transaction.
 pub(crate) async fn commit(transaction: DatabaseTransaction) -> InventoryResult<()> {
-    transaction
-        .commit()
-        .await
-        .map_err(|error| store::map_db_err(error, "transaction"))
+    Ok(platform::store::commit(transaction, "transaction").await?)
 }
 
 /// Gives a reservation's held copies back, with a ledger row and a stock event per book.

@@ -5,7 +5,9 @@ use uuid::Uuid;
 use super::{Inventory, commit, publish_level};
 use crate::error::{InventoryError, InventoryResult};
 use crate::store::stock::{self, StockLevel};
-use crate::store::{execute, ledger};
+use platform::store::execute;
+
+use crate::store::ledger;
 
 /// Most books one `BatchGetStock` may ask for.
 pub const MAX_BATCH: usize = 500;

@@ -5,8 +5,8 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::execute;
 use crate::error::InventoryResult;
+use platform::store::execute;
 
 /// One change to append.
 #[derive(Debug, Clone)]

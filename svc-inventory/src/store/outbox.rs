@@ -7,8 +7,8 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::stock::StockLevel;
-use super::{column, execute, query};
 use crate::error::InventoryResult;
+use platform::store::{column, execute, query};
 
 /// An event waiting to be published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,9 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{column, execute, query};
 use crate::domain::{ReservationState, ReserveLine};
 use crate::error::InventoryResult;
+use platform::store::{column, execute, query};
 
 /// A stored reservation with its lines (sorted by book).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{column, execute, query};
 use crate::error::InventoryResult;
+use platform::store::{column, execute, query};
 
 /// One book's stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,9 @@ use sea_orm::DatabaseConnection;
 
 use super::{Authorization, AuthorizeRequest, PaymentProvider, ProviderError, Voided};
 use crate::domain::payment::PaymentMethod;
-use crate::store::{column, execute, now_ms, query};
+use platform::store::{column, execute, query};
+
+use crate::store::now_ms;
 
 /// Fault injection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,6 +80,7 @@ impl SandboxProvider {
     async fn state(&self, authorize_key: &str) -> Result<Option<(String, String, String)>, ProviderError> {
         let rows = query(
             &self.db,
+            "sandbox payment",
             "SELECT authorization_id, state, decline_reason FROM sandbox_charges WHERE authorize_key = ?",
             [authorize_key.into()],
         )
@@ -98,6 +101,7 @@ impl SandboxProvider {
     async fn transition(&self, authorize_key: &str, from: &str, to: &str) -> Result<bool, ProviderError> {
         let changed = execute(
             &self.db,
+            "sandbox payment",
             "UPDATE sandbox_charges SET state = ?, updated_at_ms = ? WHERE authorize_key = ? AND state = ?",
             [to.into(), now_ms().into(), authorize_key.into(), from.into()],
         )
@@ -115,6 +119,7 @@ impl PaymentProvider for SandboxProvider {
         // The first request under a key decides; a replay gets the same answer.
         execute(
             &self.db,
+            "sandbox payment",
             "INSERT INTO sandbox_charges (authorization_id, authorize_key, amount_minor, currency, state, \
              decline_reason, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (authorize_key) DO NOTHING",
             [

@@ -3,10 +3,11 @@
 //! [`apply`], a conditional update on its current step that writes a history event in the
 //! same transaction whenever the status changes.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+use platform::store::{column, execute, placeholders, query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use uuid::Uuid;
 
-use super::{column, execute, now_ms, placeholders, query};
+use super::now_ms;
 use crate::domain::{OrderStatus, SagaStep};
 use crate::error::{OrderError, OrderResult};
 
@@ -116,10 +117,11 @@ fn read(row: &sea_orm::QueryResult) -> OrderResult<OrderRow> {
 /// Writes a PENDING order with its lines and first event, in one transaction; false (and
 /// nothing written) when the user already has an order under this key.
 pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bool> {
-    let transaction = db.begin().await?;
+    let transaction = platform::store::begin(db, "order").await?;
     let now = now_ms();
     let inserted = execute(
         &transaction,
+        "order",
         &format!(
             "INSERT INTO orders (id, user_id, idempotency_key, status, step, total_minor, currency, \
              shipping_address, payment_method, payment_brand, payment_last4, payment_status, failure_reason, \
@@ -150,12 +152,13 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
     )
     .await?;
     if inserted == 0 {
-        transaction.rollback().await?;
+        platform::store::Classify::classify(transaction.rollback().await, "order")?;
         return Ok(false);
     }
     for (position, line) in order.lines.iter().enumerate() {
         execute(
             &transaction,
+            "order line",
             "INSERT INTO order_lines (order_id, position, book_id, title, unit_price_minor, quantity) \
              VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -177,7 +180,7 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
         now,
     )
     .await?;
-    transaction.commit().await?;
+    platform::store::commit(transaction, "order").await?;
     Ok(true)
 }
 
@@ -190,6 +193,7 @@ async fn insert_event(
 ) -> OrderResult<()> {
     execute(
         db,
+        "order event",
         "INSERT INTO order_events (order_id, status, note, at_ms) VALUES (?, ?, ?, ?)",
         [order.into(), status.as_str().into(), note.into(), at_ms.into()],
     )
@@ -201,6 +205,7 @@ async fn insert_event(
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> OrderResult<Option<OrderRow>> {
     let rows = query(
         db,
+        "order",
         &format!("SELECT {COLUMNS} FROM orders WHERE id = ?"),
         [id.into()],
     )
@@ -212,6 +217,7 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> OrderResult<Option<Ord
 pub async fn find_by_key(db: &impl ConnectionTrait, user: Uuid, key: &str) -> OrderResult<Option<OrderRow>> {
     let rows = query(
         db,
+        "order",
         &format!("SELECT {COLUMNS} FROM orders WHERE user_id = ? AND idempotency_key = ?"),
         [user.into(), key.into()],
     )
@@ -238,6 +244,7 @@ pub async fn list(
     values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
     let rows = query(
         db,
+        "order",
         &format!(
             "SELECT {COLUMNS} FROM orders WHERE user_id = ?{filter} \
              ORDER BY created_at_ms DESC, id DESC LIMIT ?"
@@ -248,6 +255,7 @@ pub async fn list(
     let orders = rows.iter().map(read).collect::<OrderResult<Vec<_>>>()?;
     let count = query(
         db,
+        "order",
         "SELECT COUNT(*) AS total FROM orders WHERE user_id = ?",
         [user.into()],
     )
@@ -266,6 +274,7 @@ pub async fn lines(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<(
     }
     let rows = query(
         db,
+        "order line",
         &format!(
             "SELECT order_id, book_id, title, unit_price_minor, quantity FROM order_lines \
              WHERE order_id IN ({}) ORDER BY order_id, position",
@@ -296,6 +305,7 @@ pub async fn events(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<
     }
     let rows = query(
         db,
+        "order event",
         &format!(
             "SELECT order_id, status, note, at_ms FROM order_events WHERE order_id IN ({}) ORDER BY id",
             placeholders(ids.len())
@@ -393,14 +403,14 @@ pub async fn apply(db: &DatabaseConnection, id: Uuid, change: &Transition) -> Or
         sets.join(", "),
         conditions.join(" AND ")
     );
-    let transaction = db.begin().await?;
-    let changed = execute(&transaction, &sql, values).await?;
+    let transaction = platform::store::begin(db, "order").await?;
+    let changed = execute(&transaction, "order", &sql, values).await?;
     if changed == 1
         && let Some((status, note)) = &change.status
     {
         insert_event(&transaction, id, *status, note, now).await?;
     }
-    transaction.commit().await?;
+    platform::store::commit(transaction, "order").await?;
     Ok(changed == 1)
 }
 
@@ -414,6 +424,7 @@ pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> Orde
     values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
     let rows = query(
         db,
+        "order",
         &format!(
             "SELECT id FROM orders WHERE step IN ({}) AND lease_until_ms < ? ORDER BY lease_until_ms LIMIT ?",
             placeholders(SagaStep::UNFINISHED.len())
@@ -421,7 +432,7 @@ pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> Orde
         values,
     )
     .await?;
-    rows.iter().map(|row| column(row, "id")).collect()
+    rows.iter().map(|row| Ok(column(row, "id")?)).collect()
 }
 
 /// Takes the lease of a stalled order until `until_ms`; false when another replica (or the
@@ -429,6 +440,7 @@ pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> Orde
 pub async fn claim(db: &impl ConnectionTrait, id: Uuid, now_ms: i64, until_ms: i64) -> OrderResult<bool> {
     let changed = execute(
         db,
+        "order",
         "UPDATE orders SET lease_until_ms = ? WHERE id = ? AND lease_until_ms < ?",
         [until_ms.into(), id.into(), now_ms.into()],
     )

@@ -4,7 +4,9 @@
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{column, execute, now_ms, query};
+use platform::store::{column, execute, query};
+
+use super::now_ms;
 use crate::error::OrderResult;
 
 /// One provider call as recorded.
@@ -23,6 +25,7 @@ pub struct PaymentCall {
 pub async fn record(db: &impl ConnectionTrait, order: Uuid, call: &PaymentCall) -> OrderResult<()> {
     execute(
         db,
+        "payment",
         "INSERT INTO payments (order_id, operation, idempotency_key, amount_minor, currency, outcome, detail, at_ms) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -44,6 +47,7 @@ pub async fn record(db: &impl ConnectionTrait, order: Uuid, call: &PaymentCall) 
 pub async fn calls(db: &impl ConnectionTrait, order: Uuid) -> OrderResult<Vec<PaymentCall>> {
     let rows = query(
         db,
+        "payment",
         "SELECT operation, idempotency_key, amount_minor, currency, outcome, detail FROM payments \
          WHERE order_id = ? ORDER BY id",
         [order.into()],

@@ -1,6 +1,7 @@
 //! `AddAddress`, `ListAddresses`, `RemoveAddress`: a user's addresses, exactly one of them
 //! the default while there are any (the first one added becomes it).
 
+use platform::store::Classify as _;
 use proto::types::UserId;
 use proto::user::v1 as pb;
 use sea_orm::TransactionTrait as _;
@@ -21,11 +22,7 @@ impl Users {
     #[tracing::instrument(name = "user.add_address", skip_all, fields(user_id = %user))]
     pub async fn add_address(&self, user: UserId, address: NewAddress) -> UserResult<(pb::User, String)> {
         store::user::get(&self.db, user).await?;
-        let transaction = self
-            .db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "address"))?;
+        let transaction = self.db.begin().await.classify("address")?;
         let existing = store::address::list(&transaction, user).await?;
         if existing.len() >= MAX_ADDRESSES {
             return Err(
@@ -37,10 +34,7 @@ impl Users {
             store::address::clear_default(&transaction, user).await?;
         }
         let stored = store::address::insert(&transaction, user, &address, is_default).await?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| store::map_db_err(error, "address"))?;
+        transaction.commit().await.classify("address")?;
         Ok((load_user(&self.db, user).await?, stored.id.to_string()))
     }
 
@@ -61,11 +55,7 @@ impl Users {
     /// `NotFound` when the user has no such address.
     #[tracing::instrument(name = "user.remove_address", skip_all, fields(user_id = %user))]
     pub async fn remove_address(&self, user: UserId, address: uuid::Uuid) -> UserResult<pb::User> {
-        let transaction = self
-            .db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "address"))?;
+        let transaction = self.db.begin().await.classify("address")?;
         let removed = store::address::delete(&transaction, user, address).await?;
         if removed.is_default {
             let remaining = store::address::list(&transaction, user).await?;
@@ -73,10 +63,7 @@ impl Users {
                 store::address::set_default(&transaction, oldest.id).await?;
             }
         }
-        transaction
-            .commit()
-            .await
-            .map_err(|error| store::map_db_err(error, "address"))?;
+        transaction.commit().await.classify("address")?;
         load_user(&self.db, user).await
     }
 }

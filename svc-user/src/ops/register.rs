@@ -1,5 +1,6 @@
 //! `Register`: a new CUSTOMER account and its first session.
 
+use platform::store::Classify as _;
 use proto::user::v1 as pb;
 use sea_orm::TransactionTrait as _;
 
@@ -39,11 +40,7 @@ impl Users {
     #[tracing::instrument(name = "user.register", skip_all)]
     pub async fn register(&self, command: Register) -> UserResult<(pb::AuthTokens, pb::User)> {
         let password_hash = self.hasher.hash(&command.password).await?;
-        let transaction = self
-            .db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "user"))?;
+        let transaction = self.db.begin().await.classify("user")?;
         let user = store::user::insert(
             &transaction,
             &command.email,
@@ -55,10 +52,7 @@ impl Users {
         let tokens = self
             .start_session(&transaction, user.user_id(), UserRole::Customer)
             .await?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| store::map_db_err(error, "user"))?;
+        transaction.commit().await.classify("user")?;
         tracing::info!(user_id = %user.id, "account registered");
         Ok((tokens, to_wire(&user, &[])))
     }

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use platform::auth::Principal;
+use platform::store::Classify as _;
 use proto::types::UserId;
 use proto::user::v1 as pb;
 use sea_orm::{ConnectionTrait, TransactionTrait as _};
@@ -67,11 +68,7 @@ impl Users {
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(UserError::InvalidRefreshToken);
         }
-        let transaction = self
-            .db
-            .begin()
-            .await
-            .map_err(|error| store::map_db_err(error, "session"))?;
+        let transaction = self.db.begin().await.classify("session")?;
         // Conditional: of two requests presenting the same token, exactly one spends it.
         if !store::refresh_token::spend(&transaction, row.id).await? {
             drop(transaction);
@@ -84,10 +81,7 @@ impl Users {
         let tokens = self
             .issue_in_family(&transaction, row.family_id, user_id, user.user_role())
             .await?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| store::map_db_err(error, "session"))?;
+        transaction.commit().await.classify("session")?;
         let profile = load_user(&self.db, user_id).await?;
         Ok((tokens, profile))
     }

@@ -2,11 +2,11 @@
 //! index guarantees it).
 
 use chrono::{DateTime, Utc};
+use platform::store::Classify as _;
 use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, QueryOrder as _};
 
-use super::map_db_err;
 use crate::domain::NewAddress;
 use crate::error::{UserError, UserResult};
 
@@ -57,7 +57,8 @@ pub async fn list(db: &impl ConnectionTrait, user: UserId) -> UserResult<Vec<Mod
         .order_by_asc(Column::Id)
         .all(db)
         .await
-        .map_err(|error| map_db_err(error, "address"))
+        .classify("address")
+        .map_err(UserError::from)
 }
 
 /// Clears the default flag on every address of `user`.
@@ -71,7 +72,7 @@ pub async fn clear_default(db: &impl ConnectionTrait, user: UserId) -> UserResul
         .filter(Column::IsDefault.eq(true))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "address"))?;
+        .classify("address")?;
     Ok(())
 }
 
@@ -99,7 +100,8 @@ pub async fn insert(
     };
     row.insert(db)
         .await
-        .map_err(|error| map_db_err(error, "default address"))
+        .classify("default address")
+        .map_err(UserError::from)
 }
 
 /// Deletes one of `user`'s addresses; returns the deleted row.
@@ -111,12 +113,12 @@ pub async fn delete(db: &impl ConnectionTrait, user: UserId, address: Uuid) -> U
         .filter(Column::UserId.eq(user.as_uuid()))
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "address"))?
+        .classify("address")?
         .ok_or(UserError::NotFound { entity: "address" })?;
     Entity::delete_by_id(found.id)
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "address"))?;
+        .classify("address")?;
     Ok(found)
 }
 
@@ -130,6 +132,6 @@ pub async fn set_default(db: &impl ConnectionTrait, address: Uuid) -> UserResult
         .filter(Column::Id.eq(address))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "address"))?;
+        .classify("address")?;
     Ok(())
 }

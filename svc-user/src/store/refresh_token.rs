@@ -2,11 +2,11 @@
 //! grouped in families (one per login) so reuse of a spent token can revoke the family.
 
 use chrono::{DateTime, Utc};
+use platform::store::Classify as _;
 use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait};
 
-use super::map_db_err;
 use crate::error::UserResult;
 
 /// One refresh token.
@@ -51,9 +51,7 @@ pub async fn insert(
         revoked_at: ActiveValue::Set(None),
         created_at: ActiveValue::Set(Utc::now()),
     };
-    row.insert(db)
-        .await
-        .map_err(|error| map_db_err(error, "refresh token"))?;
+    row.insert(db).await.classify("refresh token")?;
     Ok(())
 }
 
@@ -66,7 +64,8 @@ pub async fn find_by_hash(db: &impl ConnectionTrait, token_hash: &str) -> UserRe
         .filter(Column::TokenHash.eq(token_hash))
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "refresh token"))
+        .classify("refresh token")
+        .map_err(crate::error::UserError::from)
 }
 
 /// Spends a token: marks it used only if it is neither used nor revoked. Returns false when
@@ -82,7 +81,7 @@ pub async fn spend(db: &impl ConnectionTrait, id: Uuid) -> UserResult<bool> {
         .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "refresh token"))?;
+        .classify("refresh token")?;
     Ok(result.rows_affected == 1)
 }
 
@@ -97,7 +96,7 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> UserResul
         .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "refresh token"))?;
+        .classify("refresh token")?;
     Ok(())
 }
 
@@ -112,6 +111,6 @@ pub async fn revoke_user(db: &impl ConnectionTrait, user: UserId) -> UserResult<
         .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "refresh token"))?;
+        .classify("refresh token")?;
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! The `service_clients` table: who may obtain service tokens, with a hashed secret.
 
 use chrono::{DateTime, Utc};
+use platform::store::Classify as _;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue, ConnectionTrait, QueryOrder as _};
 
-use super::map_db_err;
 use crate::error::{UserError, UserResult};
 
 /// One registered client.
@@ -57,7 +57,7 @@ pub async fn insert(
     new_row(client_id, secret_hash, audiences)?
         .insert(db)
         .await
-        .map_err(|error| map_db_err(error, "client id is already registered"))?;
+        .classify("client id is already registered")?;
     Ok(())
 }
 
@@ -80,7 +80,7 @@ pub async fn ensure(
         )
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "service client"))?;
+        .classify("service client")?;
     Ok(())
 }
 
@@ -92,7 +92,8 @@ pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> UserResult<Opti
     Entity::find_by_id(client_id.to_owned())
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "service client"))
+        .classify("service client")
+        .map_err(UserError::from)
 }
 
 /// Marks a client revoked (idempotent).
@@ -113,7 +114,7 @@ pub async fn revoke(db: &impl ConnectionTrait, client_id: &str) -> UserResult<()
         .filter(Column::ClientId.eq(client_id))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "service client"))?;
+        .classify("service client")?;
     Ok(())
 }
 
@@ -126,5 +127,6 @@ pub async fn list(db: &impl ConnectionTrait) -> UserResult<Vec<Model>> {
         .order_by_asc(Column::ClientId)
         .all(db)
         .await
-        .map_err(|error| map_db_err(error, "service client"))
+        .classify("service client")
+        .map_err(UserError::from)
 }

@@ -1,11 +1,11 @@
 //! The `users` table.
 
 use chrono::{DateTime, Utc};
+use platform::store::Classify as _;
 use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait};
 
-use super::map_db_err;
 use crate::domain::{DisplayName, Email, UserRole};
 use crate::error::{UserError, UserResult};
 
@@ -66,7 +66,8 @@ pub async fn insert(
     };
     row.insert(db)
         .await
-        .map_err(|error| map_db_err(error, "email is already registered"))
+        .classify("email is already registered")
+        .map_err(UserError::from)
 }
 
 /// Finds an account by its normalised email.
@@ -78,7 +79,8 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> UserResu
         .filter(Column::Email.eq(email.as_ref()))
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))
+        .classify("user")
+        .map_err(UserError::from)
 }
 
 /// Finds an account by id.
@@ -89,7 +91,7 @@ pub async fn get(db: &impl ConnectionTrait, id: UserId) -> UserResult<Model> {
     Entity::find_by_id(id.as_uuid())
         .one(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))?
+        .classify("user")?
         .ok_or(UserError::NotFound { entity: "user" })
 }
 
@@ -103,7 +105,8 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[UserId]) -> UserResult<
         .filter(Column::Id.is_in(uuids))
         .all(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))
+        .classify("user")
+        .map_err(UserError::from)
 }
 
 /// Changes the display name.
@@ -117,7 +120,7 @@ pub async fn update_name(db: &impl ConnectionTrait, id: UserId, name: &DisplayNa
         .filter(Column::Id.eq(id.as_uuid()))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))?;
+        .classify("user")?;
     if result.rows_affected == 0 {
         return Err(UserError::NotFound { entity: "user" });
     }
@@ -135,7 +138,7 @@ pub async fn set_role(db: &impl ConnectionTrait, id: UserId, role: UserRole) -> 
         .filter(Column::Id.eq(id.as_uuid()))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))?;
+        .classify("user")?;
     if result.rows_affected == 0 {
         return Err(UserError::NotFound { entity: "user" });
     }
@@ -157,6 +160,6 @@ pub async fn set_password_hash(
         .filter(Column::Id.eq(id.as_uuid()))
         .exec(db)
         .await
-        .map_err(|error| map_db_err(error, "user"))?;
+        .classify("user")?;
     Ok(())
 }
