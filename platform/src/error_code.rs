@@ -1,11 +1,13 @@
 //! The mesh's error vocabulary: one table from a code to gRPC, GraphQL and HTTP.
 //!
-//! Every service maps its own error enum to an [`ErrorCode`] and builds its `tonic::Status`
-//! through [`ErrorCode::status`], so the reason travels in `google.rpc.ErrorInfo` and the BFF
-//! can tell codes apart that share a gRPC code (`OUT_OF_STOCK` and `CONFLICT`).
+//! Every service's error becomes a `tonic::Status` through [`crate::error`], which builds it
+//! here: the reason travels in `google.rpc.ErrorInfo`, so the BFF can tell codes apart that
+//! share a gRPC code (`OUT_OF_STOCK` and `CONFLICT`), and internal causes are logged once and
+//! hidden.
 
 use prost::Message as _;
 use proto::inventory::v1 as pb;
+use proto::types::InvalidField;
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -159,7 +161,7 @@ pub fn internal_status(error: &anyhow::Error) -> tonic::Status {
 }
 
 /// Turns a wire value that did not parse into a `BadUserInput` status naming its field.
-pub fn invalid_field_status(error: &proto::types::InvalidField) -> tonic::Status {
+pub fn invalid_field_status(error: &InvalidField) -> tonic::Status {
     ErrorCode::invalid_field(&error.field, &error.reason)
 }
 
@@ -196,7 +198,8 @@ pub fn out_of_stock_status(message: String, lines: &[pb::ShortLine]) -> tonic::S
     )
 }
 
-/// Reads the short lines back from an OUT_OF_STOCK status (svc-order, tests).
+/// Reads the short lines back from an OUT_OF_STOCK status, as the wire has them (svc-order
+/// parses them; the BFF and tests read the ids).
 pub fn short_lines(status: &tonic::Status) -> Vec<pb::ShortLine> {
     let Ok(decoded) = tonic_types::pb::Status::decode(status.details()) else {
         return Vec::new();

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod deadline;
+pub mod error;
 pub mod error_code;
 pub mod server;
 pub mod service_name;

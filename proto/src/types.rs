@@ -174,6 +174,39 @@ impl Money {
     }
 }
 
+/// A book a reservation could not hold: how many copies were asked for and how many were
+/// left (0 for a book inventory has never heard of). Inventory refuses with it; svc-order
+/// passes it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortLine {
+    pub book_id: BookId,
+    pub requested: i64,
+    pub available: i64,
+}
+
+impl ShortLine {
+    /// Returns the wire message.
+    pub fn to_wire(&self) -> crate::inventory::v1::ShortLine {
+        crate::inventory::v1::ShortLine {
+            book_id: self.book_id.to_string(),
+            requested: self.requested,
+            available: self.available,
+        }
+    }
+
+    /// Parses the wire message.
+    ///
+    /// # Errors
+    /// Returns [`InvalidField`] when the book id is not a UUID.
+    pub fn from_wire(wire: &crate::inventory::v1::ShortLine) -> Result<Self, InvalidField> {
+        Ok(Self {
+            book_id: BookId::parse("book_id", &wire.book_id)?,
+            requested: wire.requested,
+            available: wire.available,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

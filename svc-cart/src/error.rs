@@ -1,44 +1,27 @@
-//! svc-cart's one error type and its one mapping to `tonic::Status`.
+//! svc-cart's refusals. The failures every service shares (bad input, not found, internal)
+//! and the one mapping to `tonic::Status` are `platform::error`'s.
 
 use platform::ErrorCode;
-use proto::types::InvalidField;
-use tonic_types::ErrorDetails;
+use platform::error::{Refusal, ServiceError};
 
-/// What went wrong, in terms of what the caller can do about it.
+/// What only svc-cart refuses with.
 #[derive(Debug, thiserror::Error)]
-pub enum CartError {
-    #[error("{0}")]
-    InvalidArgument(#[from] InvalidField),
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+pub enum CartRefusal {
     /// Redis or catalog does not answer.
     #[error("{0}")]
     Unavailable(&'static str),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
 }
+
+/// Every error of svc-cart.
+pub type CartError = ServiceError<CartRefusal>;
 
 /// The result of every operation of svc-cart.
 pub type CartResult<T> = Result<T, CartError>;
 
-impl CartError {
-    /// Returns the mesh-wide code.
-    pub fn error_code(&self) -> ErrorCode {
+impl Refusal for CartRefusal {
+    fn error_code(&self) -> ErrorCode {
         match self {
-            CartError::InvalidArgument(_) => ErrorCode::BadUserInput,
-            CartError::NotFound { .. } => ErrorCode::NotFound,
-            CartError::Unavailable(_) => ErrorCode::Unavailable,
-            CartError::Internal(_) => ErrorCode::Internal,
-        }
-    }
-}
-
-impl From<CartError> for tonic::Status {
-    fn from(error: CartError) -> Self {
-        match &error {
-            CartError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            CartError::Internal(cause) => platform::error_code::internal_status(cause),
-            other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+            CartRefusal::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 }

@@ -14,7 +14,7 @@ use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use proto::types::BookId;
 
 use crate::domain::CartOwner;
-use crate::error::{CartError, CartResult};
+use crate::error::{CartError, CartRefusal, CartResult};
 use crate::known_books::KnownBooks;
 use crate::store::{CartStore, StoredCart};
 
@@ -137,9 +137,9 @@ impl Carts {
             }
             Err(status) => {
                 tracing::warn!(code = ?status.code(), "catalog lookup failed");
-                Err(CartError::Unavailable(
+                Err(CartError::from(CartRefusal::Unavailable(
                     "the catalog is unavailable, retry shortly",
-                ))
+                )))
             }
         }
     }

@@ -12,7 +12,7 @@ use redis::Script;
 use uuid::Uuid;
 
 use crate::domain::{CartOwner, MAX_LINES, MAX_QUANTITY};
-use crate::error::{CartError, CartResult};
+use crate::error::{CartError, CartRefusal, CartResult};
 
 /// Counts the book lines of a cart (fields not starting with `_`).
 const COUNT_LINES: &str = r"
@@ -134,7 +134,9 @@ fn unavailable(error: &redis::RedisError) -> CartError {
         )),
         _ => {
             tracing::warn!(%error, "redis call failed");
-            CartError::Unavailable("cart storage is unavailable, retry shortly")
+            CartError::from(CartRefusal::Unavailable(
+                "cart storage is unavailable, retry shortly",
+            ))
         }
     }
 }
@@ -154,7 +156,9 @@ impl CartStore {
         self.redis
             .get()
             .map(platform::store::RedisStore::connection)
-            .ok_or(CartError::Unavailable("cart storage is not connected yet"))
+            .ok_or(CartError::from(CartRefusal::Unavailable(
+                "cart storage is not connected yet",
+            )))
     }
 
     fn ttl_ms(&self) -> u64 {

@@ -1,55 +1,36 @@
-//! svc-catalog's one error type and its one mapping to `tonic::Status`.
+//! svc-catalog's refusals. The failures every service shares (bad input, not found,
+//! internal) and the one mapping to `tonic::Status` are `platform::error`'s.
 
 use platform::ErrorCode;
+use platform::error::{Refusal, ServiceError};
 use platform::store::{StoreError, Violation};
-use proto::types::InvalidField;
-use tonic_types::ErrorDetails;
 
-/// What went wrong, in terms of what the caller can do about it.
+/// What only svc-catalog refuses with.
 #[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
-    #[error("{0}")]
-    InvalidArgument(#[from] InvalidField),
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+pub enum CatalogRefusal {
+    /// A unique index holds the value; the message says what exists.
     #[error("{0}")]
     AlreadyExists(&'static str),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
 }
+
+/// Every error of svc-catalog.
+pub type CatalogError = ServiceError<CatalogRefusal>;
 
 /// The result of every operation of svc-catalog.
 pub type CatalogResult<T> = Result<T, CatalogError>;
 
-impl CatalogError {
-    /// Returns the mesh-wide code.
-    pub fn error_code(&self) -> ErrorCode {
+impl Refusal for CatalogRefusal {
+    fn error_code(&self) -> ErrorCode {
         match self {
-            CatalogError::InvalidArgument(_) => ErrorCode::BadUserInput,
-            CatalogError::NotFound { .. } => ErrorCode::NotFound,
-            CatalogError::AlreadyExists(_) => ErrorCode::Conflict,
-            CatalogError::Internal(_) => ErrorCode::Internal,
+            CatalogRefusal::AlreadyExists(_) => ErrorCode::Conflict,
         }
     }
-}
 
-impl From<CatalogError> for tonic::Status {
-    fn from(error: CatalogError) -> Self {
-        match &error {
-            CatalogError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            CatalogError::Internal(cause) => platform::error_code::internal_status(cause),
-            other => other.error_code().status(other.to_string(), ErrorDetails::new()),
-        }
-    }
-}
-
-impl From<StoreError> for CatalogError {
-    fn from(error: StoreError) -> Self {
-        match error.violation() {
+    fn violated(violation: Violation, error: StoreError) -> CatalogError {
+        match violation {
             // `what` says what exists: "a book with this isbn already exists".
-            Some(Violation::Unique) => CatalogError::AlreadyExists(error.what()),
-            Some(Violation::ForeignKey) => CatalogError::NotFound { entity: "book" },
-            None => CatalogError::Internal(error.into()),
+            Violation::Unique => CatalogRefusal::AlreadyExists(error.what()).into(),
+            Violation::ForeignKey => CatalogError::NotFound { entity: "book" },
         }
     }
 }

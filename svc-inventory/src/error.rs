@@ -1,74 +1,52 @@
-//! svc-inventory's one error type and its one mapping to `tonic::Status`.
-
-use std::collections::HashMap;
+//! svc-inventory's refusals. The failures every service shares (bad input, not found,
+//! internal) and the one mapping to `tonic::Status` are `platform::error`'s.
 
 use platform::ErrorCode;
-use platform::error_code::ERROR_DOMAIN;
+use platform::error::{Detail, Refusal, ServiceError};
 use platform::store::{StoreError, Violation};
-use proto::inventory::v1 as pb;
-use proto::types::InvalidField;
-use tonic_types::{ErrorDetails, StatusExt as _};
+use proto::types::ShortLine;
 
-/// What went wrong, in terms of what the caller can do about it.
+/// What only svc-inventory refuses with.
 #[derive(Debug, thiserror::Error)]
-pub enum InventoryError {
-    #[error("{0}")]
-    InvalidArgument(#[from] InvalidField),
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+pub enum InventoryRefusal {
     /// Some lines are short: nothing was reserved. Every short line is named.
     #[error("not enough stock for {} book(s)", lines.len())]
-    OutOfStock { lines: Vec<pb::ShortLine> },
+    OutOfStock { lines: Vec<ShortLine> },
     /// The reservation or order is in a state that forbids this (released, expired,
     /// committed, tombstoned), or stock would go below what is reserved.
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("{0}")]
     Conflict(&'static str),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
 }
+
+/// Every error of svc-inventory.
+pub type InventoryError = ServiceError<InventoryRefusal>;
 
 /// The result of every operation of svc-inventory.
 pub type InventoryResult<T> = Result<T, InventoryError>;
 
-impl InventoryError {
-    /// Returns the mesh-wide code.
-    pub fn error_code(&self) -> ErrorCode {
+impl Refusal for InventoryRefusal {
+    fn error_code(&self) -> ErrorCode {
         match self {
-            InventoryError::InvalidArgument(_) => ErrorCode::BadUserInput,
-            InventoryError::NotFound { .. } => ErrorCode::NotFound,
-            InventoryError::OutOfStock { .. } => ErrorCode::OutOfStock,
-            InventoryError::FailedPrecondition(_) | InventoryError::Conflict(_) => ErrorCode::Conflict,
-            InventoryError::Internal(_) => ErrorCode::Internal,
+            InventoryRefusal::OutOfStock { .. } => ErrorCode::OutOfStock,
+            InventoryRefusal::FailedPrecondition(_) | InventoryRefusal::Conflict(_) => ErrorCode::Conflict,
         }
     }
-}
 
-impl From<InventoryError> for tonic::Status {
-    fn from(error: InventoryError) -> Self {
-        match &error {
-            InventoryError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            InventoryError::OutOfStock { lines } => {
-                platform::error_code::out_of_stock_status(error.to_string(), lines)
-            }
-            InventoryError::FailedPrecondition(message) => {
-                let mut details = ErrorDetails::new();
-                details.set_error_info(ErrorCode::Conflict.reason(), ERROR_DOMAIN, HashMap::new());
-                tonic::Status::with_error_details(tonic::Code::FailedPrecondition, message.clone(), details)
-            }
-            InventoryError::Internal(cause) => platform::error_code::internal_status(cause),
-            other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+    fn detail(&self) -> Detail<'_> {
+        match self {
+            InventoryRefusal::OutOfStock { lines } => Detail::ShortLines(lines),
+            InventoryRefusal::FailedPrecondition(_) => Detail::Precondition,
+            InventoryRefusal::Conflict(_) => Detail::None,
         }
     }
-}
 
-impl From<StoreError> for InventoryError {
-    fn from(error: StoreError) -> Self {
-        match error.violation() {
+    fn violated(violation: Violation, error: StoreError) -> InventoryError {
+        match violation {
             // Two writers raced for one row (a reservation per order): the loser hears it.
-            Some(Violation::Unique) => InventoryError::Conflict(error.what()),
-            _ => InventoryError::Internal(error.into()),
+            Violation::Unique => InventoryRefusal::Conflict(error.what()).into(),
+            Violation::ForeignKey => InventoryError::Internal(error.into()),
         }
     }
 }
@@ -80,20 +58,23 @@ mod tests {
     #[test]
     fn out_of_stock_keeps_its_code_and_names_every_short_book() {
         let lines = vec![
-            pb::ShortLine {
-                book_id: "a".to_owned(),
+            ShortLine {
+                book_id: proto::types::BookId::generate(),
                 requested: 2,
                 available: 1,
             },
-            pb::ShortLine {
-                book_id: "b".to_owned(),
+            ShortLine {
+                book_id: proto::types::BookId::generate(),
                 requested: 1,
                 available: 0,
             },
         ];
-        let status = tonic::Status::from(InventoryError::OutOfStock { lines: lines.clone() });
+        let status = tonic::Status::from(InventoryError::from(InventoryRefusal::OutOfStock {
+            lines: lines.clone(),
+        }));
         assert_eq!(status.code(), tonic::Code::FailedPrecondition);
         assert_eq!(ErrorCode::from_status(&status), ErrorCode::OutOfStock);
-        assert_eq!(platform::error_code::short_lines(&status), lines);
+        let wire: Vec<_> = lines.iter().map(ShortLine::to_wire).collect();
+        assert_eq!(platform::error_code::short_lines(&status), wire);
     }
 }

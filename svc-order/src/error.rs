@@ -1,21 +1,13 @@
-//! svc-order's one error type and its one mapping to `tonic::Status`.
-
-use std::collections::HashMap;
+//! svc-order's refusals. The failures every service shares (bad input, not found, internal)
+//! and the one mapping to `tonic::Status` are `platform::error`'s.
 
 use platform::ErrorCode;
-use platform::error_code::ERROR_DOMAIN;
-use platform::store::StoreError;
-use proto::inventory::v1::ShortLine;
-use proto::types::InvalidField;
-use tonic_types::{ErrorDetails, StatusExt as _};
+use platform::error::{Detail, Refusal, ServiceError};
+use proto::types::ShortLine;
 
-/// What went wrong, in terms of what the caller can do about it.
+/// What only svc-order refuses with.
 #[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    #[error("{0}")]
-    InvalidArgument(#[from] InvalidField),
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+pub enum OrderRefusal {
     /// Some books are short: the order failed and nothing is held.
     #[error("not enough stock for {} book(s)", lines.len())]
     OutOfStock { lines: Vec<ShortLine> },
@@ -28,66 +20,44 @@ pub enum OrderError {
     /// A store or an upstream service does not answer; retry later.
     #[error("{0}")]
     Unavailable(String),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
 }
+
+/// Every error of svc-order.
+pub type OrderError = ServiceError<OrderRefusal>;
 
 /// The result of every operation of svc-order.
 pub type OrderResult<T> = Result<T, OrderError>;
 
-impl OrderError {
-    /// Returns the mesh-wide code.
-    pub fn error_code(&self) -> ErrorCode {
+impl Refusal for OrderRefusal {
+    fn error_code(&self) -> ErrorCode {
         match self {
-            OrderError::InvalidArgument(_) => ErrorCode::BadUserInput,
-            OrderError::NotFound { .. } => ErrorCode::NotFound,
-            OrderError::OutOfStock { .. } => ErrorCode::OutOfStock,
-            OrderError::PaymentDeclined { .. } => ErrorCode::PaymentDeclined,
-            OrderError::FailedPrecondition(_) => ErrorCode::Conflict,
-            OrderError::Unavailable(_) => ErrorCode::Unavailable,
-            OrderError::Internal(_) => ErrorCode::Internal,
+            OrderRefusal::OutOfStock { .. } => ErrorCode::OutOfStock,
+            OrderRefusal::PaymentDeclined { .. } => ErrorCode::PaymentDeclined,
+            OrderRefusal::FailedPrecondition(_) => ErrorCode::Conflict,
+            OrderRefusal::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 
-    /// Maps an upstream's status: unavailability stays retryable, the rest is internal
-    /// (a caller of svc-order cannot fix another service's refusal).
-    pub fn upstream(service: &'static str, status: &tonic::Status) -> Self {
-        match ErrorCode::from_status(status) {
-            ErrorCode::Unavailable | ErrorCode::Throttled => {
-                OrderError::Unavailable(format!("{service} is unavailable, retry shortly"))
-            }
-            _ => OrderError::Internal(anyhow::anyhow!(
-                "{service} answered {:?}: {}",
-                status.code(),
-                status.message()
-            )),
+    fn detail(&self) -> Detail<'_> {
+        match self {
+            OrderRefusal::OutOfStock { lines } => Detail::ShortLines(lines),
+            OrderRefusal::FailedPrecondition(_) => Detail::Precondition,
+            OrderRefusal::PaymentDeclined { .. } | OrderRefusal::Unavailable(_) => Detail::None,
         }
     }
 }
 
-impl From<OrderError> for tonic::Status {
-    fn from(error: OrderError) -> Self {
-        match &error {
-            OrderError::InvalidArgument(invalid) => platform::error_code::invalid_field_status(invalid),
-            OrderError::OutOfStock { lines } => {
-                platform::error_code::out_of_stock_status(error.to_string(), lines)
-            }
-            OrderError::FailedPrecondition(message) => {
-                let mut details = ErrorDetails::new();
-                details.set_error_info(ErrorCode::Conflict.reason(), ERROR_DOMAIN, HashMap::new());
-                tonic::Status::with_error_details(tonic::Code::FailedPrecondition, message.clone(), details)
-            }
-            OrderError::Internal(cause) => platform::error_code::internal_status(cause),
-            other => other.error_code().status(other.to_string(), ErrorDetails::new()),
+/// Maps an upstream's status: unavailability stays retryable, the rest is internal (a caller
+/// of svc-order cannot fix another service's refusal).
+pub fn upstream_error(service: &'static str, status: &tonic::Status) -> OrderError {
+    match ErrorCode::from_status(status) {
+        ErrorCode::Unavailable | ErrorCode::Throttled => {
+            OrderRefusal::Unavailable(format!("{service} is unavailable, retry shortly")).into()
         }
-    }
-}
-
-impl From<StoreError> for OrderError {
-    /// Every write of svc-order is conditional or `ON CONFLICT DO NOTHING`, so no class of
-    /// database failure means anything to its caller: internal, with what it was about
-    /// (a store that is briefly gone still reaches the caller as UNAVAILABLE).
-    fn from(error: StoreError) -> Self {
-        OrderError::Internal(error.into())
+        _ => OrderError::Internal(anyhow::anyhow!(
+            "{service} answered {:?}: {}",
+            status.code(),
+            status.message()
+        )),
     }
 }

@@ -9,6 +9,7 @@ use proto::cart::v1 as cart;
 use proto::catalog::v1 as catalog;
 use proto::common::v1::Address;
 use proto::inventory::v1 as inventory;
+use proto::types::ShortLine;
 use proto::user::v1 as user;
 use uuid::Uuid;
 
@@ -30,7 +31,7 @@ pub enum Reserved {
         reservation_id: Uuid,
     },
     Short {
-        lines: Vec<inventory::ShortLine>,
+        lines: Vec<ShortLine>,
     },
     /// The order's reservation was released (or fenced off) before: it cannot hold stock.
     Refused,
@@ -54,7 +55,7 @@ fn settled<T>(result: Result<T, tonic::Status>, service: &'static str) -> OrderR
     match result {
         Ok(_) => Ok(Settled::Done),
         Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(Settled::WrongState),
-        Err(status) => Err(OrderError::upstream(service, &status)),
+        Err(status) => Err(crate::error::upstream_error(service, &status)),
     }
 }
 
@@ -67,7 +68,7 @@ impl Upstreams {
             async move { client.get_cart(cart::GetCartRequest { owner: owner(user) }).await }
         })
         .await
-        .map_err(|status| OrderError::upstream("cart", &status))?
+        .map_err(|status| crate::error::upstream_error("cart", &status))?
         .into_inner()
         .cart
         .unwrap_or_default();
@@ -90,7 +91,7 @@ impl Upstreams {
             }
         })
         .await
-        .map_err(|status| OrderError::upstream("cart", &status))?;
+        .map_err(|status| crate::error::upstream_error("cart", &status))?;
         Ok(())
     }
 
@@ -106,7 +107,7 @@ impl Upstreams {
             }
         })
         .await
-        .map_err(|status| OrderError::upstream("catalog", &status))?
+        .map_err(|status| crate::error::upstream_error("catalog", &status))?
         .into_inner();
         Ok((response.books, response.missing_ids))
     }
@@ -128,7 +129,7 @@ impl Upstreams {
                 "address_id",
                 "is not one of your addresses",
             )),
-            _ => OrderError::upstream("user", &status),
+            _ => crate::error::upstream_error("user", &status),
         })?
         .into_inner()
         .addresses;
@@ -176,11 +177,18 @@ impl Upstreams {
                 })?;
                 Ok(Reserved::Held { reservation_id })
             }
-            Err(status) if ErrorCode::from_status(&status) == ErrorCode::OutOfStock => Ok(Reserved::Short {
-                lines: platform::error_code::short_lines(&status),
-            }),
+            Err(status) if ErrorCode::from_status(&status) == ErrorCode::OutOfStock => {
+                let lines = platform::error_code::short_lines(&status)
+                    .iter()
+                    .map(ShortLine::from_wire)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|error| {
+                        OrderError::Internal(anyhow::anyhow!("inventory sent a bad short line: {error}"))
+                    })?;
+                Ok(Reserved::Short { lines })
+            }
             Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(Reserved::Refused),
-            Err(status) => Err(OrderError::upstream("inventory", &status)),
+            Err(status) => Err(crate::error::upstream_error("inventory", &status)),
         }
     }
 
@@ -232,7 +240,7 @@ impl Upstreams {
             async move { client.restock(request).await }
         })
         .await
-        .map_err(|status| OrderError::upstream("inventory", &status))?;
+        .map_err(|status| crate::error::upstream_error("inventory", &status))?;
         Ok(())
     }
 }

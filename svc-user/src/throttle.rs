@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use platform::store::RedisStore;
 
-use crate::error::{UserError, UserResult};
+use crate::error::{UserError, UserRefusal, UserResult};
 
 /// Limits (`auth.login_*`).
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +60,7 @@ impl LoginThrottle {
     /// Refuses the attempt when the account or the address has used up its failures.
     ///
     /// # Errors
-    /// [`UserError::Throttled`] with the time until the window ends; `Unavailable` when
+    /// [`UserRefusal::Throttled`] with the time until the window ends; `Unavailable` when
     /// Redis does not answer (failing closed: no unlimited guessing while it is down).
     pub async fn check(&self, account: &str, address: Option<&str>) -> UserResult<()> {
         let mut connection = self.redis.connection();
@@ -70,12 +70,14 @@ impl LoginThrottle {
                 .ttl(&key)
                 .query_async(&mut connection)
                 .await
-                .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))?;
+                .map_err(|_| {
+                    UserError::from(UserRefusal::Unavailable("login is unavailable, retry shortly"))
+                })?;
             if count.unwrap_or(0) >= limit {
                 let seconds = u64::try_from(ttl).unwrap_or(1).max(1);
-                return Err(UserError::Throttled {
+                return Err(UserError::from(UserRefusal::Throttled {
                     retry_after: Duration::from_secs(seconds),
-                });
+                }));
             }
         }
         Ok(())
@@ -96,7 +98,7 @@ impl LoginThrottle {
         }
         pipe.query_async::<()>(&mut connection)
             .await
-            .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))
+            .map_err(|_| UserError::from(UserRefusal::Unavailable("login is unavailable, retry shortly")))
     }
 
     /// Forgets the account's failures after a successful login (the address keeps its count).
@@ -110,6 +112,6 @@ impl LoginThrottle {
             .arg(&key)
             .query_async::<()>(&mut connection)
             .await
-            .map_err(|_| UserError::Unavailable("login is unavailable, retry shortly"))
+            .map_err(|_| UserError::from(UserRefusal::Unavailable("login is unavailable, retry shortly")))
     }
 }

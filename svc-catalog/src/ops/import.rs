@@ -11,7 +11,7 @@ use sea_orm::TransactionTrait as _;
 
 use super::Catalog;
 use crate::domain::BookDraft;
-use crate::error::{CatalogError, CatalogResult};
+use crate::error::{CatalogError, CatalogRefusal, CatalogResult};
 use crate::store;
 
 /// Rows written per transaction.
@@ -127,11 +127,13 @@ impl Catalog {
                 Ok(())
             }
             // Someone added one of these ISBNs meanwhile: write row by row to say which.
-            Err(CatalogError::AlreadyExists(_)) => {
+            Err(CatalogError::Refused(CatalogRefusal::AlreadyExists(_))) => {
                 for (row, draft) in rows.into_iter().zip(fresh) {
                     match self.insert_all(std::slice::from_ref(&draft)).await {
                         Ok(()) => report.imported += 1,
-                        Err(CatalogError::AlreadyExists(reason)) => report.reject(row, "isbn", reason),
+                        Err(CatalogError::Refused(CatalogRefusal::AlreadyExists(reason))) => {
+                            report.reject(row, "isbn", reason)
+                        }
                         Err(other) => return Err(other),
                     }
                 }

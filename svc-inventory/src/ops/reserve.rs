@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use proto::inventory::v1 as pb;
+use proto::types::ShortLine;
 use uuid::Uuid;
 
 use super::{Inventory, commit};
 use crate::domain::{ReservationState, ReserveLine};
-use crate::error::{InventoryError, InventoryResult};
+use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
 use crate::store::reservation::{self, ReservationRow};
 use crate::store::{ledger, outbox, stock};
 
@@ -77,13 +77,13 @@ impl Inventory {
                     .find(|level| level.book_id == line.book_id)
                     .map(stock::StockLevel::available)
                     .unwrap_or(0);
-                lines.push(pb::ShortLine {
-                    book_id: line.book_id.to_string(),
+                lines.push(ShortLine {
+                    book_id: line.book_id.into(),
                     requested: line.quantity,
                     available,
                 });
             }
-            return Err(InventoryError::OutOfStock { lines });
+            return Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }));
         }
         commit(transaction).await?;
         Ok(ReservationRow {
@@ -103,12 +103,12 @@ impl Inventory {
             })?;
         match existing.state {
             ReservationState::Held | ReservationState::Committed => Ok(existing),
-            ReservationState::Released | ReservationState::Expired => {
-                Err(InventoryError::FailedPrecondition(format!(
+            ReservationState::Released | ReservationState::Expired => Err(InventoryError::from(
+                InventoryRefusal::FailedPrecondition(format!(
                     "order {order} was {} and cannot be reserved again",
                     existing.state.as_str().to_lowercase()
-                )))
-            }
+                )),
+            )),
         }
     }
 }

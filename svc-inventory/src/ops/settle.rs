@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Inventory, commit, release_lines};
 use crate::domain::ReservationState;
-use crate::error::{InventoryError, InventoryResult};
+use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
 use crate::store::reservation::{self, ReservationRow};
 use crate::store::{ledger, stock};
 
@@ -40,12 +40,11 @@ impl Inventory {
             let row = self.find(id).await?;
             return match row.state {
                 ReservationState::Committed => Ok(row),
-                ReservationState::Held => Err(InventoryError::FailedPrecondition(
+                ReservationState::Held => Err(InventoryError::from(InventoryRefusal::FailedPrecondition(
                     "reservation expired".to_owned(),
-                )),
-                other => Err(InventoryError::FailedPrecondition(format!(
-                    "reservation is {}",
-                    other.as_str().to_lowercase()
+                ))),
+                other => Err(InventoryError::from(InventoryRefusal::FailedPrecondition(
+                    format!("reservation is {}", other.as_str().to_lowercase()),
                 ))),
             };
         };
@@ -119,12 +118,14 @@ impl Inventory {
             let row = self.find(id).await?;
             return match row.state {
                 ReservationState::Released | ReservationState::Expired => Ok(row),
-                ReservationState::Committed => Err(InventoryError::FailedPrecondition(
-                    "reservation is committed; return stock with Restock".to_owned(),
-                )),
-                ReservationState::Held => {
-                    Err(InventoryError::Conflict("reservation changed meanwhile, retry"))
+                ReservationState::Committed => {
+                    Err(InventoryError::from(InventoryRefusal::FailedPrecondition(
+                        "reservation is committed; return stock with Restock".to_owned(),
+                    )))
                 }
+                ReservationState::Held => Err(InventoryError::from(InventoryRefusal::Conflict(
+                    "reservation changed meanwhile, retry",
+                ))),
             };
         };
         let reason = if reason.is_empty() { "release" } else { reason };

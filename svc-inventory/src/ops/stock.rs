@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::{Inventory, commit, publish_level};
-use crate::error::{InventoryError, InventoryResult};
+use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
 use crate::store::stock::{self, StockLevel};
 use platform::store::execute;
 
@@ -57,9 +57,11 @@ impl Inventory {
         stock::ensure(&transaction, book).await?;
         let before = stock::get(&transaction, book).await?;
         if !stock::set_on_hand(&transaction, book, on_hand).await? {
-            return Err(InventoryError::FailedPrecondition(format!(
-                "cannot set on_hand to {on_hand}: {} copies are reserved",
-                before.reserved
+            return Err(InventoryError::from(InventoryRefusal::FailedPrecondition(
+                format!(
+                    "cannot set on_hand to {on_hand}: {} copies are reserved",
+                    before.reserved
+                ),
             )));
         }
         ledger::append(

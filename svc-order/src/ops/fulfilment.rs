@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Orders;
 use crate::domain::{OrderStatus, SagaStep};
-use crate::error::{OrderError, OrderResult};
+use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::store::orders::{self, Transition};
 
 fn note(text: &str, default: &str) -> String {
@@ -33,10 +33,10 @@ impl Orders {
             return self.get(principal, id).await;
         }
         if !order.status.can_cancel() {
-            return Err(OrderError::FailedPrecondition(format!(
+            return Err(OrderError::from(OrderRefusal::FailedPrecondition(format!(
                 "a {} order cannot be cancelled",
                 order.status.as_str()
-            )));
+            ))));
         }
         let change = Transition {
             from_statuses: vec![order.status],
@@ -75,11 +75,11 @@ impl Orders {
             return self.get(principal, id).await;
         }
         if !order.status.can_move_to(next) {
-            return Err(OrderError::FailedPrecondition(format!(
+            return Err(OrderError::from(OrderRefusal::FailedPrecondition(format!(
                 "an order cannot move from {} to {}",
                 order.status.as_str(),
                 next.as_str()
-            )));
+            ))));
         }
         let change = Transition {
             from_statuses: vec![order.status],
@@ -87,9 +87,9 @@ impl Orders {
             ..Transition::default()
         };
         if !orders::apply(&self.saga.db, id, &change).await? {
-            return Err(OrderError::FailedPrecondition(
+            return Err(OrderError::from(OrderRefusal::FailedPrecondition(
                 "the order changed meanwhile; read it and try again".to_owned(),
-            ));
+            )));
         }
         self.get(principal, id).await
     }

@@ -4,7 +4,7 @@
 
 use super::Saga;
 use crate::domain::SagaStep;
-use crate::error::{OrderError, OrderResult};
+use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::payments::Voided;
 use crate::store::orders::{self, OrderRow, Transition};
 use crate::upstream::Settled;
@@ -34,7 +34,7 @@ impl Saga {
             .payments
             .void(order.id, amount)
             .await?
-            .map_err(|error| OrderError::Unavailable(error.to_string()))?;
+            .map_err(|error| OrderError::from(OrderRefusal::Unavailable(error.to_string())))?;
         let payment_status = match voided {
             Voided::Voided => Some("voided"),
             Voided::NothingAuthorized => None,
@@ -42,7 +42,7 @@ impl Saga {
                 self.payments
                     .refund(order.id, amount)
                     .await?
-                    .map_err(|error| OrderError::Unavailable(error.to_string()))?;
+                    .map_err(|error| OrderError::from(OrderRefusal::Unavailable(error.to_string())))?;
                 Some("refunded")
             }
         };

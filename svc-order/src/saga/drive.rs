@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Saga;
 use crate::domain::payment::PaymentMethod;
 use crate::domain::{HaltPoint, OrderStatus, SagaStep};
-use crate::error::{OrderError, OrderResult};
+use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::payments::{Authorization, ProviderError};
 use crate::store::orders::{self, OrderRow, Transition};
 use crate::upstream::{Reserved, Settled};
@@ -31,7 +31,9 @@ impl Failure {
             short_book_ids: Vec::new(),
             note: note.to_owned(),
             payment_status: None,
-            error: OrderError::Unavailable(format!("{note}; retry with a new idempotency key")),
+            error: OrderError::from(OrderRefusal::Unavailable(format!(
+                "{note}; retry with a new idempotency key"
+            ))),
         }
     }
 }
@@ -143,13 +145,13 @@ impl Saga {
                 self.advance(order, change, SagaStep::Reserved).await
             }
             Ok(Reserved::Short { lines }) => {
-                let short_book_ids = lines.iter().map(|line| line.book_id.clone()).collect();
+                let short_book_ids = lines.iter().map(|line| line.book_id.to_string()).collect();
                 let failure = Failure {
                     code: "OUT_OF_STOCK",
                     short_book_ids,
                     note: "out of stock".to_owned(),
                     payment_status: None,
-                    error: OrderError::OutOfStock { lines },
+                    error: OrderError::from(OrderRefusal::OutOfStock { lines }),
                 };
                 self.fail(order, failure).await
             }
@@ -190,7 +192,7 @@ impl Saga {
                     short_book_ids: Vec::new(),
                     note: format!("payment declined: {reason}"),
                     payment_status: Some("declined"),
-                    error: OrderError::PaymentDeclined { reason },
+                    error: OrderError::from(OrderRefusal::PaymentDeclined { reason }),
                 };
                 self.fail(order, failure).await
             }
@@ -242,14 +244,14 @@ impl Saga {
                 self.advance(order, change, SagaStep::Captured).await
             }
             // No answer: the books are sold and the money authorized; recovery captures.
-            Err(ProviderError::Unavailable(reason)) => Err(OrderError::Unavailable(format!(
-                "payment capture pending ({reason})"
+            Err(ProviderError::Unavailable(reason)) => Err(OrderError::from(OrderRefusal::Unavailable(
+                format!("payment capture pending ({reason})"),
             ))),
             Err(ProviderError::Refused(reason)) => {
                 let mut failure = Failure::unavailable("the payment could not be captured");
                 failure.note = format!("capture refused: {reason}");
                 failure.code = "PAYMENT_DECLINED";
-                failure.error = OrderError::PaymentDeclined { reason };
+                failure.error = OrderError::from(OrderRefusal::PaymentDeclined { reason });
                 self.fail(order, failure).await
             }
         }

@@ -16,7 +16,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::HaltPoint;
-use crate::error::{OrderError, OrderResult};
+use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::payments::Payments;
 use crate::upstream::Upstreams;
 
@@ -47,9 +47,9 @@ impl Halt {
         if self.at == Some(point) {
             tracing::warn!(?point, "saga halted by fault injection, waiting for shutdown");
             self.shutdown.cancelled().await;
-            return Err(OrderError::Unavailable(
+            return Err(OrderError::from(OrderRefusal::Unavailable(
                 "order service stopped during checkout".to_owned(),
-            ));
+            )));
         }
         Ok(())
     }

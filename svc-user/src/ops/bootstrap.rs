@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::Users;
 use crate::domain::{DisplayName, Email, Password, UserRole};
-use crate::error::{UserError, UserResult};
+use crate::error::{UserError, UserRefusal, UserResult};
 use crate::store;
 
 impl Users {
@@ -33,7 +33,7 @@ impl Users {
                 Ok(())
             }
             // Another replica created it a moment ago: promote whatever is there.
-            Err(UserError::AlreadyExists(_)) => {
+            Err(UserError::Refused(UserRefusal::AlreadyExists(_))) => {
                 if let Some(existing) = store::user::find_by_email(&self.db, &email).await? {
                     store::user::set_role(&self.db, existing.user_id(), UserRole::Admin).await?;
                 }

@@ -5,7 +5,7 @@ use proto::user::v1 as pb;
 
 use super::{Users, load_user};
 use crate::domain::{Email, Password};
-use crate::error::{UserError, UserResult};
+use crate::error::{UserError, UserRefusal, UserResult};
 use crate::store;
 
 /// A login attempt.
@@ -49,7 +49,7 @@ impl Users {
         let password_ok = self.hasher.verify(&command.password, stored_hash).await;
         let Some(user) = user.filter(|_| password_ok && !command.password.is_out_of_bounds()) else {
             self.throttle.record_failure(&command.account, address).await?;
-            return Err(UserError::InvalidCredentials);
+            return Err(UserError::from(UserRefusal::InvalidCredentials));
         };
 
         self.throttle.reset(&command.account).await?;

@@ -8,7 +8,7 @@ use proto::user::v1 as pb;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{Users, timestamp};
-use crate::error::{UserError, UserResult};
+use crate::error::{UserError, UserRefusal, UserResult};
 use crate::secrets::{hashes_match, random_token, token_hash};
 use crate::store;
 
@@ -72,10 +72,10 @@ impl Users {
         let presented = token_hash(secret.expose_secret());
         let client = store::service_client::find(&self.db, client_id).await?;
         let Some(client) = client.filter(|client| client.revoked_at.is_none()) else {
-            return Err(UserError::InvalidClientCredentials);
+            return Err(UserError::from(UserRefusal::InvalidClientCredentials));
         };
         if !hashes_match(&presented, &client.secret_hash) {
-            return Err(UserError::InvalidClientCredentials);
+            return Err(UserError::from(UserRefusal::InvalidClientCredentials));
         }
         let registered = client.audience_list();
         let audiences = if requested.is_empty() {
@@ -84,9 +84,9 @@ impl Users {
             requested.to_vec()
         };
         if audiences.iter().any(|audience| !registered.contains(audience)) {
-            return Err(UserError::PermissionDenied(
+            return Err(UserError::from(UserRefusal::PermissionDenied(
                 "audience is not registered for this client",
-            ));
+            )));
         }
         let token = self.tokens.service_token(client_id, audiences.clone())?;
         Ok((token, audiences))

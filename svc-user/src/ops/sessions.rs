@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait as _};
 
 use super::{Users, load_user};
 use crate::domain::UserRole;
-use crate::error::{UserError, UserResult};
+use crate::error::{UserError, UserRefusal, UserResult};
 use crate::secrets::{random_token, token_hash};
 use crate::store;
 
@@ -63,10 +63,10 @@ impl Users {
     pub async fn refresh(&self, refresh_token: &str) -> UserResult<(pb::AuthTokens, pb::User)> {
         let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await?
         else {
-            return Err(UserError::InvalidRefreshToken);
+            return Err(UserError::from(UserRefusal::InvalidRefreshToken));
         };
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
-            return Err(UserError::InvalidRefreshToken);
+            return Err(UserError::from(UserRefusal::InvalidRefreshToken));
         }
         let transaction = self.db.begin().await.classify("session")?;
         // Conditional: of two requests presenting the same token, exactly one spends it.
@@ -74,7 +74,7 @@ impl Users {
             drop(transaction);
             tracing::warn!(family = %row.family_id, "refresh token reused, revoking its family");
             store::refresh_token::revoke_family(&self.db, row.family_id).await?;
-            return Err(UserError::InvalidRefreshToken);
+            return Err(UserError::from(UserRefusal::InvalidRefreshToken));
         }
         let user_id = UserId::from(row.user_id);
         let user = store::user::get(&transaction, user_id).await?;

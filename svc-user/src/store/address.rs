@@ -79,7 +79,7 @@ pub async fn clear_default(db: &impl ConnectionTrait, user: UserId) -> UserResul
 /// Stores an address for `user` with the given default flag.
 ///
 /// # Errors
-/// [`UserError::AlreadyExists`] if another default sneaked in (the caller's transaction
+/// `UserRefusal::AlreadyExists` if another default sneaked in (the caller's transaction
 /// then rolls back).
 pub async fn insert(
     db: &impl ConnectionTrait,

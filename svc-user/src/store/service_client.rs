@@ -47,7 +47,7 @@ fn new_row(client_id: &str, secret_hash: String, audiences: &[String]) -> UserRe
 /// Registers a new client.
 ///
 /// # Errors
-/// [`UserError::AlreadyExists`] when the client id is taken.
+/// `UserRefusal::AlreadyExists` when the client id is taken.
 pub async fn insert(
     db: &impl ConnectionTrait,
     client_id: &str,

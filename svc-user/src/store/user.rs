@@ -44,7 +44,7 @@ impl Model {
 /// Inserts a new account.
 ///
 /// # Errors
-/// [`UserError::AlreadyExists`] when the email is taken (by the unique index, so two
+/// `UserRefusal::AlreadyExists` when the email is taken (by the unique index, so two
 /// concurrent registrations cannot both win).
 #[tracing::instrument(name = "user.store.insert_user", skip_all)]
 pub async fn insert(

@@ -71,7 +71,9 @@ async fn expired_reservations_are_released_once_by_racing_replicas() {
     assert!(
         matches!(
             status,
-            svc_inventory::error::InventoryError::FailedPrecondition(_)
+            svc_inventory::error::InventoryError::Refused(
+                svc_inventory::error::InventoryRefusal::FailedPrecondition(_)
+            )
         ),
         "{status:?}"
     );
