@@ -15,6 +15,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "BOOKSTORE_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Where SQLite files, `up`'s signing key and its demo admin's password live (overrides
+    /// `data_dir`): `up`, `migrate` and `serve` keep data there, `seed` and `loadgen` read
+    /// `up`'s key and password from it.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +39,27 @@ pub enum Command {
     /// Drive a running stack through GraphQL like shoppers and report latencies
     /// (`--scenario shop|hot-book`).
     Loadgen(cmd::loadgen::Args),
+}
+
+impl Cli {
+    /// Applies the global flags to the loaded configuration, then runs the command.
+    ///
+    /// # Errors
+    /// Returns what stopped the command.
+    pub async fn execute(self, mut config: BookstoreConfig) -> anyhow::Result<()> {
+        if let Some(data_dir) = &self.data_dir {
+            config.data_dir = data_dir.clone();
+        }
+        let command = match self.command {
+            // A data dir given on the command line must hold the admin's password.
+            Command::Loadgen(mut args) => {
+                args.data_dir_given = self.data_dir.is_some();
+                Command::Loadgen(args)
+            }
+            other => other,
+        };
+        command.execute(config).await
+    }
 }
 
 impl Command {
@@ -67,17 +94,6 @@ impl Command {
             Command::Migrate(args) => args.execute(config).await,
             Command::Seed(args) => args.execute(config).await,
             Command::Loadgen(args) => args.execute(config).await,
-        }
-    }
-
-    /// Applies command-line overrides to the loaded configuration.
-    pub fn override_config(&self, config: &mut BookstoreConfig) {
-        match self {
-            Command::Up(args) => args.override_config(config),
-            Command::Migrate(args) => args.override_config(config),
-            Command::Seed(args) => args.override_config(config),
-            Command::Loadgen(args) => args.override_config(config),
-            Command::Serve(_) => {}
         }
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::{ClientCredentials, KeySet, LocalSigner, SigningKey, TokenSource, Verifier};
 use platform::client::MeshChannel;
-use platform::server::ServeContext;
+use platform::server::{ServeContext, Stores};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -36,12 +36,12 @@ pub struct Keys {
 /// # Errors
 /// Fails when a key file cannot be read or parsed.
 pub fn load_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
-    let signing = match &config.auth.signing_key_file {
+    let signing = match &config.auth.common.signing_key_file {
         Some(path) => Some(read_signing_key(path)?),
         None => None,
     };
     let mut jwks = Vec::new();
-    if let Some(json) = &config.auth.jwks {
+    if let Some(json) = &config.auth.common.jwks {
         jwks.extend(
             KeySet::from_json(json)
                 .context("invalid auth.jwks")?
@@ -50,7 +50,7 @@ pub fn load_keys(config: &BookstoreConfig) -> anyhow::Result<Keys> {
                 .cloned(),
         );
     }
-    if let Some(path) = &config.auth.jwks_file {
+    if let Some(path) = &config.auth.common.jwks_file {
         let json = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read auth.jwks_file {}", path.display()))?;
         jwks.extend(
@@ -138,7 +138,7 @@ fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
 /// Returns the verifier of `service`: its own name as audience, `keys`' key set.
 pub fn verifier(config: &BookstoreConfig, service: ServiceName, keys: &Keys) -> Verifier {
     Verifier::new(
-        config.auth.issuer.clone(),
+        config.auth.common.issuer.clone(),
         service.as_str(),
         keys.verification.clone(),
     )
@@ -158,7 +158,7 @@ pub fn token_source(
     let secret = keys
         .client_secrets
         .get(&service)
-        .or(config.auth.client_secret.as_ref());
+        .or(config.auth.common.client_secret.as_ref());
     if let (Some(secret), false) = (secret, service == ServiceName::User) {
         let user_service = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
         let minter = ClientCredentials::new(user_service, service.as_str(), secret.clone());
@@ -167,8 +167,8 @@ pub fn token_source(
     let Some(key) = keys.signing.clone() else {
         return Ok(None);
     };
-    let lifetime = Duration::from_secs(config.auth.service_token_ttl_secs);
-    let signer = LocalSigner::new(key, config.auth.issuer.clone(), service.as_str(), lifetime);
+    let lifetime = Duration::from_secs(config.auth.common.service_token_ttl_secs);
+    let signer = LocalSigner::new(key, config.auth.common.issuer.clone(), service.as_str(), lifetime);
     Ok(Some(TokenSource::new(signer)))
 }
 
@@ -183,7 +183,37 @@ pub async fn bind(config: &BookstoreConfig, service: ServiceName) -> anyhow::Res
         .with_context(|| format!("failed to listen on {address} for {service} (is it already running?)"))
 }
 
-/// Runs one service until `shutdown` is cancelled.
+/// Returns what `service` is started with beside its own settings: the gRPC server
+/// settings, its verifier and token source, its stores and where every other service is.
+///
+/// # Errors
+/// Fails when svc-user's endpoints (for service tokens) are invalid.
+pub fn serve_context(
+    config: &BookstoreConfig,
+    service: ServiceName,
+    keys: &Keys,
+    verifier: Verifier,
+) -> anyhow::Result<ServeContext> {
+    Ok(ServeContext {
+        grpc: config.grpc.clone(),
+        verifier,
+        tokens: token_source(config, service, keys)?,
+        stores: Stores {
+            database_url: config.database_url(service),
+            migrate_on_start: service == ServiceName::Bff || config.wiring(service).migrate_on_start,
+            redis_url: config.redis_url(service),
+            redis_key_prefix: config.redis_key_prefix.clone(),
+        },
+        upstreams: ServiceName::grpc_services()
+            .into_iter()
+            .map(|upstream| (upstream, config.upstream(upstream)))
+            .collect(),
+        replica: replica_name(service),
+    })
+}
+
+/// Runs one service until `shutdown` is cancelled: each crate gets its own settings and the
+/// process-wide context.
 ///
 /// # Errors
 /// Returns what stopped the service: its store, its listener, or bad upstream config.
@@ -195,76 +225,25 @@ pub async fn run_service(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let context = ServeContext {
-        grpc: config.grpc.clone(),
-        verifier,
-        tokens: token_source(config, service, keys)?,
-    };
+    let context = serve_context(config, service, keys, verifier)?;
     match service {
-        ServiceName::User => svc_user::serve(&user_config(config, keys)?, &context, listener, shutdown).await,
-        ServiceName::Catalog => {
-            let service_config = svc_catalog::Config {
-                database_url: config.database_url(service),
-                migrate_on_start: config.section(service).migrate_on_start,
-                redis_url: config.redis_url(service),
-                stock_events_stream: stock_events_stream(config),
-                consumer_name: replica_name(service),
-            };
-            svc_catalog::serve(&service_config, &context, listener, shutdown).await
-        }
-        ServiceName::Order => {
-            let checkout = &config.checkout;
-            let service_config = svc_order::Config {
-                database_url: config.database_url(service),
-                migrate_on_start: config.section(service).migrate_on_start,
-                saga: checkout.saga(),
-                watch_poll: Duration::from_millis(checkout.watch_poll_ms),
-                sandbox_faults: svc_order::payments::sandbox::SandboxFaults {
-                    latency: Duration::from_millis(checkout.sandbox_latency_ms),
-                    failure_rate: checkout.sandbox_failure_rate,
-                },
-                payment_timeout: Duration::from_millis(checkout.payment_timeout_ms),
-                halt_at: checkout.halt_at.as_deref().and_then(|point| point.parse().ok()),
-                cart: config.upstream(ServiceName::Cart),
-                catalog: config.upstream(ServiceName::Catalog),
-                inventory: config.upstream(ServiceName::Inventory),
-                user: config.upstream(ServiceName::User),
-            };
-            svc_order::serve(&service_config, &context, listener, shutdown).await
-        }
-        ServiceName::Inventory => {
-            let service_config = svc_inventory::Config {
-                database_url: config.database_url(service),
-                migrate_on_start: config.section(service).migrate_on_start,
-                redis_url: config.redis_url(service),
-                stock_events_stream: stock_events_stream(config),
-                default_ttl: Duration::from_secs(config.inventory_reservation_ttl_secs),
-                sweep_interval: Duration::from_millis(config.inventory_sweep_interval_ms),
-            };
-            svc_inventory::serve(&service_config, &context, listener, shutdown).await
-        }
-        ServiceName::Cart => {
-            let cart_config = svc_cart::Config {
-                redis_url: config.redis_url(service),
-                key_prefix: format!("{}:cart", config.redis_key_prefix),
-                ttl: Duration::from_secs(config.cart_ttl_secs),
-                catalog: config.upstream(ServiceName::Catalog),
-            };
-            svc_cart::serve(&cart_config, &context, listener, shutdown).await
-        }
-        ServiceName::Bff => {
-            let upstreams =
-                bff::Upstreams::new(|upstream| config.upstream(upstream), context.tokens.clone())?;
-            let bff_config = config.bff.to_config();
-            bff::serve(
-                &bff_config,
-                upstreams,
-                context.verifier.clone(),
+        ServiceName::User => {
+            svc_user::serve(
+                &config.auth.own,
+                &issuing(config, keys)?,
+                &context,
                 listener,
                 shutdown,
             )
             .await
         }
+        ServiceName::Catalog => svc_catalog::serve(&config.catalog.own, &context, listener, shutdown).await,
+        ServiceName::Cart => svc_cart::serve(&config.cart.own, &context, listener, shutdown).await,
+        ServiceName::Order => svc_order::serve(&config.order.own, &context, listener, shutdown).await,
+        ServiceName::Inventory => {
+            svc_inventory::serve(&config.inventory.own, &context, listener, shutdown).await
+        }
+        ServiceName::Bff => bff::serve(&config.bff, &context, listener, shutdown).await,
     }
 }
 
@@ -275,7 +254,7 @@ pub async fn run_service(
 /// # Errors
 /// Fails when no signing key is available.
 pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
-    let key = match &config.auth.signing_key_file {
+    let key = match &config.auth.common.signing_key_file {
         Some(path) => read_signing_key(path)?,
         None => {
             let path = config.data_dir.join("jwt-signing-key.pem");
@@ -291,7 +270,7 @@ pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
     let claims = platform::auth::Claims::new(
         uuid::Uuid::nil().to_string(),
         platform::auth::Role::Admin,
-        &config.auth.issuer,
+        &config.auth.common.issuer,
         vec![platform::auth::MESH_AUDIENCE.to_owned()],
         Duration::from_secs(3600),
     );
@@ -317,11 +296,6 @@ pub fn long_call_channel(
     Ok(endpoint.connect_lazy())
 }
 
-/// The Redis Stream inventory publishes stock changes to and catalog consumes.
-pub fn stock_events_stream(config: &BookstoreConfig) -> String {
-    format!("{}:stock-events", config.redis_key_prefix)
-}
-
 /// A name for this replica: the pod name in Kubernetes, else a fresh one per process.
 fn replica_name(service: ServiceName) -> String {
     match std::env::var("HOSTNAME") {
@@ -330,53 +304,32 @@ fn replica_name(service: ServiceName) -> String {
     }
 }
 
-/// Builds svc-user's settings.
+/// Returns what svc-user issues with: the signing key, the published key set, the mesh's
+/// token rules, the mesh clients `up` made secrets for, and the bootstrap admin.
 ///
 /// # Errors
 /// Fails without a signing key: svc-user is the issuer and must hold one.
-pub fn user_config(config: &BookstoreConfig, keys: &Keys) -> anyhow::Result<svc_user::Config> {
+pub fn issuing(config: &BookstoreConfig, keys: &Keys) -> anyhow::Result<svc_user::Issuing> {
     let Some(signing_key) = keys.signing.clone() else {
         anyhow::bail!(
             "invalid configuration `auth.signing_key_file`: svc-user signs every token and needs \
              its Ed25519 private key (set BOOKSTORE_AUTH__SIGNING_KEY_FILE)"
         );
     };
-    let auth = &config.auth;
-    let mut mesh_clients = Vec::new();
-    for (name, secret) in &auth.service_clients {
-        mesh_clients.push((name.parse::<ServiceName>()?, secret.clone()));
-    }
-    for (service, secret) in &keys.client_secrets {
-        mesh_clients.push((*service, secret.clone()));
-    }
     let bootstrap_admin = match (&config.bootstrap_admin_email, &config.bootstrap_admin_password) {
         (Some(email), Some(password)) => Some((email.clone(), password.clone())),
         _ => None,
     };
-    Ok(svc_user::Config {
-        database_url: config.database_url(ServiceName::User),
-        migrate_on_start: config.user.migrate_on_start,
-        redis_url: config.redis_url(ServiceName::User),
-        redis_key_prefix: format!("{}:user", config.redis_key_prefix),
-        issuer: auth.issuer.clone(),
+    Ok(svc_user::Issuing {
+        issuer: config.auth.common.issuer.clone(),
         signing_key,
         retired_keys: keys.verification.clone(),
-        lifetimes: svc_user::tokens::TokenLifetimes {
-            access: Duration::from_secs(auth.access_token_ttl_secs),
-            refresh: Duration::from_secs(auth.refresh_token_ttl_secs),
-            service: Duration::from_secs(auth.service_token_ttl_secs),
-        },
-        argon2: svc_user::secrets::Argon2Settings {
-            memory_kib: auth.argon2_memory_kib,
-            iterations: auth.argon2_iterations,
-            parallelism: auth.argon2_parallelism,
-        },
-        throttle: svc_user::throttle::ThrottleSettings {
-            max_failures_per_account: auth.login_max_failures_per_account,
-            max_failures_per_address: auth.login_max_failures_per_address,
-            window: Duration::from_secs(auth.login_failure_window_secs),
-        },
-        mesh_clients,
+        service_token_lifetime: Duration::from_secs(config.auth.common.service_token_ttl_secs),
+        mesh_clients: keys
+            .client_secrets
+            .iter()
+            .map(|(service, secret)| (*service, secret.clone()))
+            .collect(),
         bootstrap_admin,
     })
 }
@@ -391,7 +344,7 @@ pub async fn metrics_listener(
 ) -> anyhow::Result<Option<TcpListener>> {
     let address = match service {
         ServiceName::Bff => None,
-        grpc => config.section(grpc).metrics_listen,
+        grpc => config.wiring(grpc).metrics_listen,
     };
     let Some(address) = address else {
         return Ok(None);

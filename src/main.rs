@@ -10,14 +10,13 @@ use clap::Parser as _;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = platform::config::process_env();
-    let mut config: BookstoreConfig = match platform::config::load(cli.config.as_deref(), &env) {
+    let config: BookstoreConfig = match platform::config::load(cli.config.as_deref(), &env) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };
-    cli.command.override_config(&mut config);
     platform::store::configure(
         config.database_pool_size,
         config.database_acquire_timeout_ms,
@@ -37,7 +36,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    match cli.command.execute(config).await {
+    match cli.execute(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error.cause_chain = %platform::telemetry::cause_chain(&error), "bookstore stopped with an error");

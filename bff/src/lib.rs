@@ -11,10 +11,12 @@
 //!   `session.rs` (cookies).
 //! - [`http`]: GraphQL over HTTP, GraphiQL, WebSocket subscriptions.
 //! - [`upstreams`]: channels and clients of the five services. [`probes`]: health.
+//! - [`settings`]: `Settings`, the `bff.*` knobs.
 
 pub mod graphql;
 pub mod http;
 pub mod probes;
+pub mod settings;
 pub mod upstreams;
 
 use std::net::SocketAddr;
@@ -25,47 +27,8 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use settings::Settings;
 pub use upstreams::Upstreams;
-
-/// Checked settings of the BFF.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// How long `/readyz` waits for each upstream's health answer.
-    pub readiness_timeout: Duration,
-    pub limits: graphql::Limits,
-    /// Serve GraphiQL to browsers at `GET /graphql`.
-    pub graphiql: bool,
-    /// The largest request body accepted.
-    pub max_body_bytes: usize,
-    /// The whole budget of one GraphQL request.
-    pub request_timeout: Duration,
-    /// Origins allowed to call from a browser (CORS); empty allows none.
-    pub cors_origins: Vec<String>,
-    /// Mark cookies `Secure` (the BFF is reached over TLS).
-    pub secure_cookies: bool,
-    /// Report each request's upstream calls in `extensions.upstreamCalls` (diagnostics).
-    pub report_upstream_calls: bool,
-    pub rate_limits: http::rate_limit::RateLimits,
-    /// Serve the shop from this built directory instead of the one built into the binary.
-    pub storefront_dir: Option<std::path::PathBuf>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            readiness_timeout: Duration::from_secs(1),
-            limits: graphql::Limits::default(),
-            graphiql: true,
-            max_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(10),
-            cors_origins: Vec::new(),
-            secure_cookies: false,
-            report_upstream_calls: false,
-            rate_limits: http::rate_limit::RateLimits::default(),
-            storefront_dir: None,
-        }
-    }
-}
 
 fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -91,23 +54,24 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 /// # Errors
 /// Fails when the HTTP server stops with an I/O error.
 pub async fn serve(
-    config: &Config,
-    upstreams: Upstreams,
-    verifier: platform::auth::Verifier,
+    settings: &Settings,
+    context: &platform::server::ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let upstreams = Upstreams::new(context)?;
+    let verifier = context.verifier.clone();
     let metrics = platform::telemetry::metrics::recorder();
-    let storefront = match &config.storefront_dir {
+    let storefront = match &settings.storefront_dir {
         Some(directory) => http::storefront::Storefront::from_directory(directory)
             .context("invalid configuration `bff.storefront_dir`")?,
         None => http::storefront::Storefront::Embedded,
     };
     let probes = probes::ProbeState {
         upstreams: upstreams.clone(),
-        timeout: config.readiness_timeout,
+        timeout: settings.readiness_timeout(),
     };
-    let limiter = http::rate_limit::Limiter::new(config.rate_limits, verifier.clone());
+    let limiter = http::rate_limit::Limiter::new(settings.rate_limits(), verifier.clone());
     let sweeper = {
         let (limiter, shutdown) = (limiter.clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -121,16 +85,16 @@ pub async fn serve(
         })
     };
     let state = http::GraphqlState {
-        schema: graphql::guarded(config.limits),
+        schema: graphql::guarded(settings.limits()),
         upstreams,
         verifier,
-        limits: config.limits,
+        limits: settings.limits(),
         cookies: graphql::session::CookiePolicy {
-            secure: config.secure_cookies,
+            secure: settings.secure_cookies,
         },
-        graphiql: config.graphiql,
-        request_timeout: config.request_timeout,
-        report_upstream_calls: config.report_upstream_calls,
+        graphiql: settings.graphiql,
+        request_timeout: settings.request_timeout(),
+        report_upstream_calls: settings.report_upstream_calls,
     };
     let graphql = axum::Router::new()
         .route("/graphql", get(http::get).post(http::post))
@@ -140,9 +104,9 @@ pub async fn serve(
             limiter,
             http::rate_limit::limit,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(axum::middleware::map_response(http::close_after_refused_body))
-        .layer(cors(&config.cors_origins));
+        .layer(cors(&settings.cors_origins));
     // Compressed: the shop's files are fetched once per visitor and shrink threefold; GraphQL
     // answers are small and hot, and stay as they are.
     let shop = axum::Router::new()

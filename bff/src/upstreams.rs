@@ -1,7 +1,8 @@
 //! The BFF's channels to the five gRPC services, and typed clients over them.
 
 use platform::ServiceName;
-use platform::client::{ClientError, MeshChannel, UpstreamConfig};
+use platform::client::{ClientError, MeshChannel};
+use platform::server::ServeContext;
 use proto::cart::v1::cart_service_client::CartServiceClient;
 use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
@@ -20,21 +21,17 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    /// Builds a channel to every gRPC service from `config_for`.
+    /// Builds a channel to every gRPC service, carrying the BFF's tokens.
     ///
     /// # Errors
     /// Returns [`ClientError`] naming the service whose endpoints are missing or invalid.
-    pub fn new(
-        config_for: impl Fn(ServiceName) -> UpstreamConfig,
-        tokens: Option<platform::auth::TokenSource>,
-    ) -> Result<Self, ClientError> {
-        let channel = |service| MeshChannel::new(service, &config_for(service), tokens.clone());
+    pub fn new(context: &ServeContext) -> Result<Self, ClientError> {
         Ok(Self {
-            user: channel(ServiceName::User)?,
-            catalog: channel(ServiceName::Catalog)?,
-            cart: channel(ServiceName::Cart)?,
-            order: channel(ServiceName::Order)?,
-            inventory: channel(ServiceName::Inventory)?,
+            user: context.channel(ServiceName::User)?,
+            catalog: context.channel(ServiceName::Catalog)?,
+            cart: context.channel(ServiceName::Cart)?,
+            order: context.channel(ServiceName::Order)?,
+            inventory: context.channel(ServiceName::Inventory)?,
         })
     }
 

@@ -4,6 +4,8 @@
 //! `inventory.listen`, `BOOKSTORE_REDIS_URL` sets `redis_url`. The loader takes the
 //! environment as a map so tests never touch the process environment.
 
+mod section;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -11,6 +13,8 @@ use figment::providers::Format as _;
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use serde::de::DeserializeOwned;
+
+pub use section::{Common, Section, ServiceWiring};
 
 /// The prefix of every variable the loader reads.
 pub const ENV_PREFIX: &str = "BOOKSTORE_";

@@ -1,6 +1,12 @@
 //! The one gRPC server bootstrap every service uses: tonic-health (NOT_SERVING until the
 //! service's stores answer), reflection v1 and v1alpha, telemetry and auth layers, optional
-//! TLS, deadlines and graceful shutdown.
+//! TLS, deadlines, the service's background tasks and graceful shutdown.
+
+mod background;
+mod context;
+
+pub use background::Background;
+pub use context::{ServeContext, Stores};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +24,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::ServiceName;
-use crate::auth::{AuthLayer, PolicyTable, Verifier};
+use crate::auth::{AuthLayer, PolicyTable};
 use crate::deadline::DeadlineLayer;
 use crate::telemetry::metrics::GrpcTelemetryLayer;
 
@@ -88,18 +94,8 @@ impl crate::config::Validate for GrpcServerConfig {
     }
 }
 
-/// What every service receives from whoever starts it (the binary or a test harness).
-#[derive(Debug, Clone)]
-pub struct ServeContext {
-    pub grpc: GrpcServerConfig,
-    /// Verifies incoming tokens; its audience is the service's name.
-    pub verifier: Verifier,
-    /// Service tokens for outgoing calls; `None` when the service calls nobody.
-    pub tokens: Option<crate::auth::TokenSource>,
-}
-
-/// What a service hands to [`serve`]: its routes, who may call them, and what must answer
-/// before it reports SERVING.
+/// What a service hands to [`serve`]: its routes, who may call them, what must answer
+/// before it reports SERVING, and the loops that run beside it.
 pub struct GrpcService {
     pub name: ServiceName,
     pub routes: RoutesBuilder,
@@ -108,6 +104,56 @@ pub struct GrpcService {
     /// Full paths of RPCs exempt from `grpc.request_timeout_ms` (client streams that may run
     /// for minutes); the caller's own `grpc-timeout` still applies.
     pub long_running: Vec<String>,
+    /// Sweepers, consumers, relays, connectors: started with the server, stopped with it; a
+    /// failure or panic of one stops the service with an error.
+    pub background: Vec<Background>,
+}
+
+impl GrpcService {
+    /// Creates a service from its generated server(s) in `routes`, with its access rules.
+    pub fn new(name: ServiceName, routes: RoutesBuilder, policies: PolicyTable) -> Self {
+        Self {
+            name,
+            routes,
+            policies,
+            readiness: Vec::new(),
+            long_running: Vec::new(),
+            background: Vec::new(),
+        }
+    }
+
+    /// Adds a check that must pass before the service reports SERVING.
+    pub fn readiness(mut self, check: ReadinessCheck) -> Self {
+        self.readiness.push(check);
+        self
+    }
+
+    /// Exempts `method` (a client stream that may run for minutes) from
+    /// `grpc.request_timeout_ms`.
+    pub fn long_running(mut self, method: &str) -> Self {
+        self.long_running
+            .push(format!("/{}/{method}", self.name.grpc_name()));
+        self
+    }
+
+    /// Adds a loop that runs beside the server.
+    pub fn background(mut self, task: Background) -> Self {
+        self.background.push(task);
+        self
+    }
+
+    /// Serves until `shutdown` (see [`serve`]).
+    ///
+    /// # Errors
+    /// As [`serve`].
+    pub async fn serve(
+        self,
+        context: &ServeContext,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        serve(self, context, listener, shutdown).await
+    }
 }
 
 impl std::fmt::Debug for GrpcService {
@@ -116,20 +162,55 @@ impl std::fmt::Debug for GrpcService {
             .debug_struct("GrpcService")
             .field("name", &self.name)
             .field("readiness_checks", &self.readiness.len())
+            .field("background", &self.background)
             .finish_non_exhaustive()
     }
 }
 
-/// Serves `service` on `listener` until `shutdown` is cancelled, then flips health to
-/// NOT_SERVING and drains in-flight requests.
+/// Serves `service` on `listener` with its background tasks until `shutdown` is cancelled
+/// or a background task fails, then flips health to NOT_SERVING, drains in-flight requests
+/// and waits for the tasks.
 ///
 /// # Errors
-/// Fails when the TLS files cannot be read or the transport stops with an error.
+/// Fails when the TLS files cannot be read, the transport stops with an error, or a
+/// background task fails or panics.
 pub async fn serve(
-    service: GrpcService,
+    mut service: GrpcService,
     context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    // Stops the server and the tasks: the caller's shutdown, or a task that failed.
+    let shutdown = shutdown.child_token();
+    let mut tasks = background::Tasks::start(std::mem::take(&mut service.background), &shutdown);
+    let served = serve_routes(service, context, listener, &shutdown);
+    tokio::pin!(served);
+    let mut failure = None;
+    let result = loop {
+        tokio::select! {
+            result = &mut served => break result,
+            Some(outcome) = tasks.next_failure(), if failure.is_none() => {
+                if let Err(error) = outcome {
+                    failure = Some(error);
+                    shutdown.cancel();
+                }
+            }
+        }
+    };
+    shutdown.cancel();
+    let finished = tasks.finish().await;
+    match failure {
+        Some(error) => Err(error),
+        None => result.and(finished),
+    }
+}
+
+/// The server itself, until `shutdown` and the drain.
+async fn serve_routes(
+    service: GrpcService,
+    context: &ServeContext,
+    listener: TcpListener,
+    shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let config = &context.grpc;
     let verifier = context.verifier.clone();
@@ -186,7 +267,7 @@ pub async fn serve(
     let drain_timeout = Duration::from_millis(config.drain_timeout_ms);
     let result = tokio::select! {
         result = server => result,
-        () = drain_deadline(&shutdown, drain_timeout) => {
+        () = drain_deadline(shutdown, drain_timeout) => {
             tracing::warn!(service = %service.name, "drain timed out, closing open calls");
             Ok(())
         }

@@ -54,14 +54,22 @@ impl ServiceName {
         }
     }
 
-    /// Returns the fully qualified gRPC service name that tonic-health reports on.
+    /// Returns the fully qualified gRPC service name that tonic-health reports on, as the
+    /// generated server names it (`NamedService::NAME`).
     pub fn grpc_name(&self) -> &'static str {
+        use proto::cart::v1::cart_service_server::CartServiceServer;
+        use proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+        use proto::inventory::v1::inventory_service_server::InventoryServiceServer;
+        use proto::order::v1::order_service_server::OrderServiceServer;
+        use proto::user::v1::user_service_server::UserServiceServer;
+        use tonic::server::NamedService;
         match self {
-            ServiceName::User => "bookstore.user.v1.UserService",
-            ServiceName::Catalog => "bookstore.catalog.v1.CatalogService",
-            ServiceName::Cart => "bookstore.cart.v1.CartService",
-            ServiceName::Order => "bookstore.order.v1.OrderService",
-            ServiceName::Inventory => "bookstore.inventory.v1.InventoryService",
+            ServiceName::User => <UserServiceServer<()> as NamedService>::NAME,
+            ServiceName::Catalog => <CatalogServiceServer<()> as NamedService>::NAME,
+            ServiceName::Cart => <CartServiceServer<()> as NamedService>::NAME,
+            ServiceName::Order => <OrderServiceServer<()> as NamedService>::NAME,
+            ServiceName::Inventory => <InventoryServiceServer<()> as NamedService>::NAME,
+            // Not a gRPC service: the name only labels the BFF's own health.
             ServiceName::Bff => "bookstore.bff",
         }
     }

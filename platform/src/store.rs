@@ -2,6 +2,7 @@
 //! (one node or a cluster) under a key prefix.
 
 mod connection;
+mod lazy;
 mod sql;
 mod transient;
 
@@ -16,11 +17,16 @@ use sea_orm_migration::MigratorTrait;
 use crate::server::ReadinessCheck;
 
 pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
+pub use lazy::LazyRedis;
 pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
     query, statement,
 };
 pub use transient::is_transient;
+
+/// The Redis Stream (a key under the deployment's prefix) inventory publishes stock changes
+/// to and catalog follows.
+pub const STOCK_EVENTS: &str = "stock-events";
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
@@ -247,62 +253,6 @@ impl RedisStore {
                         .map(|_| ())
                         .map_err(|error| format!("redis: {error}")),
                 }
-            })
-        })
-    }
-}
-
-/// A Redis connection made in the background, so a service starts (NOT_SERVING) while Redis
-/// is late instead of crash-looping, and serves once it answers.
-#[derive(Debug, Clone)]
-pub struct LazyRedis {
-    /// Filled once by the connector task; read without waiting.
-    store: std::sync::Arc<tokio::sync::OnceCell<RedisStore>>,
-}
-
-impl LazyRedis {
-    /// Starts connecting to `url` with backoff until it succeeds or `shutdown`.
-    pub fn connect(url: String, prefix: String, shutdown: tokio_util::sync::CancellationToken) -> Self {
-        let store = std::sync::Arc::new(tokio::sync::OnceCell::new());
-        let filled = std::sync::Arc::clone(&store);
-        tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                match RedisStore::connect(&url, &prefix).await {
-                    Ok(connected) => {
-                        let _ = filled.set(connected);
-                        tracing::info!("redis connected");
-                        return;
-                    }
-                    Err(error) => {
-                        tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(&error), "redis not answering yet, retrying")
-                    }
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        });
-        Self { store }
-    }
-
-    /// Returns the store once connected.
-    pub fn get(&self) -> Option<&RedisStore> {
-        self.store.get()
-    }
-
-    /// Returns a readiness check: not ready until connected, then a real `PING`.
-    pub fn readiness(&self) -> ReadinessCheck {
-        let lazy = self.clone();
-        std::sync::Arc::new(move || {
-            let lazy = lazy.clone();
-            Box::pin(async move {
-                let Some(store) = lazy.get() else {
-                    return Err("redis: not connected yet".to_owned());
-                };
-                (store.readiness())().await
             })
         })
     }

@@ -1,7 +1,5 @@
 //! `bookstore migrate`: apply every SQL service's pending migrations, then exit.
 
-use std::path::PathBuf;
-
 use platform::ServiceName;
 
 use crate::config::BookstoreConfig;
@@ -11,18 +9,9 @@ use crate::config::BookstoreConfig;
 pub struct Args {
     /// Only these services (default: user, catalog, order, inventory).
     pub services: Vec<ServiceName>,
-    /// Where embedded SQLite files live (overrides `data_dir`).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
 }
 
 impl Args {
-    pub(crate) fn override_config(&self, config: &mut BookstoreConfig) {
-        if let Some(data_dir) = &self.data_dir {
-            config.data_dir = data_dir.clone();
-        }
-    }
-
     /// Migrates each selected service's database in turn.
     ///
     /// # Errors

@@ -24,18 +24,9 @@ pub struct Args {
     /// derived from the ISBN).
     #[arg(long)]
     pub stock: bool,
-    /// Where `bookstore up` keeps its signing key (overrides `data_dir`).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
 }
 
 impl Args {
-    pub(crate) fn override_config(&self, config: &mut BookstoreConfig) {
-        if let Some(data_dir) = &self.data_dir {
-            config.data_dir = data_dir.clone();
-        }
-    }
-
     /// Imports the rows and prints what was imported and every rejected row with its reason;
     /// with `--stock`, then stocks the catalogue.
     ///

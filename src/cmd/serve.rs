@@ -39,7 +39,7 @@ impl Args {
         let mut tasks = tokio::task::JoinSet::new();
         if fetch_keys {
             let channel = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
-            let interval = Duration::from_secs(config.auth.jwks_refresh_secs);
+            let interval = Duration::from_secs(config.auth.common.jwks_refresh_secs);
             let refresh =
                 platform::auth::jwks::keep_fresh(verifier.clone(), channel, interval, shutdown.clone());
             tasks.spawn(async move {

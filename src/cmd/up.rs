@@ -1,8 +1,6 @@
 //! `bookstore up`: the whole mesh in one process on embedded SQLite, wired exactly as in
 //! production (each service on its own loopback listener, called over real gRPC).
 
-use std::path::PathBuf;
-
 use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::KeySet;
@@ -14,19 +12,9 @@ use crate::launch::{self, Keys};
 
 /// Arguments of `up`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Where SQLite files and the generated signing key live (overrides `data_dir`).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-}
+pub struct Args {}
 
 impl Args {
-    pub(crate) fn override_config(&self, config: &mut BookstoreConfig) {
-        if let Some(data_dir) = &self.data_dir {
-            config.data_dir = data_dir.clone();
-        }
-    }
-
     /// Starts every service, prints where they listen, and runs until Ctrl-C or until one
     /// of them stops, which it reports.
     ///

@@ -1,5 +1,5 @@
 //! Carts in Redis: one hash per cart (`book id -> quantity`, plus `_`-prefixed metadata), its
-//! key `<prefix>:{u:<user>}` or `<prefix>:{g:<session>}` (a hash tag: one slot per cart on
+//! key `<prefix>:cart:{u:<user>}` or `<prefix>:cart:{g:<session>}` (a hash tag: one slot per cart on
 //! Redis Cluster). Every mutation is one Lua script, so limits are checked and quantities
 //! changed atomically: two tabs adding the same book both count. Each write refreshes the TTL.
 
@@ -118,7 +118,6 @@ fn read(fields: HashMap<String, String>) -> StoredCart {
 #[derive(Debug, Clone)]
 pub struct CartStore {
     redis: LazyRedis,
-    prefix: String,
     ttl: Duration,
 }
 
@@ -142,20 +141,20 @@ fn unavailable(error: &redis::RedisError) -> CartError {
 }
 
 impl CartStore {
-    /// Creates the store; keys are `<prefix>:<owner tag>`.
-    pub fn new(redis: LazyRedis, prefix: String, ttl: Duration) -> Self {
-        Self { redis, prefix, ttl }
+    /// Creates the store; keys are `<prefix>:cart:<owner tag>`.
+    pub fn new(redis: LazyRedis, ttl: Duration) -> Self {
+        Self { redis, ttl }
     }
 
     /// Returns the Redis key of `owner`'s cart.
     pub fn key(&self, owner: &CartOwner) -> String {
-        format!("{}:{}", self.prefix, owner.key_tag())
+        self.redis.key(&format!("cart:{}", owner.key_tag()))
     }
 
     fn connection(&self) -> CartResult<platform::store::RedisConnection> {
         self.redis
             .get()
-            .map(platform::store::RedisStore::connection)
+            .map(|store| store.connection())
             .ok_or(CartError::from(CartRefusal::Unavailable(
                 "cart storage is not connected yet",
             )))

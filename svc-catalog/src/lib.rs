@@ -12,6 +12,7 @@
 //! - [`store`]: `book.rs` (entity, writes, reads), `search.rs` (the search SQL per backend).
 //! - [`domain`]: `Isbn13`, `BookDraft`, `SearchQuery` and its cursor.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`error`]: `CatalogError`.
+//! - [`settings`]: `Settings`, the `catalog.*` knobs.
 
 pub mod domain;
 pub mod error;
@@ -19,73 +20,51 @@ pub mod grpc;
 pub mod migration;
 pub mod ops;
 pub mod policy;
+pub mod settings;
 pub mod store;
 
 use platform::ServiceName;
-use platform::server::{GrpcService, ServeContext};
-use platform::store::RedisStore;
+use platform::server::{Background, GrpcService, ServeContext};
 use proto::catalog::v1::catalog_service_server::CatalogServiceServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::ops::Catalog;
 use crate::ops::stock_events::StockEventConsumer;
-
-/// Checked settings of svc-catalog.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…?mode=rwc` (embedded) or `postgres://…`.
-    pub database_url: String,
-    pub migrate_on_start: bool,
-    pub redis_url: String,
-    /// The Redis Stream inventory publishes stock events to.
-    pub stock_events_stream: String,
-    /// This replica's consumer name in the group (unique per replica).
-    pub consumer_name: String,
-}
+pub use crate::settings::Settings;
 
 /// Serves svc-catalog on `listener` until `shutdown` is cancelled, with the stock-event
 /// consumer running beside it.
 ///
 /// # Errors
-/// Fails when the database or Redis cannot be reached, a migration fails, or the server
-/// stops with an error.
+/// Fails when the database cannot be reached, a migration fails, or the server or the
+/// consumer stops with an error.
 pub async fn serve(
-    config: &Config,
+    _settings: &Settings,
     context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db =
-        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
-            .await?;
+    let db = context.open_database::<migration::Migrator>().await?;
     let catalog = Catalog::new(db.clone());
-    let redis = RedisStore::connect(&config.redis_url, "").await?;
-    let consumer = StockEventConsumer::new(
-        catalog.clone(),
-        &redis,
-        config.stock_events_stream.clone(),
-        config.consumer_name.clone(),
-    )
-    .await?;
-    let consumer_task = tokio::spawn(consumer.run(shutdown.clone()));
-
+    let redis = context.redis();
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(
-        CatalogServiceServer::new(grpc::CatalogGrpc::new(catalog)).max_decoding_message_size(4 * 1024 * 1024),
+        CatalogServiceServer::new(grpc::CatalogGrpc::new(catalog.clone()))
+            .max_decoding_message_size(4 * 1024 * 1024),
     );
-    let service = GrpcService {
-        name: ServiceName::Catalog,
-        routes,
-        policies: policy::policies(),
+    let (consumer_redis, consumer) = (redis.clone(), context.replica.clone());
+    GrpcService::new(ServiceName::Catalog, routes, policy::policies())
         // An import streams as long as the file is.
-        long_running: vec![format!("/{}/ImportBooks", policy::SERVICE)],
-        readiness: vec![platform::store::database_readiness(db), redis.readiness()],
-    };
-    let served = platform::server::serve(service, context, listener, shutdown.clone()).await;
-    shutdown.cancel();
-    consumer_task.await?;
-    served
+        .long_running("ImportBooks")
+        .readiness(platform::store::database_readiness(db))
+        .readiness(redis.readiness())
+        .background(redis.connector())
+        .background(Background::new("stock event consumer", move |stop| {
+            StockEventConsumer::follow(catalog, consumer_redis, consumer, stop)
+        }))
+        .serve(context, listener, shutdown)
+        .await
 }
 
 /// Applies svc-catalog's pending migrations to `database_url`.

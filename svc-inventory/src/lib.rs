@@ -14,6 +14,7 @@
 //! - [`store`]: `stock.rs`, `reservation.rs`, `ledger.rs`, `outbox.rs`: the SQL.
 //! - [`domain`]: reservation lines and states. [`clock`]: time, movable in tests.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`error`]: `InventoryError`.
+//! - [`settings`]: `Settings`, the `inventory.*` knobs.
 
 pub mod clock;
 pub mod domain;
@@ -22,79 +23,61 @@ pub mod grpc;
 pub mod migration;
 pub mod ops;
 pub mod policy;
+pub mod settings;
 pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use platform::ServiceName;
-use platform::server::{GrpcService, ServeContext};
-use platform::store::RedisStore;
+use platform::server::{Background, GrpcService, ServeContext};
 use proto::inventory::v1::inventory_service_server::InventoryServiceServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::ops::Inventory;
+pub use crate::settings::Settings;
 
-/// Checked settings of svc-inventory.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…?mode=rwc` (embedded) or `postgres://…`.
-    pub database_url: String,
-    pub migrate_on_start: bool,
-    pub redis_url: String,
-    /// The Redis Stream stock events go to (catalog reads it).
-    pub stock_events_stream: String,
-    /// How long a reservation holds when Reserve does not say.
-    pub default_ttl: Duration,
-    /// How often the sweeper looks for expired reservations.
-    pub sweep_interval: Duration,
-}
+/// How often the relay looks for unpublished stock events when there is no backlog.
+const RELAY_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Serves svc-inventory on `listener` until `shutdown`, with the sweeper and the outbox relay
 /// running beside it.
 ///
 /// # Errors
-/// Fails when the database or Redis cannot be reached, a migration fails, or the server
-/// stops with an error.
+/// Fails when the database cannot be reached, a migration fails, or the server or one of
+/// its loops stops with an error.
 pub async fn serve(
-    config: &Config,
+    settings: &Settings,
     context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db =
-        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
-            .await?;
-    let redis = RedisStore::connect(&config.redis_url, "").await?;
-    let inventory = Inventory::new(db.clone(), Arc::new(clock::SystemClock), config.default_ttl);
-
-    let mut background = tokio::task::JoinSet::new();
-    background.spawn(
-        inventory
-            .clone()
-            .run_sweeper(config.sweep_interval, shutdown.clone()),
+    let db = context.open_database::<migration::Migrator>().await?;
+    let redis = context.redis();
+    let inventory = Inventory::new(
+        db.clone(),
+        Arc::new(clock::SystemClock),
+        settings.reservation_ttl(),
     );
-    background.spawn(inventory.clone().run_relay(
-        redis.clone(),
-        config.stock_events_stream.clone(),
-        Duration::from_millis(200),
-        shutdown.clone(),
-    ));
-
     let mut routes = tonic::service::RoutesBuilder::default();
-    routes.add_service(InventoryServiceServer::new(grpc::InventoryGrpc::new(inventory)));
-    let service = GrpcService {
-        name: ServiceName::Inventory,
-        routes,
-        policies: policy::policies(),
-        long_running: Vec::new(),
-        readiness: vec![platform::store::database_readiness(db), redis.readiness()],
-    };
-    let served = platform::server::serve(service, context, listener, shutdown.clone()).await;
-    shutdown.cancel();
-    while background.join_next().await.is_some() {}
-    served
+    routes.add_service(InventoryServiceServer::new(grpc::InventoryGrpc::new(
+        inventory.clone(),
+    )));
+    let (sweeper, sweep_interval) = (inventory.clone(), settings.sweep_interval());
+    let relay_redis = redis.clone();
+    GrpcService::new(ServiceName::Inventory, routes, policy::policies())
+        .readiness(platform::store::database_readiness(db))
+        .readiness(redis.readiness())
+        .background(redis.connector())
+        .background(Background::new("sweeper", move |stop| {
+            sweeper.run_sweeper(sweep_interval, stop)
+        }))
+        .background(Background::new("stock event relay", move |stop| {
+            inventory.run_relay(relay_redis, RELAY_INTERVAL, stop)
+        }))
+        .serve(context, listener, shutdown)
+        .await
 }
 
 /// Applies svc-inventory's pending migrations to `database_url`.

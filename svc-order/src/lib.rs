@@ -17,6 +17,7 @@
 //! - [`upstream`]: calls to cart, catalog, inventory and user.
 //! - [`domain`]: statuses, saga steps, payment input checks. [`error`]: `OrderError`.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema.
+//! - [`settings`]: `Settings`, the `order.*` knobs.
 
 pub mod domain;
 pub mod error;
@@ -26,95 +27,61 @@ pub mod ops;
 pub mod payments;
 pub mod policy;
 pub mod saga;
+pub mod settings;
 pub mod store;
 pub mod upstream;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use platform::ServiceName;
-use platform::client::{MeshChannel, UpstreamConfig};
-use platform::server::{GrpcService, ServeContext};
+use platform::server::{Background, GrpcService, ServeContext};
 use proto::order::v1::order_service_server::OrderServiceServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::HaltPoint;
-use crate::payments::sandbox::{SandboxFaults, SandboxProvider};
-use crate::saga::{Halt, Saga, SagaSettings};
-
-/// Checked settings of svc-order.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…?mode=rwc` (embedded) or `postgres://…` (one database per service).
-    pub database_url: String,
-    /// Apply pending migrations before serving (`bookstore migrate` does it otherwise).
-    pub migrate_on_start: bool,
-    pub saga: SagaSettings,
-    /// How often WatchOrder re-reads an order.
-    pub watch_poll: Duration,
-    /// Fault injection of the sandbox payment provider.
-    pub sandbox_faults: SandboxFaults,
-    /// The deadline of every payment provider call.
-    pub payment_timeout: Duration,
-    /// Fault injection: freeze checkout there, as if the process died (tests).
-    pub halt_at: Option<HaltPoint>,
-    pub cart: UpstreamConfig,
-    pub catalog: UpstreamConfig,
-    pub inventory: UpstreamConfig,
-    pub user: UpstreamConfig,
-}
+use crate::payments::sandbox::SandboxProvider;
+use crate::saga::{Halt, Saga};
+pub use crate::settings::Settings;
 
 /// Serves svc-order on `listener` until `shutdown` is cancelled, with the recovery loop
 /// running beside it.
 ///
 /// # Errors
 /// Fails when the database cannot be opened or migrated, an upstream's endpoints are
-/// invalid, or the server stops with an error.
+/// invalid, or the server or the recovery loop stops with an error.
 pub async fn serve(
-    config: &Config,
+    settings: &Settings,
     context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db =
-        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
-            .await?;
-    let channel =
-        |service, upstream: &UpstreamConfig| MeshChannel::new(service, upstream, context.tokens.clone());
+    let db = context.open_database::<migration::Migrator>().await?;
     let upstreams = upstream::Upstreams {
-        cart: channel(ServiceName::Cart, &config.cart)?,
-        catalog: channel(ServiceName::Catalog, &config.catalog)?,
-        inventory: channel(ServiceName::Inventory, &config.inventory)?,
-        user: channel(ServiceName::User, &config.user)?,
+        cart: context.channel(ServiceName::Cart)?,
+        catalog: context.channel(ServiceName::Catalog)?,
+        inventory: context.channel(ServiceName::Inventory)?,
+        user: context.channel(ServiceName::User)?,
     };
-    let provider = Arc::new(SandboxProvider::new(db.clone(), config.sandbox_faults));
-    let payments = payments::Payments::new(provider, db.clone(), config.payment_timeout);
+    let provider = Arc::new(SandboxProvider::new(db.clone(), settings.sandbox_faults()));
+    let payments = payments::Payments::new(provider, db.clone(), settings.payment_timeout());
     let halt = Halt {
-        at: config.halt_at,
+        at: settings.halt_at,
         shutdown: shutdown.clone(),
     };
-    let saga = Saga::new(db.clone(), upstreams, payments, config.saga, halt);
-    let recovery = tokio::spawn(saga.clone().run_recovery(shutdown.clone()));
-
+    let saga = Saga::new(db.clone(), upstreams, payments, settings.saga(), halt);
     let orders = ops::Orders {
-        saga,
-        watch_poll: config.watch_poll,
+        saga: saga.clone(),
+        watch_poll: settings.watch_poll(),
     };
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(OrderServiceServer::new(grpc::OrderGrpc::new(orders)));
-    let service = GrpcService {
-        name: ServiceName::Order,
-        routes,
-        policies: policy::policies(),
-        long_running: vec![format!("/{}/WatchOrder", policy::SERVICE)],
-        readiness: vec![platform::store::database_readiness(db)],
-    };
-    let served = platform::server::serve(service, context, listener, shutdown.clone()).await;
-    shutdown.cancel();
-    let _ = recovery.await;
-    served
+    GrpcService::new(ServiceName::Order, routes, policy::policies())
+        .long_running("WatchOrder")
+        .readiness(platform::store::database_readiness(db))
+        .background(Background::new("recovery", move |stop| saga.run_recovery(stop)))
+        .serve(context, listener, shutdown)
+        .await
 }
 
 /// Applies svc-order's pending migrations to `database_url`.

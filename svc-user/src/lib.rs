@@ -12,6 +12,7 @@
 //! - [`tokens`]: JWT issuing and the published key set.
 //! - [`throttle`]: login failure counters in Redis.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`error`]: `UserError`.
+//! - [`settings`]: `Settings`, svc-user's knobs (read from `auth.*`).
 
 pub mod domain;
 pub mod error;
@@ -20,80 +21,87 @@ pub mod migration;
 pub mod ops;
 pub mod policy;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
+
+use std::time::Duration;
 
 use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::{KeySet, SigningKey};
 use platform::server::{GrpcService, ServeContext};
-use platform::store::RedisStore;
 use proto::user::v1::user_service_server::UserServiceServer;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::ops::Users;
-use crate::secrets::{Argon2Settings, PasswordHasher};
-use crate::throttle::{LoginThrottle, ThrottleSettings};
+use crate::secrets::PasswordHasher;
+pub use crate::settings::Settings;
+use crate::throttle::LoginThrottle;
 use crate::tokens::{TokenIssuer, TokenLifetimes};
 
-/// Checked settings of svc-user.
+/// What the process hands svc-user beside its settings: the keys it issues with, the mesh's
+/// token rules and the accounts to ensure at start.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// `sqlite://…?mode=rwc` (embedded) or `postgres://…`.
-    pub database_url: String,
-    pub migrate_on_start: bool,
-    pub redis_url: String,
-    /// Prefix of the throttle's Redis keys.
-    pub redis_key_prefix: String,
-    /// `iss` of every token.
+pub struct Issuing {
+    /// `iss` of every token (`auth.issuer`).
     pub issuer: String,
     /// Signs every new token; only svc-user holds it.
     pub signing_key: SigningKey,
     /// Retired public keys still published so their tokens verify until they expire.
     pub retired_keys: KeySet,
-    pub lifetimes: TokenLifetimes,
-    pub argon2: Argon2Settings,
-    pub throttle: ThrottleSettings,
-    /// The mesh's own services as clients, with their secrets.
+    /// Lifetime of service tokens (`auth.service_token_ttl_secs`).
+    pub service_token_lifetime: Duration,
+    /// Mesh services registered at start beyond `auth.service_clients` (`up` makes a secret
+    /// per service).
     pub mesh_clients: Vec<(ServiceName, SecretString)>,
     /// `(email, password)` of the bootstrap admin.
     pub bootstrap_admin: Option<(String, SecretString)>,
 }
 
-/// Builds the logic handle and runs the start-up chores (mesh clients, bootstrap admin).
+/// Builds the logic handle and runs the start-up chores (mesh clients, bootstrap admin);
+/// Redis, which only the login throttle needs, connects in the background.
 ///
 /// # Errors
-/// Fails when the database or Redis cannot be reached, a migration fails, or the bootstrap
-/// admin breaks the rules.
-pub async fn build(config: &Config) -> anyhow::Result<Users> {
-    let db =
-        platform::store::open_database::<migration::Migrator>(&config.database_url, config.migrate_on_start)
-            .await?;
-    let redis = RedisStore::connect(&config.redis_url, &config.redis_key_prefix).await?;
-    let hasher = PasswordHasher::new(config.argon2)?;
+/// Fails when the database cannot be reached, a migration fails, or the bootstrap admin
+/// breaks the rules.
+pub async fn build(
+    settings: &Settings,
+    issuing: &Issuing,
+    context: &ServeContext,
+) -> anyhow::Result<(Users, platform::store::LazyRedis)> {
+    let db = context.open_database::<migration::Migrator>().await?;
+    let redis = context.redis();
+    let hasher = PasswordHasher::new(settings.argon2())?;
+    let lifetimes = TokenLifetimes {
+        access: Duration::from_secs(settings.access_token_ttl_secs),
+        refresh: Duration::from_secs(settings.refresh_token_ttl_secs),
+        service: issuing.service_token_lifetime,
+    };
     let tokens = TokenIssuer::new(
-        config.issuer.clone(),
-        config.signing_key.clone(),
-        &config.retired_keys,
-        config.lifetimes,
+        issuing.issuer.clone(),
+        issuing.signing_key.clone(),
+        &issuing.retired_keys,
+        lifetimes,
     )?;
-    let users = Users::new(db, hasher, LoginThrottle::new(redis, config.throttle), tokens);
-    for (service, secret) in &config.mesh_clients {
+    let throttle = LoginThrottle::new(redis.clone(), settings.throttle());
+    let users = Users::new(db, hasher, throttle, tokens);
+    for (service, secret) in settings.mesh_clients().iter().chain(&issuing.mesh_clients) {
         users
             .ensure_mesh_client(*service, secret)
             .await
             .with_context(|| format!("failed to register {service} as a service client"))?;
     }
-    if let Some((email, password)) = &config.bootstrap_admin {
+    if let Some((email, password)) = &issuing.bootstrap_admin {
         users
             .ensure_admin(email, password)
             .await
             .context("failed to ensure the bootstrap admin")?;
     }
-    Ok(users)
+    Ok((users, redis))
 }
 
 /// Serves svc-user on `listener` until `shutdown` is cancelled.
@@ -101,25 +109,21 @@ pub async fn build(config: &Config) -> anyhow::Result<Users> {
 /// # Errors
 /// Fails when [`build`] fails or the server stops with an error.
 pub async fn serve(
-    config: &Config,
+    settings: &Settings,
+    issuing: &Issuing,
     context: &ServeContext,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let users = build(config).await?;
+    let (users, redis) = build(settings, issuing, context).await?;
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(UserServiceServer::new(grpc::UserGrpc::new(users.clone())));
-    let service = GrpcService {
-        name: ServiceName::User,
-        routes,
-        policies: policy::policies(),
-        long_running: Vec::new(),
-        readiness: vec![
-            platform::store::database_readiness(users.db.clone()),
-            users.throttle.readiness(),
-        ],
-    };
-    platform::server::serve(service, context, listener, shutdown).await
+    GrpcService::new(ServiceName::User, routes, policy::policies())
+        .readiness(platform::store::database_readiness(users.db.clone()))
+        .readiness(redis.readiness())
+        .background(redis.connector())
+        .serve(context, listener, shutdown)
+        .await
 }
 
 /// Applies svc-user's pending migrations to `database_url`.

@@ -105,7 +105,7 @@ impl TestMeshBuilder {
             redis_key_prefix: platform::testing::redis_prefix(),
             ..BookstoreConfig::default()
         };
-        config.auth.issuer = platform::testing::TEST_ISSUER.to_owned();
+        config.auth.common.issuer = platform::testing::TEST_ISSUER.to_owned();
         config.grpc.health_interval_ms = 200;
         config.grpc.drain_timeout_ms = 1_000;
         if let Some(tls) = &self.tls {
@@ -171,22 +171,15 @@ impl TestMeshBuilder {
 
 fn set_listen(config: &mut BookstoreConfig, service: ServiceName, address: SocketAddr) {
     match service {
-        ServiceName::User => config.user.listen = Some(address),
-        ServiceName::Catalog => config.catalog.listen = Some(address),
-        ServiceName::Cart => config.cart.listen = Some(address),
-        ServiceName::Order => config.order.listen = Some(address),
-        ServiceName::Inventory => config.inventory.listen = Some(address),
         ServiceName::Bff => config.bff.listen = Some(address),
+        grpc => config.wiring_mut(grpc).listen = Some(address),
     }
 }
 
 fn set_database(config: &mut BookstoreConfig, service: ServiceName, url: String) {
     match service {
-        ServiceName::User => config.user.database_url = Some(url),
-        ServiceName::Catalog => config.catalog.database_url = Some(url),
-        ServiceName::Order => config.order.database_url = Some(url),
-        ServiceName::Inventory => config.inventory.database_url = Some(url),
         ServiceName::Cart | ServiceName::Bff => {}
+        sql => config.wiring_mut(sql).database_url = Some(url),
     }
 }
 

@@ -23,10 +23,10 @@ const STOCK: i64 = 25;
 /// claimed by the survivor after `LEASE_MS`.
 fn chaos_stack() -> StackBuilder {
     storm_stack()
-        .setting("BOOKSTORE_CHECKOUT__LEASE_MS", 3_000)
-        .setting("BOOKSTORE_CHECKOUT__RECOVERY_INTERVAL_MS", 500)
-        .setting("BOOKSTORE_CHECKOUT__RESERVATION_TTL_SECS", 20)
-        .setting("BOOKSTORE_INVENTORY_SWEEP_INTERVAL_MS", 500)
+        .setting("BOOKSTORE_ORDER__LEASE_MS", 3_000)
+        .setting("BOOKSTORE_ORDER__RECOVERY_INTERVAL_MS", 500)
+        .setting("BOOKSTORE_ORDER__RESERVATION_TTL_SECS", 20)
+        .setting("BOOKSTORE_INVENTORY__SWEEP_INTERVAL_MS", 500)
 }
 
 /// How a shopper's checkout ended after retries.

@@ -101,21 +101,16 @@ pub struct Args {
     /// A file holding the admin's password.
     #[arg(long)]
     admin_password_file: Option<PathBuf>,
-    /// `bookstore up`'s data dir: the demo admin's password is read from `admin-password` there.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    /// Whether `--data-dir` (`bookstore up`'s, holding the demo admin's `admin-password`) was
+    /// given: then a missing password there is an error, not a run without admin.
+    #[arg(skip)]
+    pub(crate) data_dir_given: bool,
     /// No progress line (the table still prints).
     #[arg(long)]
     quiet: bool,
 }
 
 impl Args {
-    pub(crate) fn override_config(&self, config: &mut BookstoreConfig) {
-        if let Some(data_dir) = &self.data_dir {
-            config.data_dir = data_dir.clone();
-        }
-    }
-
     /// Runs the scenario, prints the table (and writes the JSON), then judges the run.
     ///
     /// # Errors
@@ -242,7 +237,7 @@ impl Args {
             let path = config.data_dir.join("admin-password");
             if path.exists() {
                 read_password(&path)?
-            } else if self.data_dir.is_some() {
+            } else if self.data_dir_given {
                 anyhow::bail!("no admin password in {}", path.display());
             } else {
                 return Ok(None);

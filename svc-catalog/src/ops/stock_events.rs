@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use platform::store::RedisStore;
+use platform::store::{LazyRedis, RedisStore, STOCK_EVENTS};
 use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
@@ -101,6 +101,37 @@ impl StockEventConsumer {
     pub fn with_claim_idle(mut self, claim_idle: Duration) -> Self {
         self.claim_idle = claim_idle;
         self
+    }
+
+    /// Joins the group once Redis answers (retrying until it can), then runs until
+    /// `shutdown`: the background task of the service.
+    ///
+    /// # Errors
+    /// Never: Redis that is late or gone is waited for, not fatal.
+    pub async fn follow(
+        catalog: Catalog,
+        redis: LazyRedis,
+        consumer: String,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let stream = redis.key(STOCK_EVENTS);
+        let Some(store) = redis.connected(&shutdown).await else {
+            return Ok(());
+        };
+        let joined = loop {
+            match Self::new(catalog.clone(), &store, stream.clone(), consumer.clone()).await {
+                Ok(joined) => break joined,
+                Err(error) => {
+                    tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event group not joined yet, retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        };
+        joined.run(shutdown).await;
+        Ok(())
     }
 
     /// Runs until `shutdown`; a failing step is logged and retried after a pause.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use platform::store::RedisStore;
+use platform::store::{LazyRedis, RedisStore, STOCK_EVENTS};
 use tokio_util::sync::CancellationToken;
 
 use super::Inventory;
@@ -38,14 +38,21 @@ impl Inventory {
         Ok(events.len())
     }
 
-    /// Relays every `interval` (at once again while there is a backlog) until `shutdown`.
+    /// Relays every `interval` (at once again while there is a backlog) until `shutdown`,
+    /// once Redis answers.
+    ///
+    /// # Errors
+    /// Never: a failed pass is logged and retried.
     pub async fn run_relay(
         self,
-        redis: RedisStore,
-        stream: String,
+        redis: LazyRedis,
         interval: Duration,
         shutdown: CancellationToken,
-    ) {
+    ) -> anyhow::Result<()> {
+        let stream = redis.key(STOCK_EVENTS);
+        let Some(redis) = redis.connected(&shutdown).await else {
+            return Ok(());
+        };
         loop {
             let pause = match self.relay_once(&redis, &stream).await {
                 Ok(100) => Duration::ZERO,
@@ -56,7 +63,7 @@ impl Inventory {
                 }
             };
             tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(pause) => {}
             }
         }

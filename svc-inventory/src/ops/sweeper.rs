@@ -51,7 +51,10 @@ impl Inventory {
     }
 
     /// Sweeps every `interval` until `shutdown`.
-    pub async fn run_sweeper(self, interval: Duration, shutdown: CancellationToken) {
+    ///
+    /// # Errors
+    /// Never: a failed sweep is logged and retried.
+    pub async fn run_sweeper(self, interval: Duration, shutdown: CancellationToken) -> anyhow::Result<()> {
         loop {
             match self.sweep_once().await {
                 Ok(SweepOutcome::Expired(count)) => tracing::info!(count, "expired reservations released"),
@@ -59,7 +62,7 @@ impl Inventory {
                 Err(error) => tracing::warn!(%error, "sweep failed, retrying"),
             }
             tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(interval) => {}
             }
         }

@@ -144,8 +144,9 @@ impl SagaStep {
 
 /// Where a test may freeze the saga, as if the process died there: after a step is
 /// persisted, or (`AuthorizeSent`) after the provider authorized but before the order
-/// recorded it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// recorded it. Read from its name (`order.halt_at`) once, at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum HaltPoint {
     Step(SagaStep),
     AuthorizeSent,
@@ -164,6 +165,14 @@ impl std::str::FromStr for HaltPoint {
                 "unknown halt point {name:?}: one of created, reserved, authorize_sent, authorized, committed, captured"
             )),
         }
+    }
+}
+
+impl TryFrom<String> for HaltPoint {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
     }
 }
 

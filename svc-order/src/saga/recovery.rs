@@ -14,12 +14,15 @@ const BATCH: u64 = 50;
 
 impl Saga {
     /// Runs passes every `recovery_interval` until `shutdown`.
-    pub async fn run_recovery(self, shutdown: CancellationToken) {
+    ///
+    /// # Errors
+    /// Never: a failed pass is logged and retried.
+    pub async fn run_recovery(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut interval = tokio::time::interval(self.settings.recovery_interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return Ok(()),
                 _ = interval.tick() => {}
             }
             if let Err(error) = self.recover_once().await {

@@ -23,7 +23,7 @@ pub(crate) async fn mesh_with(
     TestMesh::builder()
         .with_all()
         .configure(|config| {
-            config.auth.argon2_memory_kib = 1024;
+            config.auth.own.argon2_memory_kib = 1024;
             config.bff.report_upstream_calls = true;
         })
         .configure(change)

@@ -257,7 +257,7 @@ async fn on_a_cluster(started: Instant) {
         TestMesh::builder()
             .with(ServiceName::Cart)
             .with(ServiceName::Catalog)
-            .configure(move |config| config.cart.redis_url = Some(url))
+            .configure(move |config| config.cart.common.redis_url = Some(url))
             .start(),
     )
     .await

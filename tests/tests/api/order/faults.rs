@@ -68,7 +68,7 @@ async fn a_crash_between_any_two_steps_is_recovered_consistently() {
     let mut sold = 0;
     for (point, expected) in cases {
         mesh.restart(ServiceName::Order, |config| {
-            config.checkout.halt_at = Some(point.to_owned());
+            config.order.own.halt_at = Some(point.parse().unwrap());
         })
         .await
         .unwrap();
@@ -173,9 +173,9 @@ async fn a_flaky_slow_payment_provider_never_leaves_money_or_stock_in_limbo() {
     // Three calls in ten time out (half before, half after taking effect), and some exceed
     // the payment deadline.
     let mesh = super::mesh_with(|config| {
-        config.checkout.sandbox_failure_rate = 0.3;
-        config.checkout.sandbox_latency_ms = 20;
-        config.checkout.payment_timeout_ms = 2_000;
+        config.order.own.sandbox_failure_rate = 0.3;
+        config.order.own.sandbox_latency_ms = 20;
+        config.order.own.payment_timeout_ms = 2_000;
     })
     .await;
     let (book, _) = stocked_book(&mesh, 100).await;

@@ -215,8 +215,8 @@ async fn another_users_order_is_invisible_and_lists_page_newest_first() {
 async fn watch_order_sees_pending_then_confirmed_then_shipped() {
     // A slow payment provider keeps the order PENDING long enough to start watching.
     let mesh = mesh_with(|config| {
-        config.checkout.sandbox_latency_ms = 700;
-        config.checkout.lease_ms = 10_000;
+        config.order.own.sandbox_latency_ms = 700;
+        config.order.own.lease_ms = 10_000;
     })
     .await;
     let buyer = shopper(&mesh);

@@ -24,10 +24,10 @@ pub(crate) async fn mesh_with(change: impl FnOnce(&mut BookstoreConfig) + Send +
         .with(ServiceName::Inventory)
         .with(ServiceName::Order)
         .configure(|config| {
-            config.checkout.lease_ms = 1_500;
-            config.checkout.recovery_interval_ms = 200;
-            config.checkout.watch_poll_ms = 50;
-            config.inventory_sweep_interval_ms = 200;
+            config.order.own.lease_ms = 1_500;
+            config.order.own.recovery_interval_ms = 200;
+            config.order.own.watch_poll_ms = 50;
+            config.inventory.own.sweep_interval_ms = 200;
         })
         .configure(change)
         .start()

@@ -83,7 +83,7 @@ async fn repeated_failures_for_one_account_are_throttled_with_a_retry_after() {
 async fn one_client_address_guessing_across_accounts_is_throttled() {
     let mesh = bookstore_tests::TestMesh::builder()
         .with(platform::ServiceName::User)
-        .configure(|config| config.auth.login_max_failures_per_address = 3)
+        .configure(|config| config.auth.own.login_max_failures_per_address = 3)
         .start()
         .await
         .unwrap();

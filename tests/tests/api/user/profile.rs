@@ -198,9 +198,15 @@ async fn the_bootstrap_admin_exists_after_start_and_promotes_an_existing_custome
         signing: Some(mesh.keys().signing_key.clone()),
         ..bookstore::launch::Keys::default()
     };
-    let replica = bookstore::launch::user_config(&config, &keys).unwrap();
-    svc_user::build(&replica).await.unwrap();
-    svc_user::build(&replica).await.unwrap();
+    let verifier = bookstore::launch::verifier(&config, ServiceName::User, &keys);
+    let context = bookstore::launch::serve_context(&config, ServiceName::User, &keys, verifier).unwrap();
+    let issuing = bookstore::launch::issuing(&config, &keys).unwrap();
+    svc_user::build(&config.auth.own, &issuing, &context)
+        .await
+        .unwrap();
+    svc_user::build(&config.auth.own, &issuing, &context)
+        .await
+        .unwrap();
     let again = login(&mesh, &customer_email, PASSWORD).await.unwrap();
     assert_eq!(again.user.unwrap().role, pb::Role::Admin as i32);
     mesh.shutdown().await.unwrap();

@@ -146,6 +146,7 @@ async fn the_mesh_services_configured_as_clients_get_tokens_for_their_callees() 
         .configure(|config| {
             config
                 .auth
+                .own
                 .service_clients
                 .insert("order".to_owned(), "order-secret-for-tests".to_owned().into());
         })
@@ -180,6 +181,7 @@ async fn a_services_token_source_obtains_tokens_from_svc_user_for_its_calls() {
         .configure(|config| {
             config
                 .auth
+                .own
                 .service_clients
                 .insert("order".to_owned(), "order-secret-for-tests".to_owned().into());
         })

@@ -1,0 +1,98 @@
+//! svc-user's own settings. They have always been read from the `auth.*` table (and
+//! `BOOKSTORE_AUTH__…`), beside the mesh's token keys that every process reads from it
+//! (`auth.issuer`, `auth.signing_key_file`, …, in the binary's `config.rs`), so that is
+//! where they stay: `platform::config::Section` reads one table into both.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use platform::ServiceName;
+use platform::config::{ConfigError, Validate};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::secrets::Argon2Settings;
+use crate::throttle::ThrottleSettings;
+
+/// svc-user's knobs: user token lifetimes, password hashing cost, login throttling and the
+/// mesh's service clients.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `auth.access_token_ttl_secs`: lifetime of user access tokens (default 900).
+    pub access_token_ttl_secs: u64,
+    /// `auth.refresh_token_ttl_secs`: lifetime of refresh tokens; each is single use, a
+    /// session lasts while it is refreshed (default 2592000).
+    pub refresh_token_ttl_secs: u64,
+    /// `auth.argon2_memory_kib`, `auth.argon2_iterations`, `auth.argon2_parallelism`:
+    /// argon2id cost, memory in KiB, passes, lanes (default 19456, 6, 1: about 50 ms a hash).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// `auth.login_max_failures_per_account`, `auth.login_max_failures_per_address`,
+    /// `auth.login_failure_window_secs`: failed logins allowed per account and per client
+    /// address within the window (default 5, 50, 900).
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_failure_window_secs: u64,
+    /// `auth.service_clients.<service>`: the client secret of each mesh service, registered
+    /// at start so those services can obtain service tokens.
+    pub service_clients: BTreeMap<String, SecretString>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let argon2 = Argon2Settings::default();
+        let throttle = ThrottleSettings::default();
+        Self {
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 60 * 60,
+            argon2_memory_kib: argon2.memory_kib,
+            argon2_iterations: argon2.iterations,
+            argon2_parallelism: argon2.parallelism,
+            login_max_failures_per_account: throttle.max_failures_per_account,
+            login_max_failures_per_address: throttle.max_failures_per_address,
+            login_failure_window_secs: throttle.window.as_secs(),
+            service_clients: BTreeMap::new(),
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for name in self.service_clients.keys() {
+            name.parse::<ServiceName>().map_err(|error| {
+                ConfigError::invalid(format!("auth.service_clients.{name}"), error.to_string())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The password hashing cost.
+    pub fn argon2(&self) -> Argon2Settings {
+        Argon2Settings {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+
+    /// The login throttle's limits.
+    pub fn throttle(&self) -> ThrottleSettings {
+        ThrottleSettings {
+            max_failures_per_account: self.login_max_failures_per_account,
+            max_failures_per_address: self.login_max_failures_per_address,
+            window: Duration::from_secs(self.login_failure_window_secs),
+        }
+    }
+
+    /// The mesh services registered as clients, with their secrets (checked at load).
+    pub fn mesh_clients(&self) -> Vec<(ServiceName, SecretString)> {
+        self.service_clients
+            .iter()
+            .filter_map(|(name, secret)| Some((name.parse().ok()?, secret.clone())))
+            .collect()
+    }
+}
