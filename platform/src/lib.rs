@@ -2,14 +2,18 @@
 //! [`server::serve`] and keeps nothing of this here in its own code.
 //!
 //! # Layout
-//! - [`config`]: defaults < file < `BOOKSTORE_` environment, validated, errors name the key.
+//! - [`config`]: defaults < file < `BOOKSTORE_` environment, validated, errors name the key;
+//!   `Section` and `ServiceWiring`, the keys every service's table has.
 //! - [`telemetry`]: `tracing` setup, W3C trace context over gRPC, Prometheus metrics.
 //! - [`auth`]: JWT verification, per-RPC policies, service tokens for outgoing calls.
 //! - [`deadline`]: the server-side request cap, with long-running RPCs exempt.
-//! - [`server`]: the gRPC bootstrap (health, reflection, layers, TLS, graceful shutdown).
+//! - [`server`]: the gRPC bootstrap (health, reflection, layers, TLS, background tasks,
+//!   graceful shutdown) and `ServeContext`, what every service is started with.
 //! - [`client`]: lazily connecting, balanced channels and retries for idempotent reads.
+//! - [`error`]: `ServiceError<R>`, every service's error, turned into a status in one place.
 //! - [`error_code`]: the one table from error code to gRPC, GraphQL and HTTP.
-//! - [`store`]: SQLite/PostgreSQL from one URL with migrations; Redis with a key prefix.
+//! - [`store`]: SQLite/PostgreSQL from one URL with migrations, the SQL helpers and the one
+//!   classification of database errors; Redis (connected lazily) with a key prefix.
 //! - [`shutdown`]: SIGINT/SIGTERM into a cancellation token.
 //! - `testing` (feature `testsuite`): fresh databases, Redis prefixes, test keys.
 //!

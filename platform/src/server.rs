@@ -384,6 +384,73 @@ mod tests {
         })
     }
 
+    fn context() -> ServeContext {
+        ServeContext {
+            grpc: GrpcServerConfig {
+                drain_timeout_ms: 100,
+                ..GrpcServerConfig::default()
+            },
+            verifier: crate::auth::Verifier::new("test", "cart", crate::auth::KeySet::default()),
+            tokens: None,
+            stores: Stores {
+                database_url: String::new(),
+                migrate_on_start: false,
+                redis_url: String::new(),
+                redis_key_prefix: "test".to_owned(),
+            },
+            upstreams: std::collections::BTreeMap::new(),
+            replica: "test".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_background_task_that_panics_stops_the_service_with_an_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stopped_cleanly = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&stopped_cleanly);
+        let service = GrpcService::new(ServiceName::Cart, RoutesBuilder::default(), PolicyTable::new())
+            .background(Background::new("steady", move |stop| async move {
+                stop.cancelled().await;
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }))
+            .background(Background::new("doomed", |_stop| async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                panic!("a bug in a loop");
+            }));
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(10),
+            service.serve(&context(), listener, CancellationToken::new()),
+        )
+        .await
+        .expect("the service stopped by itself");
+        let error = outcome.expect_err("a panicking task is an error");
+        assert!(error.to_string().contains("`doomed` panicked"), "{error:#}");
+        assert_eq!(
+            stopped_cleanly.load(Ordering::SeqCst),
+            1,
+            "the other task was stopped and awaited"
+        );
+    }
+
+    #[tokio::test]
+    async fn background_tasks_stop_with_the_service() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let shutdown = CancellationToken::new();
+        let service = GrpcService::new(ServiceName::Cart, RoutesBuilder::default(), PolicyTable::new())
+            .background(Background::new("loop", |stop| async move {
+                stop.cancelled().await;
+                Ok(())
+            }));
+        let running = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { service.serve(&context(), listener, shutdown).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        shutdown.cancel();
+        running.await.unwrap().unwrap();
+    }
+
     #[tokio::test]
     async fn a_store_that_answers_late_is_found_long_before_the_next_interval() {
         let (reporter, _) = tonic_health::server::health_reporter();

@@ -3,9 +3,11 @@
 
 use platform::ServiceName;
 use platform::auth::{Access, PolicyTable};
+use proto::cart::v1::cart_service_server::CartServiceServer;
+use tonic::server::NamedService;
 
-/// The fully qualified gRPC service name.
-pub const SERVICE: &str = "bookstore.cart.v1.CartService";
+/// The fully qualified gRPC service name, as the generated server names it.
+pub const SERVICE: &str = <CartServiceServer<crate::grpc::CartGrpc> as NamedService>::NAME;
 
 /// A user's cart by its owner (checked in the handler), a guest cart by the BFF that vouches
 /// for the session cookie, any cart of an order's user by svc-order.

@@ -2,9 +2,11 @@
 //! before any handler runs. Ownership ("their own") is checked by the handler.
 
 use platform::auth::{Access, PolicyTable};
+use proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use tonic::server::NamedService;
 
-/// The fully qualified gRPC service name.
-pub const SERVICE: &str = "bookstore.catalog.v1.CatalogService";
+/// The fully qualified gRPC service name, as the generated server names it.
+pub const SERVICE: &str = <CatalogServiceServer<crate::grpc::CatalogGrpc> as NamedService>::NAME;
 
 /// Returns the access rule of every RPC in the contract.
 pub fn policies() -> PolicyTable {

@@ -3,9 +3,11 @@
 
 use platform::ServiceName;
 use platform::auth::{Access, PolicyTable};
+use proto::inventory::v1::inventory_service_server::InventoryServiceServer;
+use tonic::server::NamedService;
 
-/// The fully qualified gRPC service name.
-pub const SERVICE: &str = "bookstore.inventory.v1.InventoryService";
+/// The fully qualified gRPC service name, as the generated server names it.
+pub const SERVICE: &str = <InventoryServiceServer<crate::grpc::InventoryGrpc> as NamedService>::NAME;
 
 /// Returns the access rule of every RPC in the contract.
 pub fn policies() -> PolicyTable {

@@ -2,9 +2,11 @@
 //! before any handler runs. Ownership ("their own") is checked by the handler.
 
 use platform::auth::{Access, PolicyTable};
+use proto::order::v1::order_service_server::OrderServiceServer;
+use tonic::server::NamedService;
 
-/// The fully qualified gRPC service name.
-pub const SERVICE: &str = "bookstore.order.v1.OrderService";
+/// The fully qualified gRPC service name, as the generated server names it.
+pub const SERVICE: &str = <OrderServiceServer<crate::grpc::OrderGrpc> as NamedService>::NAME;
 
 /// Returns the access rule of every RPC in the contract.
 pub fn policies() -> PolicyTable {

@@ -3,9 +3,11 @@
 
 use platform::ServiceName;
 use platform::auth::{Access, PolicyTable};
+use proto::user::v1::user_service_server::UserServiceServer;
+use tonic::server::NamedService;
 
-/// The fully qualified gRPC service name.
-pub const SERVICE: &str = "bookstore.user.v1.UserService";
+/// The fully qualified gRPC service name, as the generated server names it.
+pub const SERVICE: &str = <UserServiceServer<crate::grpc::UserGrpc> as NamedService>::NAME;
 
 /// Returns the access rule of every RPC in the contract.
 pub fn policies() -> PolicyTable {
