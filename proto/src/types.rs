@@ -174,6 +174,43 @@ impl Money {
     }
 }
 
+/// Returns the wire timestamp of a time given in milliseconds since the Unix epoch (how the
+/// services that write SQL by hand store time). With [`timestamp`] and [`datetime`], the one
+/// conversion of time to and from the wire.
+pub fn timestamp_millis(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        // 0 to 999 ms: at most 999_000_000 ns, which fits.
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+    }
+}
+
+/// Returns the wire timestamp of `at`.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        // Below one second: at most 999_999_999 ns (or a leap second's 1_999_999_999), which fits.
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(i32::MAX),
+    }
+}
+
+/// Reads a wire timestamp, naming `field` when it is absent or out of range.
+///
+/// # Errors
+/// Returns [`InvalidField`] for a missing timestamp (never read as 1970) or one that is not
+/// a valid time.
+pub fn datetime(
+    field: &str,
+    wire: Option<&prost_types::Timestamp>,
+) -> Result<chrono::DateTime<chrono::Utc>, InvalidField> {
+    let Some(wire) = wire else {
+        return Err(InvalidField::new(field, "is required"));
+    };
+    let nanos = u32::try_from(wire.nanos).map_err(|_| InvalidField::new(field, "has negative nanos"))?;
+    chrono::DateTime::from_timestamp(wire.seconds, nanos)
+        .ok_or_else(|| InvalidField::new(field, "is out of range"))
+}
+
 /// A book a reservation could not hold: how many copies were asked for and how many were
 /// left (0 for a book inventory has never heard of). Inventory refuses with it; svc-order
 /// passes it on.
@@ -219,6 +256,17 @@ mod tests {
         assert_eq!(error.to_string(), "order_id: is required");
         let id = UserId::generate();
         assert_eq!(UserId::parse("user_id", &id.to_string()).unwrap(), id);
+    }
+
+    #[test]
+    fn time_survives_the_wire_and_a_missing_one_is_an_error() {
+        let wire = timestamp_millis(1_764_000_000_123);
+        assert_eq!((wire.seconds, wire.nanos), (1_764_000_000, 123_000_000));
+        let at = datetime("created_at", Some(&wire)).unwrap();
+        assert_eq!(at.timestamp_millis(), 1_764_000_000_123);
+        assert_eq!(timestamp(at), wire);
+        assert_eq!(timestamp_millis(-1).seconds, -1, "before the epoch rounds down");
+        assert_eq!(datetime("created_at", None).unwrap_err().field, "created_at");
     }
 
     #[test]

@@ -1,20 +1,19 @@
-//! The tonic adapter: convert, call [`Inventory`], convert back.
+//! The tonic adapter: convert the wire to domain types, call [`Inventory`], convert back.
+//! The only place that reads or builds protobuf messages.
 
 use std::time::Duration;
 
 use platform::auth::Principal;
 use proto::inventory::v1 as pb;
 use proto::inventory::v1::inventory_service_server::InventoryService;
-use proto::types::{BookId, OrderId, ReservationId};
+use proto::types::{BookId, InvalidField, OrderId, ReservationId};
 use tonic::{Request, Response, Status};
 
-use crate::domain::parse_lines;
+use crate::domain::{Reservation, ReservationState, ReserveLine, StockLevel, checked_lines};
 use crate::error::InventoryError;
 use crate::ops::Inventory;
 use crate::ops::reserve::Reserve;
 use crate::ops::settle::ReleaseTarget;
-use crate::store::reservation::ReservationRow;
-use crate::store::stock::StockLevel;
 
 /// `InventoryService` over [`Inventory`].
 #[derive(Debug, Clone)]
@@ -47,28 +46,48 @@ fn stock_to_wire(level: StockLevel) -> pb::Stock {
     }
 }
 
-fn reservation_to_wire(row: ReservationRow) -> pb::Reservation {
+fn state_to_wire(state: ReservationState) -> pb::ReservationState {
+    match state {
+        ReservationState::Held => pb::ReservationState::Held,
+        ReservationState::Committed => pb::ReservationState::Committed,
+        ReservationState::Released => pb::ReservationState::Released,
+        ReservationState::Expired => pb::ReservationState::Expired,
+    }
+}
+
+fn reservation_to_wire(row: Reservation) -> pb::Reservation {
     pb::Reservation {
         reservation_id: row.id.to_string(),
         order_id: row.order_id.to_string(),
-        state: row.state.to_wire() as i32,
+        state: state_to_wire(row.state).into(),
         lines: row
             .lines
             .iter()
             .map(|line| pb::ReserveLine {
                 book_id: line.book_id.to_string(),
+                // Checked lines hold at most 1000 copies.
                 quantity: i32::try_from(line.quantity).unwrap_or(i32::MAX),
             })
             .collect(),
-        expires_at: Some(prost_types::Timestamp {
-            seconds: row.expires_at_ms.div_euclid(1000),
-            nanos: i32::try_from(row.expires_at_ms.rem_euclid(1000) * 1_000_000).unwrap_or_default(),
-        }),
+        expires_at: Some(proto::types::timestamp_millis(row.expires_at_ms)),
     }
 }
 
-fn book(field: &str, raw: &str) -> Result<uuid::Uuid, InventoryError> {
-    Ok(BookId::parse(field, raw)?.as_uuid())
+/// Parses the wire lines, naming each bad field, and checks them (see [`checked_lines`]).
+///
+/// # Errors
+/// Returns [`InvalidField`] for the first bad line or a rule the lines break.
+pub fn lines_from_wire(wire: &[pb::ReserveLine]) -> Result<Vec<ReserveLine>, InvalidField> {
+    checked_lines(wire.iter().enumerate().map(|(index, line)| {
+        Ok(ReserveLine {
+            book_id: BookId::parse(&format!("lines[{index}].book_id"), &line.book_id)?,
+            quantity: i64::from(line.quantity),
+        })
+    }))
+}
+
+fn book(field: &str, raw: &str) -> Result<BookId, InventoryError> {
+    Ok(BookId::parse(field, raw)?)
 }
 
 #[tonic::async_trait]
@@ -111,7 +130,7 @@ impl InventoryService for InventoryGrpc {
                 Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(1)))
             }
             _ => {
-                return Err(InventoryError::from(proto::types::InvalidField::new(
+                return Err(InventoryError::from(InvalidField::new(
                     "ttl_seconds",
                     "must be between 1 and 86400",
                 ))
@@ -119,10 +138,8 @@ impl InventoryService for InventoryGrpc {
             }
         };
         let command = Reserve {
-            order_id: OrderId::parse("order_id", &message.order_id)
-                .map_err(InventoryError::from)?
-                .as_uuid(),
-            lines: parse_lines(&message.lines).map_err(InventoryError::from)?,
+            order_id: OrderId::parse("order_id", &message.order_id).map_err(InventoryError::from)?,
+            lines: lines_from_wire(&message.lines).map_err(InventoryError::from)?,
             ttl,
             actor,
         };
@@ -139,7 +156,7 @@ impl InventoryService for InventoryGrpc {
         let actor = actor(&request);
         let id = ReservationId::parse("reservation_id", &request.get_ref().reservation_id)
             .map_err(InventoryError::from)?;
-        let reservation = self.inventory.commit(id.as_uuid(), &actor).await?;
+        let reservation = self.inventory.commit(id, &actor).await?;
         Ok(Response::new(pb::CommitResponse {
             reservation: Some(reservation_to_wire(reservation)),
         }))
@@ -153,17 +170,13 @@ impl InventoryService for InventoryGrpc {
         let message = request.into_inner();
         let target = match &message.target {
             Some(pb::release_request::Target::ReservationId(raw)) => ReleaseTarget::Reservation(
-                ReservationId::parse("reservation_id", raw)
-                    .map_err(InventoryError::from)?
-                    .as_uuid(),
+                ReservationId::parse("reservation_id", raw).map_err(InventoryError::from)?,
             ),
-            Some(pb::release_request::Target::OrderId(raw)) => ReleaseTarget::Order(
-                OrderId::parse("order_id", raw)
-                    .map_err(InventoryError::from)?
-                    .as_uuid(),
-            ),
+            Some(pb::release_request::Target::OrderId(raw)) => {
+                ReleaseTarget::Order(OrderId::parse("order_id", raw).map_err(InventoryError::from)?)
+            }
             None => {
-                return Err(InventoryError::from(proto::types::InvalidField::new(
+                return Err(InventoryError::from(InvalidField::new(
                     "target",
                     "name a reservation_id or an order_id",
                 ))
@@ -203,11 +216,7 @@ impl InventoryService for InventoryGrpc {
         let actor = actor(&request);
         let message = request.into_inner();
         let order = match &message.order_id {
-            Some(raw) => Some(
-                OrderId::parse("order_id", raw)
-                    .map_err(InventoryError::from)?
-                    .as_uuid(),
-            ),
+            Some(raw) => Some(OrderId::parse("order_id", raw).map_err(InventoryError::from)?),
             None => None,
         };
         let level = self
@@ -223,5 +232,82 @@ impl InventoryService for InventoryGrpc {
         Ok(Response::new(pb::RestockResponse {
             stock: Some(stock_to_wire(level)),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(book: &str, quantity: i32) -> pb::ReserveLine {
+        pb::ReserveLine {
+            book_id: book.to_owned(),
+            quantity,
+        }
+    }
+
+    #[test]
+    fn lines_are_merged_and_sorted_so_locks_are_taken_in_one_order() {
+        let low = "00000000-0000-7000-8000-000000000001";
+        let high = "ffffffff-0000-7000-8000-000000000001";
+        let lines = lines_from_wire(&[line(high, 1), line(low, 2), line(high, 3)]).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].book_id.to_string(), low);
+        assert_eq!(lines[1].quantity, 4);
+    }
+
+    #[test]
+    fn bad_lines_name_the_field() {
+        let book = "00000000-0000-7000-8000-000000000001";
+        let cases = [
+            (vec![], "lines"),
+            (vec![line("x", 1)], "lines[0].book_id"),
+            (vec![line(book, 0)], "lines[0].quantity"),
+            (vec![line(book, 1001)], "lines[0].quantity"),
+            (vec![line(book, 600), line(book, 600)], "lines"),
+        ];
+        for (wire, field) in cases {
+            assert_eq!(lines_from_wire(&wire).unwrap_err().field, field);
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use proto::prost::Message as _;
+
+        use super::super::lines_from_wire;
+        use super::{line, pb};
+        use crate::domain::MAX_QUANTITY;
+
+        /// A few book ids, so lines of one book meet and merge.
+        const BOOKS: [&str; 3] = [
+            "00000000-0000-7000-8000-000000000001",
+            "7fffffff-0000-7000-8000-000000000001",
+            "ffffffff-0000-7000-8000-000000000001",
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                if let Ok(request) = pb::ReserveRequest::decode(bytes.as_slice()) {
+                    let _ = lines_from_wire(&request.lines);
+                }
+            }
+
+            #[test]
+            fn checked_lines_are_sorted_distinct_and_bounded(
+                wire in proptest::collection::vec((0_usize..3, any::<i32>()), 0..8),
+            ) {
+                let wire: Vec<pb::ReserveLine> = wire.into_iter().map(|(book, quantity)| line(BOOKS[book], quantity)).collect();
+                if let Ok(lines) = lines_from_wire(&wire) {
+                    prop_assert!(lines.windows(2).all(|pair| pair[0].book_id < pair[1].book_id));
+                    prop_assert!(lines.iter().all(|line| (1..=MAX_QUANTITY).contains(&line.quantity)));
+                    let total: i64 = wire.iter().map(|line| i64::from(line.quantity)).sum();
+                    prop_assert_eq!(lines.iter().map(|line| line.quantity).sum::<i64>(), total);
+                }
+            }
+        }
     }
 }

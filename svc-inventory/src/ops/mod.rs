@@ -10,8 +10,8 @@ pub mod sweeper;
 use std::sync::Arc;
 use std::time::Duration;
 
+use proto::types::{BookId, ReservationId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
-use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::domain::ReserveLine;
@@ -55,7 +55,7 @@ pub(crate) async fn commit(transaction: DatabaseTransaction) -> InventoryResult<
 /// Gives a reservation's held copies back, with a ledger row and a stock event per book.
 pub(crate) async fn release_lines(
     db: &impl ConnectionTrait,
-    reservation: Uuid,
+    reservation: ReservationId,
     lines: &[ReserveLine],
     reason: &str,
     actor: &str,
@@ -80,7 +80,7 @@ pub(crate) async fn release_lines(
 }
 
 /// Queues the book's new availability for the stock event stream.
-pub(crate) async fn publish_level(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()> {
+pub(crate) async fn publish_level(db: &impl ConnectionTrait, book: BookId) -> InventoryResult<()> {
     let level = store::stock::get(db, book).await?;
     debug_assert!(
         0 <= level.reserved && level.reserved <= level.on_hand,

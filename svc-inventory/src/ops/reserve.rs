@@ -2,20 +2,19 @@
 
 use std::time::Duration;
 
-use proto::types::ShortLine;
-use uuid::Uuid;
+use proto::types::{BookId, OrderId, ReservationId, ShortLine};
 
 use super::{Inventory, commit};
-use crate::domain::{ReservationState, ReserveLine};
+use crate::domain::{Reservation, ReservationState, ReserveLine, StockLevel};
 use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
-use crate::store::reservation::{self, ReservationRow};
+use crate::store::reservation;
 use crate::store::{ledger, outbox, stock};
 
 /// A checked reservation request. `lines` are merged and sorted by book (see
-/// [`crate::domain::parse_lines`]): the lock order every transaction follows.
+/// [`crate::domain::checked_lines`]): the lock order every transaction follows.
 #[derive(Debug, Clone)]
 pub struct Reserve {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     pub lines: Vec<ReserveLine>,
     /// `None`: the service default.
     pub ttl: Option<Duration>,
@@ -32,10 +31,10 @@ impl Inventory {
     /// `OutOfStock` naming every short line with what is available; `FailedPrecondition` for
     /// an order that was released or expired.
     #[tracing::instrument(name = "inventory.reserve", skip_all, fields(order_id = %command.order_id, lines = command.lines.len()))]
-    pub async fn reserve(&self, command: Reserve) -> InventoryResult<ReservationRow> {
+    pub async fn reserve(&self, command: Reserve) -> InventoryResult<Reservation> {
         let ttl = command.ttl.unwrap_or(self.default_ttl);
         let expires_at_ms = self.clock.now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
-        let id = Uuid::now_v7();
+        let id = ReservationId::generate();
         let transaction = self.begin().await?;
         // First write of the transaction: claims the order (unique order_id).
         if !reservation::insert_held(&transaction, id, command.order_id, expires_at_ms).await? {
@@ -67,7 +66,7 @@ impl Inventory {
             }
         }
         if !short.is_empty() {
-            let books: Vec<Uuid> = short.iter().map(|line| line.book_id).collect();
+            let books: Vec<BookId> = short.iter().map(|line| line.book_id).collect();
             let levels = stock::get_many(&transaction, &books).await?;
             drop(transaction);
             let mut lines = Vec::new();
@@ -75,10 +74,10 @@ impl Inventory {
                 let available = levels
                     .iter()
                     .find(|level| level.book_id == line.book_id)
-                    .map(stock::StockLevel::available)
+                    .map(StockLevel::available)
                     .unwrap_or(0);
                 lines.push(ShortLine {
-                    book_id: line.book_id.into(),
+                    book_id: line.book_id,
                     requested: line.quantity,
                     available,
                 });
@@ -86,7 +85,7 @@ impl Inventory {
             return Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }));
         }
         commit(transaction).await?;
-        Ok(ReservationRow {
+        Ok(Reservation {
             id,
             order_id: command.order_id,
             state: ReservationState::Held,
@@ -95,7 +94,7 @@ impl Inventory {
         })
     }
 
-    async fn existing_for(&self, order: Uuid) -> InventoryResult<ReservationRow> {
+    async fn existing_for(&self, order: OrderId) -> InventoryResult<Reservation> {
         let existing = reservation::find_by_order(&self.db, order)
             .await?
             .ok_or_else(|| {

@@ -1,20 +1,20 @@
 //! `Commit` and `Release`: the second phase. Both are idempotent; each is a conditional state
 //! change first, so two racing calls cannot both move stock.
 
-use uuid::Uuid;
+use proto::types::{OrderId, ReservationId};
 
 use super::{Inventory, commit, release_lines};
-use crate::domain::ReservationState;
+use crate::domain::{Reservation, ReservationState};
 use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
-use crate::store::reservation::{self, ReservationRow};
+use crate::store::reservation;
 use crate::store::{ledger, stock};
 
 /// Which reservation to release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReleaseTarget {
-    Reservation(Uuid),
+    Reservation(ReservationId),
     /// By order, when the caller lost the reservation id (or never got one).
-    Order(Uuid),
+    Order(OrderId),
 }
 
 impl Inventory {
@@ -24,7 +24,7 @@ impl Inventory {
     /// `NotFound` for an unknown reservation; `FailedPrecondition` for one that expired or was
     /// released (nothing changes).
     #[tracing::instrument(name = "inventory.commit", skip_all, fields(reservation_id = %id))]
-    pub async fn commit(&self, id: Uuid, actor: &str) -> InventoryResult<ReservationRow> {
+    pub async fn commit(&self, id: ReservationId, actor: &str) -> InventoryResult<Reservation> {
         let now = self.clock.now_ms();
         let transaction = self.begin().await?;
         let Some(row) = reservation::transition(
@@ -82,7 +82,7 @@ impl Inventory {
         target: ReleaseTarget,
         reason: &str,
         actor: &str,
-    ) -> InventoryResult<ReservationRow> {
+    ) -> InventoryResult<Reservation> {
         let transaction = self.begin().await?;
         let id = match target {
             ReleaseTarget::Reservation(id) => id,
@@ -134,7 +134,7 @@ impl Inventory {
         Ok(row)
     }
 
-    async fn find(&self, id: Uuid) -> InventoryResult<ReservationRow> {
+    async fn find(&self, id: ReservationId) -> InventoryResult<Reservation> {
         reservation::find(&self.db, id)
             .await?
             .ok_or(InventoryError::NotFound {

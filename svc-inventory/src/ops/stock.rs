@@ -1,13 +1,12 @@
 //! `GetStock`, `BatchGetStock`, and the admin writes `SetStock` and `Restock`.
 
-use uuid::Uuid;
+use proto::types::{BookId, OrderId};
 
 use super::{Inventory, commit, publish_level};
+use crate::domain::StockLevel;
 use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
-use crate::store::stock::{self, StockLevel};
-use platform::store::execute;
-
 use crate::store::ledger;
+use crate::store::stock;
 
 /// Most books one `BatchGetStock` may ask for.
 pub const MAX_BATCH: usize = 500;
@@ -17,7 +16,7 @@ impl Inventory {
     ///
     /// # Errors
     /// Internal on a database failure.
-    pub async fn get_stock(&self, book: Uuid) -> InventoryResult<StockLevel> {
+    pub async fn get_stock(&self, book: BookId) -> InventoryResult<StockLevel> {
         stock::get(&self.db, book).await
     }
 
@@ -25,7 +24,7 @@ impl Inventory {
     ///
     /// # Errors
     /// `InvalidArgument` beyond [`MAX_BATCH`] books.
-    pub async fn batch_get_stock(&self, books: &[Uuid]) -> InventoryResult<Vec<StockLevel>> {
+    pub async fn batch_get_stock(&self, books: &[BookId]) -> InventoryResult<Vec<StockLevel>> {
         if books.len() > MAX_BATCH {
             return Err(proto::types::InvalidField::new("book_ids", "at most 500 ids per call").into());
         }
@@ -45,7 +44,7 @@ impl Inventory {
     #[tracing::instrument(name = "inventory.set_stock", skip_all, fields(book_id = %book, on_hand))]
     pub async fn set_stock(
         &self,
-        book: Uuid,
+        book: BookId,
         on_hand: i64,
         reason: &str,
         actor: &str,
@@ -90,28 +89,21 @@ impl Inventory {
     #[tracing::instrument(name = "inventory.restock", skip_all, fields(book_id = %book, quantity))]
     pub async fn restock(
         &self,
-        book: Uuid,
+        book: BookId,
         quantity: i64,
         reason: &str,
-        order: Option<Uuid>,
+        order: Option<OrderId>,
         actor: &str,
     ) -> InventoryResult<StockLevel> {
         if !(1..=1_000_000).contains(&quantity) {
             return Err(proto::types::InvalidField::new("quantity", "must be between 1 and 1000000").into());
         }
         let transaction = self.begin().await?;
-        if let Some(order) = order {
-            let fenced = execute(
-                &transaction,
-                "restock",
-                "INSERT INTO restock_fences (order_id, book_id, quantity) VALUES (?, ?, ?) ON CONFLICT (order_id, book_id) DO NOTHING",
-                [order.into(), book.into(), quantity.into()],
-            )
-            .await?;
-            if fenced == 0 {
-                drop(transaction);
-                return stock::get(&self.db, book).await;
-            }
+        if let Some(order) = order
+            && !stock::fence_restock(&transaction, order, book, quantity).await?
+        {
+            drop(transaction);
+            return stock::get(&self.db, book).await;
         }
         stock::ensure(&transaction, book).await?;
         stock::add_on_hand(&transaction, book, quantity).await?;

@@ -3,10 +3,11 @@
 //! rows to the Redis Stream and marks them.
 
 use chrono::Utc;
+use proto::types::BookId;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::stock::StockLevel;
+use crate::domain::StockLevel;
 use crate::error::InventoryResult;
 use platform::store::{column, execute, query};
 
@@ -14,7 +15,7 @@ use platform::store::{column, execute, query};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingEvent {
     pub id: i64,
-    pub book_id: Uuid,
+    pub book_id: BookId,
     pub available: i64,
     pub version: i64,
 }
@@ -26,7 +27,7 @@ pub async fn append(db: &impl ConnectionTrait, level: StockLevel) -> InventoryRe
         "outbox",
         "INSERT INTO outbox (book_id, available, version, created_at) VALUES (?, ?, ?, ?)",
         [
-            level.book_id.into(),
+            level.book_id.as_uuid().into(),
             level.available().into(),
             level.version.into(),
             Utc::now().into(),
@@ -51,7 +52,7 @@ pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> InventoryResu
             id: column::<i32>(&row, "id")
                 .map(i64::from)
                 .or_else(|_| column::<i64>(&row, "id"))?,
-            book_id: column(&row, "book_id")?,
+            book_id: column::<Uuid>(&row, "book_id")?.into(),
             available: column(&row, "available")?,
             version: column(&row, "version")?,
         });

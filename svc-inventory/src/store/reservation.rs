@@ -3,30 +3,21 @@
 //! replicas, a retry and a sweeper) exactly one makes each change.
 
 use chrono::Utc;
+use proto::types::{OrderId, ReservationId};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::domain::{ReservationState, ReserveLine};
+use crate::domain::{Reservation, ReservationState, ReserveLine};
 use crate::error::InventoryResult;
 use platform::store::{column, execute, query};
-
-/// A stored reservation with its lines (sorted by book).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReservationRow {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub state: ReservationState,
-    pub expires_at_ms: i64,
-    pub lines: Vec<ReserveLine>,
-}
 
 /// Claims `order` for a new HELD reservation; false when the order already has one (or a
 /// tombstone). The insert is the transaction's first write, so SQLite takes its write lock
 /// before anything is read.
 pub async fn insert_held(
     db: &impl ConnectionTrait,
-    id: Uuid,
-    order: Uuid,
+    id: ReservationId,
+    order: OrderId,
     expires_at_ms: i64,
 ) -> InventoryResult<bool> {
     insert(db, id, order, ReservationState::Held, expires_at_ms).await
@@ -34,14 +25,21 @@ pub async fn insert_held(
 
 /// Records that `order` was released before it was ever reserved, so a late Reserve for it
 /// is refused; false when the order already has a row.
-pub async fn insert_tombstone(db: &impl ConnectionTrait, order: Uuid) -> InventoryResult<bool> {
-    insert(db, Uuid::now_v7(), order, ReservationState::Released, 0).await
+pub async fn insert_tombstone(db: &impl ConnectionTrait, order: OrderId) -> InventoryResult<bool> {
+    insert(
+        db,
+        ReservationId::generate(),
+        order,
+        ReservationState::Released,
+        0,
+    )
+    .await
 }
 
 async fn insert(
     db: &impl ConnectionTrait,
-    id: Uuid,
-    order: Uuid,
+    id: ReservationId,
+    order: OrderId,
     state: ReservationState,
     expires_at_ms: i64,
 ) -> InventoryResult<bool> {
@@ -52,8 +50,8 @@ async fn insert(
         "INSERT INTO reservations (id, order_id, state, expires_at_ms, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
         [
-            id.into(),
-            order.into(),
+            id.as_uuid().into(),
+            order.as_uuid().into(),
             state.as_str().into(),
             expires_at_ms.into(),
             now.into(),
@@ -65,15 +63,20 @@ async fn insert(
 }
 
 /// Stores the lines of a new reservation.
-pub async fn insert_lines(db: &impl ConnectionTrait, id: Uuid, lines: &[ReserveLine]) -> InventoryResult<()> {
+pub async fn insert_lines(
+    db: &impl ConnectionTrait,
+    id: ReservationId,
+    lines: &[ReserveLine],
+) -> InventoryResult<()> {
     for line in lines {
         execute(
             db,
             "reservation line",
             "INSERT INTO reservation_lines (reservation_id, book_id, quantity) VALUES (?, ?, ?)",
             [
-                id.into(),
-                line.book_id.into(),
+                id.as_uuid().into(),
+                line.book_id.as_uuid().into(),
+                // Checked lines hold at most 1000 copies.
                 i32::try_from(line.quantity).unwrap_or(i32::MAX).into(),
             ],
         )
@@ -87,16 +90,16 @@ pub async fn insert_lines(db: &impl ConnectionTrait, id: Uuid, lines: &[ReserveL
 /// the row, so a transition costs one statement plus the read of its lines.
 pub async fn transition(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    id: ReservationId,
     from: ReservationState,
     to: ReservationState,
     unexpired_at_ms: Option<i64>,
-) -> InventoryResult<Option<ReservationRow>> {
+) -> InventoryResult<Option<Reservation>> {
     let mut sql = "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?".to_owned();
     let mut values: Vec<sea_orm::Value> = vec![
         to.as_str().into(),
         Utc::now().into(),
-        id.into(),
+        id.as_uuid().into(),
         from.as_str().into(),
     ];
     if let Some(now) = unexpired_at_ms {
@@ -112,23 +115,23 @@ pub async fn transition(
 }
 
 /// Finds a reservation by id.
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> InventoryResult<Option<ReservationRow>> {
-    find_where(db, "id", id).await
+pub async fn find(db: &impl ConnectionTrait, id: ReservationId) -> InventoryResult<Option<Reservation>> {
+    find_where(db, "id", id.as_uuid()).await
 }
 
 /// Finds the reservation (or tombstone) of an order.
 pub async fn find_by_order(
     db: &impl ConnectionTrait,
-    order: Uuid,
-) -> InventoryResult<Option<ReservationRow>> {
-    find_where(db, "order_id", order).await
+    order: OrderId,
+) -> InventoryResult<Option<Reservation>> {
+    find_where(db, "order_id", order.as_uuid()).await
 }
 
 async fn find_where(
     db: &impl ConnectionTrait,
     key: &str,
     value: Uuid,
-) -> InventoryResult<Option<ReservationRow>> {
+) -> InventoryResult<Option<Reservation>> {
     let sql = format!("SELECT id, order_id, state, expires_at_ms FROM reservations WHERE {key} = ?");
     let rows = query(db, "reservation", &sql, [value.into()]).await?;
     match rows.first() {
@@ -138,12 +141,12 @@ async fn find_where(
 }
 
 /// Completes a `reservations` row (id, order_id, state, expires_at_ms) with its lines.
-async fn with_lines(
-    db: &impl ConnectionTrait,
-    row: &sea_orm::QueryResult,
-) -> InventoryResult<ReservationRow> {
+async fn with_lines(db: &impl ConnectionTrait, row: &sea_orm::QueryResult) -> InventoryResult<Reservation> {
     let id: Uuid = column(row, "id")?;
-    let state: String = column(row, "state")?;
+    let stored: String = column(row, "state")?;
+    // An unknown state is a broken row, never "released": it may still hold stock.
+    let state = ReservationState::from_stored(&stored)
+        .ok_or_else(|| anyhow::anyhow!("reservation {id} has an unknown stored state {stored:?}"))?;
     let line_rows = query(
         db,
         "reservation line",
@@ -154,21 +157,25 @@ async fn with_lines(
     let mut lines = Vec::new();
     for line in line_rows {
         lines.push(ReserveLine {
-            book_id: column(&line, "book_id")?,
+            book_id: column::<Uuid>(&line, "book_id")?.into(),
             quantity: i64::from(column::<i32>(&line, "quantity")?),
         });
     }
-    Ok(ReservationRow {
-        id,
-        order_id: column(row, "order_id")?,
-        state: ReservationState::from_stored(&state),
+    Ok(Reservation {
+        id: id.into(),
+        order_id: column::<Uuid>(row, "order_id")?.into(),
+        state,
         expires_at_ms: column(row, "expires_at_ms")?,
         lines,
     })
 }
 
 /// Returns HELD reservations whose expiry has passed, oldest first.
-pub async fn expired_held(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> InventoryResult<Vec<Uuid>> {
+pub async fn expired_held(
+    db: &impl ConnectionTrait,
+    now_ms: i64,
+    limit: u64,
+) -> InventoryResult<Vec<ReservationId>> {
     let rows = query(
         db,
         "reservation",
@@ -182,7 +189,7 @@ pub async fn expired_held(db: &impl ConnectionTrait, now_ms: i64, limit: u64) ->
     .await?;
     let mut ids = Vec::new();
     for row in rows {
-        ids.push(column(&row, "id")?);
+        ids.push(column::<Uuid>(&row, "id")?.into());
     }
     Ok(ids)
 }

@@ -2,46 +2,22 @@
 //! CHECKs `on_hand >= 0`, `reserved >= 0`, `reserved <= on_hand` behind every update.
 
 use chrono::Utc;
+use proto::types::{BookId, OrderId};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use crate::domain::StockLevel;
 use crate::error::InventoryResult;
-use platform::store::{column, execute, query};
-
-/// One book's stock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StockLevel {
-    pub book_id: Uuid,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub version: i64,
-}
-
-impl StockLevel {
-    /// Returns what can still be reserved.
-    pub fn available(&self) -> i64 {
-        self.on_hand - self.reserved
-    }
-
-    /// Returns the level of a book inventory has never heard of.
-    pub fn zero(book_id: Uuid) -> StockLevel {
-        StockLevel {
-            book_id,
-            on_hand: 0,
-            reserved: 0,
-            version: 0,
-        }
-    }
-}
+use platform::store::{column, execute, placeholders, query};
 
 /// Creates the book's row with zero stock if it has none (a write, so on SQLite it takes the
 /// write lock at once).
-pub async fn ensure(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()> {
+pub async fn ensure(db: &impl ConnectionTrait, book: BookId) -> InventoryResult<()> {
     execute(
         db,
         "stock",
         "INSERT INTO stock (book_id, on_hand, reserved, version, updated_at) VALUES (?, 0, 0, 0, ?) ON CONFLICT (book_id) DO NOTHING",
-        [book.into(), Utc::now().into()],
+        [book.as_uuid().into(), Utc::now().into()],
     )
     .await?;
     Ok(())
@@ -51,7 +27,7 @@ pub async fn ensure(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<()
 /// `None` when short. One statement, so the stock event needs no second read.
 pub async fn try_reserve(
     db: &impl ConnectionTrait,
-    book: Uuid,
+    book: BookId,
     quantity: i64,
 ) -> InventoryResult<Option<StockLevel>> {
     let rows = query(
@@ -59,83 +35,106 @@ pub async fn try_reserve(
         "stock",
         "UPDATE stock SET reserved = reserved + ?, version = version + 1, updated_at = ? \
          WHERE book_id = ? AND on_hand - reserved >= ? RETURNING book_id, on_hand, reserved, version",
-        [quantity.into(), Utc::now().into(), book.into(), quantity.into()],
+        [
+            quantity.into(),
+            Utc::now().into(),
+            book.as_uuid().into(),
+            quantity.into(),
+        ],
     )
     .await?;
     rows.first().map(level).transpose()
 }
 
 /// Gives held copies back (release, expiry).
-pub async fn unreserve(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+pub async fn unreserve(db: &impl ConnectionTrait, book: BookId, quantity: i64) -> InventoryResult<()> {
     execute(
         db,
         "stock",
         "UPDATE stock SET reserved = reserved - ?, version = version + 1, updated_at = ? WHERE book_id = ?",
-        [quantity.into(), Utc::now().into(), book.into()],
+        [quantity.into(), Utc::now().into(), book.as_uuid().into()],
     )
     .await?;
     Ok(())
 }
 
 /// Turns held copies into sold ones (commit).
-pub async fn sell(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+pub async fn sell(db: &impl ConnectionTrait, book: BookId, quantity: i64) -> InventoryResult<()> {
     execute(
         db,
         "stock",
         "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, version = version + 1, updated_at = ? \
          WHERE book_id = ?",
-        [quantity.into(), quantity.into(), Utc::now().into(), book.into()],
+        [quantity.into(), quantity.into(), Utc::now().into(), book.as_uuid().into()],
     )
     .await?;
     Ok(())
 }
 
 /// Sets `on_hand` unless that would be below what is reserved; false when refused.
-pub async fn set_on_hand(db: &impl ConnectionTrait, book: Uuid, on_hand: i64) -> InventoryResult<bool> {
+pub async fn set_on_hand(db: &impl ConnectionTrait, book: BookId, on_hand: i64) -> InventoryResult<bool> {
     let changed = execute(
         db,
         "stock",
         "UPDATE stock SET on_hand = ?, version = version + 1, updated_at = ? WHERE book_id = ? AND reserved <= ?",
-        [on_hand.into(), Utc::now().into(), book.into(), on_hand.into()],
+        [on_hand.into(), Utc::now().into(), book.as_uuid().into(), on_hand.into()],
     )
     .await?;
     Ok(changed == 1)
 }
 
 /// Adds delivered or returned copies.
-pub async fn add_on_hand(db: &impl ConnectionTrait, book: Uuid, quantity: i64) -> InventoryResult<()> {
+pub async fn add_on_hand(db: &impl ConnectionTrait, book: BookId, quantity: i64) -> InventoryResult<()> {
     execute(
         db,
         "stock",
         "UPDATE stock SET on_hand = on_hand + ?, version = version + 1, updated_at = ? WHERE book_id = ?",
-        [quantity.into(), Utc::now().into(), book.into()],
+        [quantity.into(), Utc::now().into(), book.as_uuid().into()],
     )
     .await?;
     Ok(())
 }
 
 /// Reads the levels of `books` (books without a row are absent from the answer).
-pub async fn get_many(db: &impl ConnectionTrait, books: &[Uuid]) -> InventoryResult<Vec<StockLevel>> {
+pub async fn get_many(db: &impl ConnectionTrait, books: &[BookId]) -> InventoryResult<Vec<StockLevel>> {
     if books.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; books.len()].join(", ");
+    let marks = placeholders(books.len());
     let sql = format!("SELECT book_id, on_hand, reserved, version FROM stock WHERE book_id IN ({marks})");
-    let rows = query(db, "stock", &sql, books.iter().map(|book| (*book).into())).await?;
+    let rows = query(db, "stock", &sql, books.iter().map(|book| book.as_uuid().into())).await?;
     rows.iter().map(level).collect()
 }
 
 fn level(row: &sea_orm::QueryResult) -> InventoryResult<StockLevel> {
     Ok(StockLevel {
-        book_id: column(row, "book_id")?,
+        book_id: column::<Uuid>(row, "book_id")?.into(),
         on_hand: column(row, "on_hand")?,
         reserved: column(row, "reserved")?,
         version: column(row, "version")?,
     })
 }
 
+/// Records that `order`'s copies of `book` came back, once: false when they already did
+/// (a retried cancellation).
+pub async fn fence_restock(
+    db: &impl ConnectionTrait,
+    order: OrderId,
+    book: BookId,
+    quantity: i64,
+) -> InventoryResult<bool> {
+    let fenced = execute(
+        db,
+        "restock",
+        "INSERT INTO restock_fences (order_id, book_id, quantity) VALUES (?, ?, ?) ON CONFLICT (order_id, book_id) DO NOTHING",
+        [order.as_uuid().into(), book.as_uuid().into(), quantity.into()],
+    )
+    .await?;
+    Ok(fenced == 1)
+}
+
 /// Reads one book's level (zero when unknown).
-pub async fn get(db: &impl ConnectionTrait, book: Uuid) -> InventoryResult<StockLevel> {
+pub async fn get(db: &impl ConnectionTrait, book: BookId) -> InventoryResult<StockLevel> {
     let levels = get_many(db, &[book]).await?;
     Ok(levels.first().copied().unwrap_or_else(|| StockLevel::zero(book)))
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use platform::testing::TestDatabase;
 use proptest::prelude::*;
+use proto::types::{BookId, OrderId, ReservationId};
 use svc_inventory::clock::ManualClock;
 use svc_inventory::domain::ReserveLine;
 use svc_inventory::ops::Inventory;
@@ -134,9 +135,9 @@ async fn run(steps: Vec<Step>) {
         .unwrap();
     let clock = ManualClock::new();
     let inventory = Inventory::new(db, Arc::new(clock.clone()), Duration::from_millis(TTL_MS as u64));
-    let books = [uuid::Uuid::now_v7(), uuid::Uuid::now_v7()];
-    let orders: Vec<uuid::Uuid> = (0..6).map(|_| uuid::Uuid::now_v7()).collect();
-    let mut reservations: HashMap<usize, uuid::Uuid> = HashMap::new();
+    let books = [BookId::generate(), BookId::generate()];
+    let orders: Vec<OrderId> = (0..6).map(|_| OrderId::generate()).collect();
+    let mut reservations: HashMap<usize, ReservationId> = HashMap::new();
     let mut model = Model {
         on_hand: [3, 2],
         reserved: [0, 0],

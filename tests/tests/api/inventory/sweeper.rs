@@ -27,14 +27,14 @@ async fn expired_reservations_are_released_once_by_racing_replicas() {
     let clock = ManualClock::new();
     let first = replica(&database.url, &clock).await;
     let second = replica(&database.url, &clock).await;
-    let book = uuid::Uuid::now_v7();
+    let book = proto::types::BookId::generate();
     first.set_stock(book, 10, "", "test").await.unwrap();
 
     let mut held = Vec::new();
     for _ in 0..5 {
         let reservation = first
             .reserve(Reserve {
-                order_id: uuid::Uuid::now_v7(),
+                order_id: proto::types::OrderId::generate(),
                 lines: vec![ReserveLine {
                     book_id: book,
                     quantity: 2,
@@ -90,11 +90,11 @@ async fn a_commit_past_the_ttl_is_refused_even_before_the_sweeper_runs() {
     let database = TestDatabase::create("inventory").await.unwrap();
     let clock = ManualClock::new();
     let inventory = replica(&database.url, &clock).await;
-    let book = uuid::Uuid::now_v7();
+    let book = proto::types::BookId::generate();
     inventory.set_stock(book, 3, "", "test").await.unwrap();
     let reservation = inventory
         .reserve(Reserve {
-            order_id: uuid::Uuid::now_v7(),
+            order_id: proto::types::OrderId::generate(),
             lines: vec![ReserveLine {
                 book_id: book,
                 quantity: 1,

@@ -232,3 +232,40 @@ async fn admins_set_and_restock_but_never_below_what_is_reserved() {
     assert_invariants(mesh.database_url(ServiceName::Inventory).unwrap()).await;
     mesh.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_reservation_in_an_unknown_stored_state_is_an_internal_error_not_a_release() {
+    let mesh = inventory_mesh().await;
+    let book = new_id();
+    set_stock(&mesh, &book, 5).await;
+    let held = reserve(&mesh, &new_id(), &[(&book, 2)]).await.unwrap();
+    let db = platform::store::connect_database(mesh.database_url(ServiceName::Inventory).unwrap())
+        .await
+        .unwrap();
+    let id: uuid::Uuid = held.reservation_id.parse().unwrap();
+    platform::store::execute(
+        &db,
+        "test",
+        "UPDATE reservations SET state = 'CANCELLED' WHERE id = ?",
+        [id.into()],
+    )
+    .await
+    .unwrap();
+
+    // Read as "released", the commit would be refused as a precondition and the two copies
+    // would look free to a caller; the row is broken, and the caller hears so.
+    let request = pb::CommitRequest {
+        reservation_id: held.reservation_id.clone(),
+    };
+    let status = client(&mesh)
+        .commit(with_token(request, &order_token(&mesh)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(
+        !status.message().contains("CANCELLED"),
+        "the cause stays in the log: {status:?}"
+    );
+    assert_eq!(stock(&mesh, &book).await.reserved, 2, "nothing moved");
+    mesh.shutdown().await.unwrap();
+}
