@@ -150,7 +150,20 @@ impl Money {
         self.currency
     }
 
-    /// Parses the wire message, naming `field` (e.g. `price`) in errors.
+    /// Parses an amount and a currency code, naming `field` (e.g. `price`) in errors as the
+    /// wire spells them (`price.currency`, `price.amount_minor`).
+    ///
+    /// # Errors
+    /// Returns [`InvalidField`] for a negative amount or a bad currency.
+    pub fn parse(field: &str, minor: i64, currency: &str) -> Result<Self, InvalidField> {
+        let currency = currency
+            .parse::<Currency>()
+            .map_err(|error| InvalidField::new(format!("{field}.currency"), error.reason))?;
+        Self::new(&format!("{field}.amount_minor"), minor, currency)
+    }
+
+    /// Parses the wire message, naming `field` (e.g. `price`) in errors. With
+    /// [`Money::to_wire`], the one conversion of money to and from the wire.
     ///
     /// # Errors
     /// Returns [`InvalidField`] when the message is absent, negative or has a bad currency.
@@ -158,11 +171,7 @@ impl Money {
         let Some(wire) = wire else {
             return Err(InvalidField::new(field, "is required"));
         };
-        let currency = wire
-            .currency
-            .parse::<Currency>()
-            .map_err(|error| InvalidField::new(format!("{field}.currency"), error.reason))?;
-        Self::new(&format!("{field}.amount_minor"), wire.amount_minor, currency)
+        Self::parse(field, wire.amount_minor, &wire.currency)
     }
 
     /// Returns the wire message.

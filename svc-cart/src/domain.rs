@@ -1,6 +1,6 @@
-//! Whose cart: a user's (by id) or a guest's (by the session id the BFF keeps in a cookie).
+//! Whose cart: a user's (by id) or a guest's (by the session id the BFF keeps in a cookie),
+//! and what it holds. No wire types: `grpc.rs` converts.
 
-use proto::cart::v1 as pb;
 use proto::types::{BookId, InvalidField, UserId};
 
 /// Most copies of one book in a cart.
@@ -17,22 +17,6 @@ pub enum CartOwner {
 }
 
 impl CartOwner {
-    /// Parses the wire owner.
-    ///
-    /// # Errors
-    /// Returns [`InvalidField`] naming `owner`, `owner.user_id` or `owner.guest_session_id`.
-    pub fn parse(wire: Option<&pb::CartOwner>) -> Result<CartOwner, InvalidField> {
-        match wire.and_then(|owner| owner.owner.as_ref()) {
-            Some(pb::cart_owner::Owner::UserId(raw)) => {
-                Ok(CartOwner::User(UserId::parse("owner.user_id", raw)?))
-            }
-            Some(pb::cart_owner::Owner::GuestSessionId(raw)) => {
-                Ok(CartOwner::Guest(parse_session("owner.guest_session_id", raw)?))
-            }
-            None => Err(InvalidField::new("owner", "name a user_id or a guest_session_id")),
-        }
-    }
-
     /// Returns the part of the Redis key that names this cart, in braces: a Redis Cluster hash
     /// tag, so every key of one cart lands in one slot.
     pub fn key_tag(&self) -> String {
@@ -41,15 +25,13 @@ impl CartOwner {
             CartOwner::Guest(session) => format!("{{g:{session}}}"),
         }
     }
+}
 
-    /// Returns the wire owner.
-    pub fn to_wire(&self) -> pb::CartOwner {
-        let owner = match self {
-            CartOwner::User(id) => pb::cart_owner::Owner::UserId(id.to_string()),
-            CartOwner::Guest(session) => pb::cart_owner::Owner::GuestSessionId(session.clone()),
-        };
-        pb::CartOwner { owner: Some(owner) }
-    }
+/// A cart: its lines sorted by book, and when it last changed (absent for an empty cart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cart {
+    pub lines: Vec<(BookId, i64)>,
+    pub updated_at_ms: Option<i64>,
 }
 
 /// Checks a guest session id.
@@ -101,14 +83,8 @@ mod tests {
 
     #[test]
     fn owners_and_sessions_are_checked_and_keys_carry_a_hash_tag() {
-        let guest = pb::CartOwner {
-            owner: Some(pb::cart_owner::Owner::GuestSessionId(
-                "guest-session-0123456789".to_owned(),
-            )),
-        };
-        let owner = CartOwner::parse(Some(&guest)).unwrap();
+        let owner = CartOwner::Guest(parse_session("s", "guest-session-0123456789").unwrap());
         assert_eq!(owner.key_tag(), "{g:guest-session-0123456789}");
-        assert_eq!(CartOwner::parse(None).unwrap_err().field, "owner");
         for bad in ["short", "has spaces in it, sixteen+", &"x".repeat(129)] {
             assert!(parse_session("s", bad).is_err(), "{bad}");
         }

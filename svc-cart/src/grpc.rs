@@ -1,11 +1,13 @@
-//! The tonic adapter: parse the owner, check the caller may touch that cart, call [`Carts`].
+//! The tonic adapter: parse the owner, check the caller may touch that cart, call [`Carts`],
+//! convert the cart back. The only place that reads or builds this service's messages.
 
 use platform::auth::Principal;
 use proto::cart::v1 as pb;
 use proto::cart::v1::cart_service_server::CartService;
+use proto::types::{InvalidField, UserId};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{CartOwner, parse_book, parse_quantity, parse_session};
+use crate::domain::{Cart, CartOwner, parse_book, parse_quantity, parse_session};
 use crate::error::CartError;
 use crate::ops::{Carts, authorize};
 
@@ -22,9 +24,47 @@ impl CartGrpc {
     }
 }
 
+/// Parses the wire owner.
+///
+/// # Errors
+/// Returns [`InvalidField`] naming `owner`, `owner.user_id` or `owner.guest_session_id`.
+pub fn owner_from_wire(wire: Option<&pb::CartOwner>) -> Result<CartOwner, InvalidField> {
+    match wire.and_then(|owner| owner.owner.as_ref()) {
+        Some(pb::cart_owner::Owner::UserId(raw)) => Ok(CartOwner::User(UserId::parse("owner.user_id", raw)?)),
+        Some(pb::cart_owner::Owner::GuestSessionId(raw)) => {
+            Ok(CartOwner::Guest(parse_session("owner.guest_session_id", raw)?))
+        }
+        None => Err(InvalidField::new("owner", "name a user_id or a guest_session_id")),
+    }
+}
+
+fn owner_to_wire(owner: &CartOwner) -> pb::CartOwner {
+    let owner = match owner {
+        CartOwner::User(id) => pb::cart_owner::Owner::UserId(id.to_string()),
+        CartOwner::Guest(session) => pb::cart_owner::Owner::GuestSessionId(session.clone()),
+    };
+    pb::CartOwner { owner: Some(owner) }
+}
+
+fn cart_to_wire(owner: &CartOwner, cart: Cart) -> Option<pb::Cart> {
+    Some(pb::Cart {
+        owner: Some(owner_to_wire(owner)),
+        lines: cart
+            .lines
+            .into_iter()
+            .map(|(book, quantity)| pb::CartLine {
+                book_id: book.to_string(),
+                // The store caps a line at 99 copies.
+                quantity: i32::try_from(quantity).unwrap_or(i32::MAX),
+            })
+            .collect(),
+        updated_at: cart.updated_at_ms.map(proto::types::timestamp_millis),
+    })
+}
+
 /// Parses the owner and checks the caller may touch it.
 fn owner<T>(request: &Request<T>, wire: Option<&pb::CartOwner>) -> Result<CartOwner, CartError> {
-    let owner = CartOwner::parse(wire)?;
+    let owner = owner_from_wire(wire)?;
     let principal = Principal::of(request);
     authorize(&principal, &owner)?;
     Ok(owner)
@@ -38,7 +78,7 @@ impl CartService for CartGrpc {
     ) -> Result<Response<pb::GetCartResponse>, Status> {
         let owner = owner(&request, request.get_ref().owner.as_ref())?;
         Ok(Response::new(pb::GetCartResponse {
-            cart: Some(self.carts.get(&owner).await?),
+            cart: cart_to_wire(&owner, self.carts.get(&owner).await?),
         }))
     }
 
@@ -50,7 +90,7 @@ impl CartService for CartGrpc {
         let book = parse_book(&request.get_ref().book_id).map_err(CartError::from)?;
         let quantity = parse_quantity(request.get_ref().quantity, false).map_err(CartError::from)?;
         Ok(Response::new(pb::AddItemResponse {
-            cart: Some(self.carts.add(&owner, book, quantity).await?),
+            cart: cart_to_wire(&owner, self.carts.add(&owner, book, quantity).await?),
         }))
     }
 
@@ -62,7 +102,7 @@ impl CartService for CartGrpc {
         let book = parse_book(&request.get_ref().book_id).map_err(CartError::from)?;
         let quantity = parse_quantity(request.get_ref().quantity, true).map_err(CartError::from)?;
         Ok(Response::new(pb::SetQuantityResponse {
-            cart: Some(self.carts.set(&owner, book, quantity).await?),
+            cart: cart_to_wire(&owner, self.carts.set(&owner, book, quantity).await?),
         }))
     }
 
@@ -73,7 +113,7 @@ impl CartService for CartGrpc {
         let owner = owner(&request, request.get_ref().owner.as_ref())?;
         let book = parse_book(&request.get_ref().book_id).map_err(CartError::from)?;
         Ok(Response::new(pb::RemoveItemResponse {
-            cart: Some(self.carts.set(&owner, book, 0).await?),
+            cart: cart_to_wire(&owner, self.carts.set(&owner, book, 0).await?),
         }))
     }
 
@@ -83,7 +123,7 @@ impl CartService for CartGrpc {
     ) -> Result<Response<pb::ClearCartResponse>, Status> {
         let owner = owner(&request, request.get_ref().owner.as_ref())?;
         Ok(Response::new(pb::ClearCartResponse {
-            cart: Some(self.carts.clear(&owner).await?),
+            cart: cart_to_wire(&owner, self.carts.clear(&owner).await?),
         }))
     }
 
@@ -100,7 +140,25 @@ impl CartService for CartGrpc {
         };
         let user = owner(&request, Some(&user_wire))?;
         Ok(Response::new(pb::MergeCartsResponse {
-            cart: Some(self.carts.merge(&guest, &user).await?),
+            cart: cart_to_wire(&user, self.carts.merge(&guest, &user).await?),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_are_checked_and_name_the_field() {
+        let guest = pb::CartOwner {
+            owner: Some(pb::cart_owner::Owner::GuestSessionId(
+                "guest-session-0123456789".to_owned(),
+            )),
+        };
+        let owner = owner_from_wire(Some(&guest)).unwrap();
+        assert_eq!(owner.key_tag(), "{g:guest-session-0123456789}");
+        assert_eq!(owner_to_wire(&owner), guest);
+        assert_eq!(owner_from_wire(None).unwrap_err().field, "owner");
     }
 }

@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`grpc`]: the tonic adapter (`CartGrpc`) and the owner check.
 //! - [`ops`]: the logic (`Carts`): who may touch a cart, the catalog check.
+//! - [`upstream`]: the catalog, asked whether a book exists.
 //! - [`store`]: the Redis layout and the Lua scripts.
 //! - [`domain`]: owners, sessions, quantities, limits. [`error`]: `CartError`.
 //! - [`policy`]: who may call each RPC. [`settings`]: `Settings`, the `cart.*` knobs.
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod policy;
 pub mod settings;
 pub mod store;
+pub mod upstream;
 
 use platform::ServiceName;
 use platform::server::{GrpcService, ServeContext};
@@ -43,7 +45,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let redis = context.redis();
     let catalog = context.channel(ServiceName::Catalog)?;
-    let carts = ops::Carts::new(store::CartStore::new(redis.clone(), settings.ttl()), catalog);
+    let carts = ops::Carts::new(
+        store::CartStore::new(redis.clone(), settings.ttl()),
+        upstream::Catalog::new(catalog),
+    );
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(CartServiceServer::new(grpc::CartGrpc::new(carts)));
     GrpcService::new(ServiceName::Cart, routes, policy::policies())

@@ -11,7 +11,9 @@ use platform::store::LazyRedis;
 use redis::Script;
 use uuid::Uuid;
 
-use crate::domain::{CartOwner, MAX_LINES, MAX_QUANTITY};
+use proto::types::BookId;
+
+use crate::domain::{Cart, CartOwner, MAX_LINES, MAX_QUANTITY};
 use crate::error::{CartError, CartRefusal, CartResult};
 
 /// Counts the book lines of a cart (fields not starting with `_`).
@@ -86,32 +88,30 @@ return redis.call('HGETALL', KEYS[1])"
     ))
 });
 
-/// A cart as stored: lines sorted by book, and when it last changed.
+/// A cart as stored, with the id of this incarnation of it (a guest cart deleted and
+/// started again gets a new one), so a merge applies each guest cart once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoredCart {
-    pub lines: Vec<(Uuid, i64)>,
-    pub updated_at_ms: Option<i64>,
-    /// Identifies this incarnation of the cart (a guest cart deleted and started again gets a
-    /// new one), so a merge applies each guest cart once.
-    pub cart_id: Option<String>,
+struct StoredCart {
+    cart: Cart,
+    cart_id: Option<String>,
 }
 
 fn read(fields: HashMap<String, String>) -> StoredCart {
-    let mut cart = StoredCart::default();
+    let mut stored = StoredCart::default();
     for (field, value) in fields {
         match field.as_str() {
-            "_updated_at" => cart.updated_at_ms = value.parse().ok(),
-            "_id" => cart.cart_id = Some(value),
+            "_updated_at" => stored.cart.updated_at_ms = value.parse().ok(),
+            "_id" => stored.cart_id = Some(value),
             other if other.starts_with('_') => {}
             book => {
                 if let (Ok(book), Ok(quantity)) = (Uuid::parse_str(book), value.parse::<i64>()) {
-                    cart.lines.push((book, quantity));
+                    stored.cart.lines.push((book.into(), quantity));
                 }
             }
         }
     }
-    cart.lines.sort();
-    cart
+    stored.cart.lines.sort();
+    stored
 }
 
 /// The carts of one deployment, under one key prefix.
@@ -165,7 +165,11 @@ impl CartStore {
     }
 
     /// Reads a cart (absent reads as empty).
-    pub async fn get(&self, owner: &CartOwner) -> CartResult<StoredCart> {
+    pub async fn get(&self, owner: &CartOwner) -> CartResult<Cart> {
+        Ok(self.stored(owner).await?.cart)
+    }
+
+    async fn stored(&self, owner: &CartOwner) -> CartResult<StoredCart> {
         let fields: HashMap<String, String> = redis::cmd("HGETALL")
             .arg(self.key(owner))
             .query_async(&mut self.connection()?)
@@ -175,7 +179,7 @@ impl CartStore {
     }
 
     /// Adds `quantity` copies.
-    pub async fn add(&self, owner: &CartOwner, book: Uuid, quantity: i64) -> CartResult<StoredCart> {
+    pub async fn add(&self, owner: &CartOwner, book: BookId, quantity: i64) -> CartResult<Cart> {
         let fields: HashMap<String, String> = ADD
             .key(self.key(owner))
             .arg(book.to_string())
@@ -188,11 +192,11 @@ impl CartStore {
             .invoke_async(&mut self.connection()?)
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(read(fields))
+        Ok(read(fields).cart)
     }
 
     /// Sets the quantity exactly; 0 removes the line (and an empty cart is deleted).
-    pub async fn set(&self, owner: &CartOwner, book: Uuid, quantity: i64) -> CartResult<StoredCart> {
+    pub async fn set(&self, owner: &CartOwner, book: BookId, quantity: i64) -> CartResult<Cart> {
         let fields: HashMap<String, String> = SET
             .key(self.key(owner))
             .arg(book.to_string())
@@ -204,7 +208,7 @@ impl CartStore {
             .invoke_async(&mut self.connection()?)
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(read(fields))
+        Ok(read(fields).cart)
     }
 
     /// Deletes a cart.
@@ -219,8 +223,8 @@ impl CartStore {
     /// Moves a guest cart into a user's: quantities add (capped), then the guest cart goes.
     /// The two carts live in different slots, so this is two atomic steps made safe to
     /// retry: the user's cart remembers which guest cart it absorbed.
-    pub async fn merge(&self, guest: &CartOwner, user: &CartOwner) -> CartResult<StoredCart> {
-        let guest_cart = self.get(guest).await?;
+    pub async fn merge(&self, guest: &CartOwner, user: &CartOwner) -> CartResult<Cart> {
+        let guest_cart = self.stored(guest).await?;
         let Some(cart_id) = &guest_cart.cart_id else {
             return self.get(user).await;
         };
@@ -231,7 +235,7 @@ impl CartStore {
             .arg(MAX_LINES)
             .arg(self.ttl_ms())
             .arg(now_ms());
-        for (book, quantity) in &guest_cart.lines {
+        for (book, quantity) in &guest_cart.cart.lines {
             invocation.arg(book.to_string()).arg(*quantity);
         }
         let fields: HashMap<String, String> = invocation
@@ -239,7 +243,7 @@ impl CartStore {
             .await
             .map_err(|error| unavailable(&error))?;
         self.clear(guest).await?;
-        Ok(read(fields))
+        Ok(read(fields).cart)
     }
 }
 

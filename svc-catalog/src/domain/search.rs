@@ -2,7 +2,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use proto::catalog::v1 as pb;
 use proto::types::InvalidField;
 use serde::{Deserialize, Serialize};
 
@@ -23,19 +22,6 @@ pub enum BookSort {
     PriceDesc,
     /// Most recently published first; books without a year last.
     Newest,
-}
-
-impl BookSort {
-    fn from_wire(wire: i32) -> Result<BookSort, InvalidField> {
-        match pb::BookSort::try_from(wire) {
-            Ok(pb::BookSort::Unspecified | pb::BookSort::Relevance) => Ok(BookSort::Relevance),
-            Ok(pb::BookSort::Title) => Ok(BookSort::Title),
-            Ok(pb::BookSort::PriceAsc) => Ok(BookSort::PriceAsc),
-            Ok(pb::BookSort::PriceDesc) => Ok(BookSort::PriceDesc),
-            Ok(pb::BookSort::Newest) => Ok(BookSort::Newest),
-            Err(_) => Err(InvalidField::new("sort", "unknown sort")),
-        }
-    }
 }
 
 /// Where the previous page ended: the sort key of its last book and that book's id.
@@ -65,6 +51,36 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
         serde_json::from_slice(&bytes).map_err(|_| invalid())
     }
+}
+
+/// A search as asked, before it is checked (the adapter fills it from the wire).
+#[derive(Debug, Clone)]
+pub struct SearchRequest<'a> {
+    pub query: &'a str,
+    pub author: &'a str,
+    pub topic: &'a str,
+    pub language: &'a str,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    pub min_year: Option<i32>,
+    pub max_year: Option<i32>,
+    pub in_stock: Option<bool>,
+    /// The order asked for, or why it is none (an unknown wire value).
+    pub sort: Result<BookSort, InvalidField>,
+    /// 0 means the default.
+    pub page_size: i32,
+    /// Empty for the first page.
+    pub page_token: &'a str,
+}
+
+/// One page of matches: each book with the cursor that continues after it, whether there is
+/// a next page, and how many match in all.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub books: Vec<super::book::Book>,
+    pub cursors: Vec<Cursor>,
+    pub has_next_page: bool,
+    pub total: i64,
 }
 
 /// A checked search.
@@ -121,12 +137,12 @@ impl Cursor {
 }
 
 impl SearchQuery {
-    /// Checks the wire request.
+    /// Checks the request.
     ///
     /// # Errors
     /// Returns [`InvalidField`] naming `page.page_size`, `page.page_token`, a price or year
     /// bound, `query` or `sort`.
-    pub fn parse(request: &pb::SearchBooksRequest) -> Result<SearchQuery, InvalidField> {
+    pub fn parse(request: SearchRequest<'_>) -> Result<SearchQuery, InvalidField> {
         let query = request.query.trim();
         if query.chars().count() > 200 {
             return Err(InvalidField::new("query", "must be at most 200 characters"));
@@ -140,7 +156,7 @@ impl SearchQuery {
         } else {
             Some(query.to_owned())
         };
-        let filter = request.filter.clone().unwrap_or_default();
+        let filter = &request;
         for (field, value) in [
             ("filter.min_price_minor", filter.min_price_minor),
             ("filter.max_price_minor", filter.max_price_minor),
@@ -164,12 +180,11 @@ impl SearchQuery {
         {
             return Err(InvalidField::new("filter.max_year", "must not be below min_year"));
         }
-        let mut sort = BookSort::from_wire(request.sort)?;
+        let mut sort = request.sort.clone()?;
         if sort == BookSort::Relevance && text.is_none() {
             sort = BookSort::Title;
         }
-        let page = request.page.clone().unwrap_or_default();
-        let page_size = match page.page_size {
+        let page_size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             size if size < 0 => return Err(InvalidField::new("page.page_size", "must not be negative")),
             size => u64::try_from(size).unwrap_or(MAX_PAGE_SIZE),
@@ -177,10 +192,10 @@ impl SearchQuery {
         if page_size > MAX_PAGE_SIZE {
             return Err(InvalidField::new("page.page_size", "must be at most 100"));
         }
-        let after = if page.page_token.is_empty() {
+        let after = if request.page_token.is_empty() {
             None
         } else {
-            let cursor = Cursor::decode(&page.page_token)?;
+            let cursor = Cursor::decode(request.page_token)?;
             if cursor.sort != sort {
                 return Err(InvalidField::new(
                     "page.page_token",
@@ -198,268 +213,17 @@ impl SearchQuery {
         Ok(SearchQuery {
             text,
             isbn,
-            author: optional_key("filter.author", &filter.author)?,
-            topic: optional_key("filter.topic", &filter.topic)?,
+            author: optional_key("filter.author", filter.author)?,
+            topic: optional_key("filter.topic", filter.topic)?,
             min_price_minor: filter.min_price_minor,
             max_price_minor: filter.max_price_minor,
             min_year: filter.min_year,
             max_year: filter.max_year,
-            language: optional_key("filter.language", &filter.language)?,
+            language: optional_key("filter.language", filter.language)?,
             in_stock: filter.in_stock,
             sort,
             page_size,
             after,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request() -> pb::SearchBooksRequest {
-        pb::SearchBooksRequest::default()
-    }
-
-    #[test]
-    fn defaults_are_a_title_ordered_first_page_of_twenty() {
-        let query = SearchQuery::parse(&request()).unwrap();
-        assert_eq!(
-            (query.sort, query.page_size, query.after.is_none()),
-            (BookSort::Title, 20, true)
-        );
-    }
-
-    #[test]
-    fn an_isbn_query_is_an_exact_lookup() {
-        let mut wire = request();
-        wire.query = "978-0-439-02348-1".to_owned();
-        let query = SearchQuery::parse(&wire).unwrap();
-        assert_eq!(query.isbn.unwrap().as_ref(), "9780439023481");
-        assert!(query.text.is_none());
-    }
-
-    #[test]
-    fn cursors_round_trip_and_foreign_ones_are_refused() {
-        let cursor = Cursor {
-            sort: BookSort::PriceAsc,
-            key: CursorKey::Number(1299),
-            id: uuid::Uuid::now_v7(),
-        };
-        let mut wire = request();
-        wire.sort = pb::BookSort::PriceAsc as i32;
-        wire.page = Some(proto::common::v1::PageRequest {
-            page_size: 5,
-            page_token: cursor.encode(),
-        });
-        assert_eq!(SearchQuery::parse(&wire).unwrap().after, Some(cursor.clone()));
-
-        wire.sort = pb::BookSort::Newest as i32;
-        assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, "page.page_token");
-        for token in ["garbage!", "e30", "eyJzb3J0IjoxfQ"] {
-            wire.page = Some(proto::common::v1::PageRequest {
-                page_size: 5,
-                page_token: token.to_owned(),
-            });
-            assert_eq!(
-                SearchQuery::parse(&wire).unwrap_err().field,
-                "page.page_token",
-                "{token}"
-            );
-        }
-    }
-
-    #[test]
-    fn bad_bounds_and_sizes_name_their_field() {
-        type Spoil = fn(&mut pb::SearchBooksRequest);
-        let cases: [(Spoil, &str); 5] = [
-            (
-                |wire| {
-                    wire.page = Some(proto::common::v1::PageRequest {
-                        page_size: 101,
-                        page_token: String::new(),
-                    })
-                },
-                "page.page_size",
-            ),
-            (
-                |wire| {
-                    wire.page = Some(proto::common::v1::PageRequest {
-                        page_size: -1,
-                        page_token: String::new(),
-                    })
-                },
-                "page.page_size",
-            ),
-            (
-                |wire| {
-                    wire.filter = Some(pb::BookFilter {
-                        min_price_minor: Some(-1),
-                        ..Default::default()
-                    })
-                },
-                "filter.min_price_minor",
-            ),
-            (
-                |wire| {
-                    wire.filter = Some(pb::BookFilter {
-                        min_year: Some(2000),
-                        max_year: Some(1990),
-                        ..Default::default()
-                    })
-                },
-                "filter.max_year",
-            ),
-            (|wire| wire.query = "x".repeat(201), "query"),
-        ];
-        for (spoil, field) in cases {
-            let mut wire = request();
-            spoil(&mut wire);
-            assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, field);
-        }
-    }
-
-    #[test]
-    fn forged_cursors_whose_key_does_not_fit_the_sort_are_refused() {
-        let id = uuid::Uuid::now_v7();
-        let cases = [
-            (pb::BookSort::Title, BookSort::Title, CursorKey::Number(5)),
-            (
-                pb::BookSort::PriceAsc,
-                BookSort::PriceAsc,
-                CursorKey::Text("abc".to_owned()),
-            ),
-            (pb::BookSort::Newest, BookSort::Newest, CursorKey::Score(1.5)),
-            (
-                pb::BookSort::Title,
-                BookSort::Title,
-                CursorKey::Text("a\u{0}".to_owned()),
-            ),
-        ];
-        for (wire_sort, sort, key) in cases {
-            let mut wire = request();
-            wire.sort = wire_sort as i32;
-            let token = Cursor {
-                sort,
-                key: key.clone(),
-                id,
-            }
-            .encode();
-            wire.page = Some(proto::common::v1::PageRequest {
-                page_size: 5,
-                page_token: token,
-            });
-            assert_eq!(
-                SearchQuery::parse(&wire).unwrap_err().field,
-                "page.page_token",
-                "{key:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn control_characters_in_text_and_filters_name_their_field() {
-        let mut wire = request();
-        wire.query = "a\u{0}b".to_owned();
-        assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, "query");
-        for (field, filter) in [
-            (
-                "filter.author",
-                pb::BookFilter {
-                    author: "\u{0}".to_owned(),
-                    ..Default::default()
-                },
-            ),
-            (
-                "filter.topic",
-                pb::BookFilter {
-                    topic: "x\u{7}".to_owned(),
-                    ..Default::default()
-                },
-            ),
-            (
-                "filter.language",
-                pb::BookFilter {
-                    language: "e\u{1b}n".to_owned(),
-                    ..Default::default()
-                },
-            ),
-        ] {
-            let wire = pb::SearchBooksRequest {
-                filter: Some(filter),
-                ..request()
-            };
-            assert_eq!(SearchQuery::parse(&wire).unwrap_err().field, field);
-        }
-    }
-
-    mod properties {
-        use proptest::prelude::*;
-        use proto::prost::Message as _;
-
-        use super::super::{MAX_PAGE_SIZE, SearchQuery};
-        use super::pb;
-
-        fn requests() -> impl Strategy<Value = pb::SearchBooksRequest> {
-            let filter = (
-                any::<String>(),
-                any::<String>(),
-                any::<Option<i64>>(),
-                any::<Option<i64>>(),
-                any::<Option<i32>>(),
-                any::<Option<i32>>(),
-            )
-                .prop_map(
-                    |(author, topic, min_price_minor, max_price_minor, min_year, max_year)| pb::BookFilter {
-                        author,
-                        topic,
-                        min_price_minor,
-                        max_price_minor,
-                        min_year,
-                        max_year,
-                        ..Default::default()
-                    },
-                );
-            (
-                any::<String>(),
-                proptest::option::of(filter),
-                any::<i32>(),
-                any::<i32>(),
-                any::<String>(),
-            )
-                .prop_map(|(query, filter, sort, page_size, page_token)| {
-                    pb::SearchBooksRequest {
-                        query,
-                        filter,
-                        sort,
-                        page: Some(proto::common::v1::PageRequest {
-                            page_size,
-                            page_token,
-                        }),
-                    }
-                })
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2_000))]
-
-            #[test]
-            fn any_bytes_decode_and_check_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-                if let Ok(request) = pb::SearchBooksRequest::decode(bytes.as_slice()) {
-                    let _ = SearchQuery::parse(&request);
-                }
-            }
-
-            #[test]
-            fn any_request_is_checked_within_the_limits(request in requests()) {
-                // Through the wire and back, as the server receives it.
-                let decoded = pb::SearchBooksRequest::decode(request.encode_to_vec().as_slice()).unwrap();
-                if let Ok(query) = SearchQuery::parse(&decoded) {
-                    prop_assert!((1..=MAX_PAGE_SIZE).contains(&query.page_size));
-                    prop_assert!(query.min_price_minor.unwrap_or(0) >= 0);
-                    prop_assert!(query.text.as_deref().unwrap_or_default().chars().count() <= 200);
-                }
-            }
-        }
     }
 }

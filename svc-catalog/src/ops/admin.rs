@@ -1,13 +1,13 @@
 //! `CreateBook`, `UpdateBook`, `DeleteBook` (admins only, by policy).
 
 use platform::store::Classify as _;
-use proto::catalog::v1 as pb;
 use proto::types::BookId;
 use sea_orm::TransactionTrait as _;
 
-use super::{Catalog, to_wire};
+use super::Catalog;
 use crate::domain::BookDraft;
-use crate::error::CatalogResult;
+use crate::domain::book::Book;
+use crate::error::{CatalogError, CatalogResult};
 use crate::store;
 
 impl Catalog {
@@ -16,11 +16,14 @@ impl Catalog {
     /// # Errors
     /// `AlreadyExists` when its ISBN is taken.
     #[tracing::instrument(name = "catalog.create_book", skip_all, fields(isbn = %draft.isbn))]
-    pub async fn create_book(&self, draft: BookDraft) -> CatalogResult<pb::Book> {
+    pub async fn create_book(&self, draft: BookDraft) -> CatalogResult<Book> {
         let transaction = self.db.begin().await.classify("book")?;
         let created = store::book::insert_many(&transaction, std::slice::from_ref(&draft)).await?;
         transaction.commit().await.classify("book")?;
-        let book = created.first().map(to_wire).unwrap_or_default();
+        let book = created
+            .into_iter()
+            .next()
+            .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("the insert of one book returned none")))?;
         tracing::info!(book_id = %book.id, "book created");
         Ok(book)
     }
@@ -30,11 +33,11 @@ impl Catalog {
     /// # Errors
     /// `NotFound` for an unknown or deleted book; `AlreadyExists` for a taken ISBN.
     #[tracing::instrument(name = "catalog.update_book", skip_all, fields(book_id = %id))]
-    pub async fn update_book(&self, id: BookId, draft: BookDraft) -> CatalogResult<pb::Book> {
+    pub async fn update_book(&self, id: BookId, draft: BookDraft) -> CatalogResult<Book> {
         let transaction = self.db.begin().await.classify("book")?;
-        let updated = store::book::update(&transaction, id.as_uuid(), &draft).await?;
+        let updated = store::book::update(&transaction, id, &draft).await?;
         transaction.commit().await.classify("book")?;
-        Ok(to_wire(&updated))
+        Ok(updated)
     }
 
     /// Soft-deletes a book: gone from reads and search, kept for order history. Idempotent.
@@ -44,7 +47,7 @@ impl Catalog {
     #[tracing::instrument(name = "catalog.delete_book", skip_all, fields(book_id = %id))]
     pub async fn delete_book(&self, id: BookId) -> CatalogResult<()> {
         let transaction = self.db.begin().await.classify("book")?;
-        store::book::soft_delete(&transaction, id.as_uuid()).await?;
+        store::book::soft_delete(&transaction, id).await?;
         transaction.commit().await.classify("book")?;
         Ok(())
     }

@@ -5,7 +5,6 @@ use platform::store::Classify as _;
 use std::collections::HashSet;
 
 use futures::{Stream, StreamExt as _};
-use proto::catalog::v1 as pb;
 use proto::types::InvalidField;
 use sea_orm::TransactionTrait as _;
 
@@ -26,17 +25,26 @@ pub struct ImportRow {
     pub draft: Result<BookDraft, InvalidField>,
 }
 
+/// What an import did: how many books it wrote, and every row it refused with why.
 #[derive(Debug, Default)]
-struct Report {
-    imported: i64,
-    errors: Vec<pb::RowError>,
+pub struct ImportReport {
+    pub imported: i64,
+    pub errors: Vec<RowError>,
     unlisted: u64,
 }
 
-impl Report {
+/// A row refused, with the field and the reason (`row` -1: a summary of rows not listed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: i64,
+    pub field: String,
+    pub reason: String,
+}
+
+impl ImportReport {
     fn reject(&mut self, row: i64, field: &str, reason: &str) {
         if self.errors.len() < MAX_LISTED_ERRORS {
-            self.errors.push(pb::RowError {
+            self.errors.push(RowError {
                 row,
                 field: field.to_owned(),
                 reason: reason.to_owned(),
@@ -54,11 +62,11 @@ impl Catalog {
     /// Stops with the stream's error (rows of batches already written stay) or a database
     /// failure.
     #[tracing::instrument(name = "catalog.import_books", skip_all)]
-    pub async fn import<S>(&self, mut rows: S) -> CatalogResult<pb::ImportBooksResponse>
+    pub async fn import<S>(&self, mut rows: S) -> CatalogResult<ImportReport>
     where
         S: Stream<Item = CatalogResult<ImportRow>> + Unpin,
     {
-        let mut report = Report::default();
+        let mut report = ImportReport::default();
         let mut batch: Vec<(i64, BookDraft)> = Vec::new();
         let mut seen_isbns: HashSet<String> = HashSet::new();
         while let Some(next) = rows.next().await {
@@ -85,7 +93,7 @@ impl Catalog {
         }
         if report.unlisted > 0 {
             let reason = format!("{} more rows were rejected", report.unlisted);
-            report.errors.push(pb::RowError {
+            report.errors.push(RowError {
                 row: -1,
                 field: String::new(),
                 reason,
@@ -96,13 +104,14 @@ impl Catalog {
             rejected = report.errors.len(),
             "import finished"
         );
-        Ok(pb::ImportBooksResponse {
-            imported: report.imported,
-            errors: report.errors,
-        })
+        Ok(report)
     }
 
-    async fn write_batch(&self, batch: Vec<(i64, BookDraft)>, report: &mut Report) -> CatalogResult<()> {
+    async fn write_batch(
+        &self,
+        batch: Vec<(i64, BookDraft)>,
+        report: &mut ImportReport,
+    ) -> CatalogResult<()> {
         if batch.is_empty() {
             return Ok(());
         }

@@ -30,7 +30,7 @@ const BATCH: usize = 100;
 /// One stock event as published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockEvent {
-    pub book_id: uuid::Uuid,
+    pub book_id: proto::types::BookId,
     pub available: i64,
     pub version: i64,
 }
@@ -38,7 +38,7 @@ pub struct StockEvent {
 impl StockEvent {
     fn parse(fields: &HashMap<String, String>) -> Option<StockEvent> {
         Some(StockEvent {
-            book_id: uuid::Uuid::parse_str(fields.get("book_id")?).ok()?,
+            book_id: uuid::Uuid::parse_str(fields.get("book_id")?).ok()?.into(),
             available: fields.get("available")?.parse().ok()?,
             version: fields.get("version")?.parse().ok()?,
         })

@@ -7,7 +7,10 @@ use platform::store::Classify as _;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, DatabaseBackend, QueryOrder as _, Statement};
 
+use proto::types::{BookId, Money};
+
 use crate::domain::BookDraft;
+use crate::domain::book::{Book, TopicCount};
 use crate::error::{CatalogError, CatalogResult};
 
 /// Where books without a publication year sort under NEWEST.
@@ -58,6 +61,33 @@ impl Model {
     pub fn topic_list(&self) -> Vec<String> {
         serde_json::from_str(&self.topics).unwrap_or_default()
     }
+
+    /// Returns the book as the catalog sells it.
+    ///
+    /// # Errors
+    /// Internal when the row breaks what every write guarantees (a price's currency, the
+    /// author and topic lists): it is reported, never read as an empty or zero value.
+    pub fn to_book(&self) -> CatalogResult<Book> {
+        let broken = |what: &str, error: &dyn std::fmt::Display| {
+            CatalogError::Internal(anyhow::anyhow!("book {} has a broken {what}: {error}", self.id))
+        };
+        Ok(Book {
+            id: self.id.into(),
+            isbn13: self.isbn13.clone(),
+            title: self.title.clone(),
+            authors: serde_json::from_str(&self.authors).map_err(|error| broken("author list", &error))?,
+            topics: serde_json::from_str(&self.topics).map_err(|error| broken("topic list", &error))?,
+            description: self.description.clone(),
+            published_year: self.published_year,
+            language: self.language.clone(),
+            price: Money::parse("price", self.price_minor, &self.currency)
+                .map_err(|error| broken("price", &error))?,
+            cover_url: self.cover_url.clone(),
+            in_stock: self.in_stock,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 fn json(values: &[String]) -> CatalogResult<String> {
@@ -86,7 +116,7 @@ async fn reserve_search_rowids(db: &impl ConnectionTrait, count: i64) -> Catalog
 ///
 /// # Errors
 /// `AlreadyExists` when an ISBN is taken.
-pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> CatalogResult<Vec<Model>> {
+pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> CatalogResult<Vec<Book>> {
     if drafts.is_empty() {
         return Ok(Vec::new());
     }
@@ -125,15 +155,15 @@ pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> Cat
     for model in &models {
         write_children(db, model).await?;
     }
-    Ok(models)
+    models.iter().map(Model::to_book).collect()
 }
 
 /// Replaces a live book's fields (inside the caller's transaction).
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted book; `AlreadyExists` when the new ISBN is taken.
-pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> CatalogResult<Model> {
-    let existing = get_live(db, id).await?;
+pub async fn update(db: &impl ConnectionTrait, id: BookId, draft: &BookDraft) -> CatalogResult<Book> {
+    let existing = live_model(db, id).await?;
     let mut row: ActiveModel = existing.into();
     row.isbn13 = ActiveValue::Set(draft.isbn.to_string());
     row.title = ActiveValue::Set(draft.title.clone());
@@ -154,15 +184,15 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, draft: &BookDraft) -> C
         .classify("a book with this isbn already exists")?;
     clear_children(db, &updated).await?;
     write_children(db, &updated).await?;
-    Ok(updated)
+    updated.to_book()
 }
 
 /// Soft-deletes a book: it leaves reads and search. Idempotent.
 ///
 /// # Errors
 /// `NotFound` for a book that never existed.
-pub async fn soft_delete(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<()> {
-    let Some(existing) = Entity::find_by_id(id).one(db).await.classify("book")? else {
+pub async fn soft_delete(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<()> {
+    let Some(existing) = Entity::find_by_id(id.as_uuid()).one(db).await.classify("book")? else {
         return Err(CatalogError::NotFound { entity: "book" });
     };
     if existing.deleted_at.is_some() {
@@ -179,7 +209,7 @@ async fn write_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
     let backend = db.get_database_backend();
     let authors = book.author_list();
     for (position, name) in authors.iter().enumerate() {
-        let sql = placeholders(
+        let sql = platform::store::numbered_placeholders(
             backend,
             "INSERT INTO book_authors (book_id, position, name, name_key) VALUES (?, ?, ?, ?)",
         );
@@ -192,7 +222,7 @@ async fn write_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
         execute(db, Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     for topic in book.topic_list() {
-        let sql = placeholders(
+        let sql = platform::store::numbered_placeholders(
             backend,
             "INSERT INTO book_topics (book_id, topic, topic_key) VALUES (?, ?, ?)",
         );
@@ -216,7 +246,10 @@ async fn write_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResul
 async fn clear_children(db: &impl ConnectionTrait, book: &Model) -> CatalogResult<()> {
     let backend = db.get_database_backend();
     for table in ["book_authors", "book_topics"] {
-        let sql = placeholders(backend, &format!("DELETE FROM {table} WHERE book_id = ?"));
+        let sql = platform::store::numbered_placeholders(
+            backend,
+            &format!("DELETE FROM {table} WHERE book_id = ?"),
+        );
         execute(db, Statement::from_sql_and_values(backend, sql, [book.id.into()])).await?;
     }
     if backend == DatabaseBackend::Sqlite {
@@ -235,17 +268,16 @@ async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResu
     Ok(())
 }
 
-/// Rewrites `?` placeholders for the backend (see [`platform::store::numbered_placeholders`]).
-pub fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
-    platform::store::numbered_placeholders(backend, sql)
-}
-
 /// Returns a live (not deleted) book.
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted book.
-pub async fn get_live(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Model> {
-    Entity::find_by_id(id)
+pub async fn get_live(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Book> {
+    live_model(db, id).await?.to_book()
+}
+
+async fn live_model(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Model> {
+    Entity::find_by_id(id.as_uuid())
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await
@@ -257,28 +289,28 @@ pub async fn get_live(db: &impl ConnectionTrait, id: Uuid) -> CatalogResult<Mode
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn find_live(db: &impl ConnectionTrait, ids: &[Uuid]) -> CatalogResult<Vec<Model>> {
-    Entity::find()
-        .filter(Column::Id.is_in(ids.to_vec()))
+pub async fn find_live(db: &impl ConnectionTrait, ids: &[BookId]) -> CatalogResult<Vec<Book>> {
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().map(BookId::as_uuid)))
         .filter(Column::DeletedAt.is_null())
         .all(db)
         .await
-        .classify("book")
-        .map_err(CatalogError::from)
+        .classify("book")?;
+    rows.iter().map(Model::to_book).collect()
 }
 
 /// Returns the live book with this ISBN-13.
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogResult<Option<Model>> {
-    Entity::find()
+pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogResult<Option<Book>> {
+    let row = Entity::find()
         .filter(Column::Isbn13.eq(isbn13))
         .filter(Column::DeletedAt.is_null())
         .one(db)
         .await
-        .classify("book")
-        .map_err(CatalogError::from)
+        .classify("book")?;
+    row.as_ref().map(Model::to_book).transpose()
 }
 
 /// Returns which of `isbns` are taken (by live or deleted books: an ISBN is never reused).
@@ -302,14 +334,14 @@ pub async fn existing_isbns(db: &impl ConnectionTrait, isbns: &[String]) -> Cata
 /// Internal on a database failure.
 pub async fn apply_stock(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    id: BookId,
     in_stock: bool,
     version: i64,
 ) -> CatalogResult<bool> {
     let result = Entity::update_many()
         .col_expr(Column::InStock, Expr::value(in_stock))
         .col_expr(Column::StockVersion, Expr::value(version))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(id.as_uuid()))
         .filter(Column::StockVersion.lt(version))
         .exec(db)
         .await
@@ -335,7 +367,7 @@ pub async fn refresh_statistics(db: &impl ConnectionTrait) -> CatalogResult<()> 
 ///
 /// # Errors
 /// Internal on a database failure.
-pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<(String, i64)>> {
+pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<TopicCount>> {
     let backend = db.get_database_backend();
     // Children of deleted books are removed with the delete, so no join is needed.
     let sql = "SELECT MIN(topic) AS name, COUNT(*) AS books FROM book_topics GROUP BY topic_key ORDER BY books DESC, name ASC";
@@ -347,7 +379,10 @@ pub async fn topic_counts(db: &impl ConnectionTrait) -> CatalogResult<Vec<(Strin
     for row in rows {
         let name: String = row.try_get("", "name").classify("topic")?;
         let books: i64 = row.try_get("", "books").classify("topic")?;
-        counts.push((name, books));
+        counts.push(TopicCount {
+            name,
+            book_count: books,
+        });
     }
     Ok(counts)
 }

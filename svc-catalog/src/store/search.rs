@@ -5,7 +5,8 @@
 use platform::store::Classify as _;
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
 
-use super::book::{Model, placeholders};
+use super::book::Model;
+use crate::domain::book::Book;
 use crate::domain::search::{BookSort, CursorKey};
 use crate::domain::{Cursor, SearchQuery};
 use crate::error::CatalogResult;
@@ -13,8 +14,9 @@ use crate::error::CatalogResult;
 /// A page of matches and how many match in all.
 #[derive(Debug)]
 pub struct SearchPage {
-    /// The matches, one more than the page size when there is a next page.
-    pub rows: Vec<(Model, Option<f64>)>,
+    /// The matches with the cursor after each, one more than the page size when there is a
+    /// next page.
+    pub rows: Vec<(Book, Cursor)>,
     pub total: i64,
 }
 
@@ -36,7 +38,11 @@ impl Sql {
     }
 
     fn statement(self, backend: DatabaseBackend) -> Statement {
-        Statement::from_sql_and_values(backend, placeholders(backend, &self.text), self.values)
+        Statement::from_sql_and_values(
+            backend,
+            platform::store::numbered_placeholders(backend, &self.text),
+            self.values,
+        )
     }
 }
 
@@ -230,23 +236,24 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
     };
     let mut books = Vec::new();
     for row in rows {
-        books.push(read_row(&row, query.sort == BookSort::Relevance)?);
+        books.push(read_row(&row, query.sort)?);
     }
     Ok(SearchPage { rows: books, total })
 }
 
-fn read_row(row: &QueryResult, with_score: bool) -> CatalogResult<(Model, Option<f64>)> {
+fn read_row(row: &QueryResult, sort: BookSort) -> CatalogResult<(Book, Cursor)> {
     let model = Model::from_query_result(row, "").classify("search")?;
-    let score = if with_score {
+    let score = if sort == BookSort::Relevance {
         Some(row.try_get::<f64>("", "score").classify("search")?)
     } else {
         None
     };
-    Ok((model, score))
+    let cursor = cursor_after(sort, &model, score);
+    Ok((model.to_book()?, cursor))
 }
 
 /// Returns the cursor that continues after `book`.
-pub fn cursor_after(sort: BookSort, book: &Model, score: Option<f64>) -> Cursor {
+fn cursor_after(sort: BookSort, book: &Model, score: Option<f64>) -> Cursor {
     let key = match sort {
         BookSort::Relevance => CursorKey::Score(score.unwrap_or_default()),
         BookSort::Title => CursorKey::Text(book.title_key.clone()),
