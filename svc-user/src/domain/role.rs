@@ -1,8 +1,6 @@
 //! The roles a user account can hold.
 
 use platform::auth::Role;
-use proto::types::InvalidField;
-use proto::user::v1 as pb;
 
 /// CUSTOMER or ADMIN; SERVICE belongs to service clients, never to an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,26 +32,6 @@ impl UserRole {
         match self {
             UserRole::Customer => Role::Customer,
             UserRole::Admin => Role::Admin,
-        }
-    }
-
-    /// Returns the wire enum.
-    pub fn to_wire(&self) -> pb::Role {
-        match self {
-            UserRole::Customer => pb::Role::Customer,
-            UserRole::Admin => pb::Role::Admin,
-        }
-    }
-}
-
-impl TryFrom<i32> for UserRole {
-    type Error = InvalidField;
-
-    fn try_from(wire: i32) -> Result<Self, Self::Error> {
-        match pb::Role::try_from(wire) {
-            Ok(pb::Role::Customer) => Ok(UserRole::Customer),
-            Ok(pb::Role::Admin) => Ok(UserRole::Admin),
-            _ => Err(InvalidField::new("role", "must be CUSTOMER or ADMIN")),
         }
     }
 }

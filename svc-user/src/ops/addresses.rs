@@ -3,11 +3,10 @@
 
 use platform::store::Classify as _;
 use proto::types::UserId;
-use proto::user::v1 as pb;
 use sea_orm::TransactionTrait as _;
 
 use super::{Users, load_user};
-use crate::domain::NewAddress;
+use crate::domain::{Account, Address, NewAddress};
 use crate::error::UserResult;
 use crate::store;
 
@@ -20,7 +19,7 @@ impl Users {
     /// # Errors
     /// `InvalidArgument` beyond [`MAX_ADDRESSES`]; `NotFound` for an unknown account.
     #[tracing::instrument(name = "user.add_address", skip_all, fields(user_id = %user))]
-    pub async fn add_address(&self, user: UserId, address: NewAddress) -> UserResult<(pb::User, String)> {
+    pub async fn add_address(&self, user: UserId, address: NewAddress) -> UserResult<(Account, uuid::Uuid)> {
         store::user::get(&self.db, user).await?;
         let transaction = self.db.begin().await.classify("address")?;
         let existing = store::address::list(&transaction, user).await?;
@@ -35,7 +34,7 @@ impl Users {
         }
         let stored = store::address::insert(&transaction, user, &address, is_default).await?;
         transaction.commit().await.classify("address")?;
-        Ok((load_user(&self.db, user).await?, stored.id.to_string()))
+        Ok((load_user(&self.db, user).await?, stored.id))
     }
 
     /// Returns the user's addresses, oldest first.
@@ -43,9 +42,9 @@ impl Users {
     /// # Errors
     /// Internal on a database failure.
     #[tracing::instrument(name = "user.list_addresses", skip_all, fields(user_id = %user))]
-    pub async fn list_addresses(&self, user: UserId) -> UserResult<Vec<proto::common::v1::Address>> {
+    pub async fn list_addresses(&self, user: UserId) -> UserResult<Vec<Address>> {
         let addresses = store::address::list(&self.db, user).await?;
-        Ok(addresses.iter().map(store::address::Model::to_wire).collect())
+        Ok(addresses.iter().map(store::address::Model::to_address).collect())
     }
 
     /// Removes one of the user's addresses; if it was the default, the oldest remaining one
@@ -54,7 +53,7 @@ impl Users {
     /// # Errors
     /// `NotFound` when the user has no such address.
     #[tracing::instrument(name = "user.remove_address", skip_all, fields(user_id = %user))]
-    pub async fn remove_address(&self, user: UserId, address: uuid::Uuid) -> UserResult<pb::User> {
+    pub async fn remove_address(&self, user: UserId, address: uuid::Uuid) -> UserResult<Account> {
         let transaction = self.db.begin().await.classify("address")?;
         let removed = store::address::delete(&transaction, user, address).await?;
         if removed.is_default {

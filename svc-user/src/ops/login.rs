@@ -1,10 +1,8 @@
 //! `Login`: email and password for a session, throttled per account and per address. A
 //! wrong email and a wrong password answer alike: same code, same message, same work.
 
-use proto::user::v1 as pb;
-
 use super::{Users, load_user};
-use crate::domain::{Email, Password};
+use crate::domain::{Account, Email, Password, Tokens};
 use crate::error::{UserError, UserRefusal, UserResult};
 use crate::store;
 
@@ -19,17 +17,6 @@ pub struct Login {
     pub client_address: Option<String>,
 }
 
-impl From<pb::LoginRequest> for Login {
-    fn from(request: pb::LoginRequest) -> Self {
-        Login {
-            account: request.email.trim().to_lowercase(),
-            email: Email::parse(&request.email).ok(),
-            password: Password::presented(&request.password),
-            client_address: request.client_address,
-        }
-    }
-}
-
 impl Users {
     /// Checks the credentials and starts a session.
     ///
@@ -37,7 +24,7 @@ impl Users {
     /// `Throttled` after too many failures; `InvalidCredentials` for any wrong email or
     /// password.
     #[tracing::instrument(name = "user.login", skip_all)]
-    pub async fn login(&self, command: Login) -> UserResult<(pb::AuthTokens, pb::User)> {
+    pub async fn login(&self, command: Login) -> UserResult<(Tokens, Account)> {
         let address = command.client_address.as_deref();
         self.throttle.check(&command.account, address).await?;
 

@@ -1,5 +1,6 @@
-//! svc-user's operations: one file per RPC group. [`Users`] is the cheap-to-clone handle the
-//! gRPC adapter calls; it owns the database pool, the throttle, the hasher and the issuer.
+//! svc-user's operations: one file per RPC group, in domain types. [`Users`] is the
+//! cheap-to-clone handle the gRPC adapter calls; it owns the database pool, the throttle, the
+//! hasher and the issuer.
 
 pub mod addresses;
 pub mod bootstrap;
@@ -11,9 +12,9 @@ pub mod sessions;
 
 use platform::auth::Principal;
 use proto::types::UserId;
-use proto::user::v1 as pb;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+use crate::domain::Account;
 use crate::error::{UserError, UserResult};
 use crate::secrets::PasswordHasher;
 use crate::store;
@@ -82,32 +83,12 @@ pub fn target_user(principal: &Principal, requested: &str) -> UserResult<UserId>
     }
 }
 
-/// Loads an account with its addresses, as the wire sends it.
+/// Loads an account with its addresses.
 ///
 /// # Errors
 /// `NotFound` when the account does not exist.
-pub async fn load_user(db: &impl ConnectionTrait, id: UserId) -> UserResult<pb::User> {
+pub async fn load_user(db: &impl ConnectionTrait, id: UserId) -> UserResult<Account> {
     let user = store::user::get(db, id).await?;
     let addresses = store::address::list(db, id).await?;
-    Ok(to_wire(&user, &addresses))
-}
-
-/// Returns the wire message of an account (the password hash stays behind).
-pub fn to_wire(user: &store::user::Model, addresses: &[store::address::Model]) -> pb::User {
-    pb::User {
-        id: user.id.to_string(),
-        email: user.email.clone(),
-        name: user.name.clone(),
-        role: user.user_role().to_wire() as i32,
-        addresses: addresses.iter().map(store::address::Model::to_wire).collect(),
-        created_at: Some(timestamp(user.created_at)),
-    }
-}
-
-/// Converts a time for the wire.
-pub fn timestamp(time: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or_default(),
-    }
+    Ok(user.to_account(&addresses))
 }

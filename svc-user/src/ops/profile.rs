@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 
 use proto::types::UserId;
-use proto::user::v1 as pb;
 
-use super::{Users, load_user, to_wire};
-use crate::domain::{DisplayName, UserRole};
+use super::{Users, load_user};
+use crate::domain::{Account, DisplayName, UserRole};
 use crate::error::UserResult;
 use crate::store;
 
@@ -19,7 +18,7 @@ impl Users {
     /// # Errors
     /// `NotFound` when it does not exist.
     #[tracing::instrument(name = "user.get_profile", skip_all, fields(user_id = %user))]
-    pub async fn get_profile(&self, user: UserId) -> UserResult<pb::User> {
+    pub async fn get_profile(&self, user: UserId) -> UserResult<Account> {
         load_user(&self.db, user).await
     }
 
@@ -28,7 +27,7 @@ impl Users {
     /// # Errors
     /// `InvalidArgument` for more than [`MAX_BATCH`] ids.
     #[tracing::instrument(name = "user.batch_get_users", skip_all, fields(count = ids.len()))]
-    pub async fn batch_get(&self, ids: &[UserId]) -> UserResult<(Vec<pb::User>, Vec<String>)> {
+    pub async fn batch_get(&self, ids: &[UserId]) -> UserResult<(Vec<Account>, Vec<UserId>)> {
         if ids.len() > MAX_BATCH {
             return Err(proto::types::InvalidField::new("user_ids", "at most 500 ids per call").into());
         }
@@ -42,8 +41,8 @@ impl Users {
         for id in ids {
             match by_id.get(&id.as_uuid()) {
                 // Batch reads skip addresses: the DataLoader wants names and roles.
-                Some(row) => users.push(to_wire(row, &[])),
-                None => missing.push(id.to_string()),
+                Some(row) => users.push(row.to_account(&[])),
+                None => missing.push(*id),
             }
         }
         Ok((users, missing))
@@ -54,7 +53,7 @@ impl Users {
     /// # Errors
     /// `NotFound` when the account does not exist.
     #[tracing::instrument(name = "user.update_profile", skip_all, fields(user_id = %user))]
-    pub async fn update_profile(&self, user: UserId, name: Option<DisplayName>) -> UserResult<pb::User> {
+    pub async fn update_profile(&self, user: UserId, name: Option<DisplayName>) -> UserResult<Account> {
         if let Some(name) = name {
             store::user::update_name(&self.db, user, &name).await?;
         }
@@ -66,7 +65,7 @@ impl Users {
     /// # Errors
     /// `NotFound` when the account does not exist.
     #[tracing::instrument(name = "user.set_role", skip_all, fields(user_id = %user, role = role.as_str()))]
-    pub async fn set_role(&self, user: UserId, role: UserRole) -> UserResult<pb::User> {
+    pub async fn set_role(&self, user: UserId, role: UserRole) -> UserResult<Account> {
         store::user::set_role(&self.db, user, role).await?;
         tracing::info!(user_id = %user, role = role.as_str(), "role changed");
         load_user(&self.db, user).await

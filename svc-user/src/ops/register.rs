@@ -1,11 +1,10 @@
 //! `Register`: a new CUSTOMER account and its first session.
 
 use platform::store::Classify as _;
-use proto::user::v1 as pb;
 use sea_orm::TransactionTrait as _;
 
-use super::{Users, to_wire};
-use crate::domain::{DisplayName, Email, Password, UserRole};
+use super::Users;
+use crate::domain::{Account, DisplayName, Email, Password, Tokens, UserRole};
 use crate::error::UserResult;
 use crate::store;
 
@@ -17,18 +16,6 @@ pub struct Register {
     pub name: DisplayName,
 }
 
-impl TryFrom<pb::RegisterRequest> for Register {
-    type Error = crate::error::UserError;
-
-    fn try_from(request: pb::RegisterRequest) -> Result<Self, Self::Error> {
-        Ok(Register {
-            email: Email::parse(&request.email)?,
-            password: Password::new_password(&request.password)?,
-            name: DisplayName::parse(&request.name)?,
-        })
-    }
-}
-
 impl Users {
     /// Creates the account and signs it in.
     ///
@@ -38,7 +25,7 @@ impl Users {
     /// # Errors
     /// `AlreadyExists` when the email is registered (decided by the unique index).
     #[tracing::instrument(name = "user.register", skip_all)]
-    pub async fn register(&self, command: Register) -> UserResult<(pb::AuthTokens, pb::User)> {
+    pub async fn register(&self, command: Register) -> UserResult<(Tokens, Account)> {
         let password_hash = self.hasher.hash(&command.password).await?;
         let transaction = self.db.begin().await.classify("user")?;
         let user = store::user::insert(
@@ -54,6 +41,6 @@ impl Users {
             .await?;
         transaction.commit().await.classify("user")?;
         tracing::info!(user_id = %user.id, "account registered");
-        Ok((tokens, to_wire(&user, &[])))
+        Ok((tokens, user.to_account(&[])))
     }
 }

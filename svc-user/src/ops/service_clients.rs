@@ -4,10 +4,10 @@
 
 use platform::ServiceName;
 use proto::types::InvalidField;
-use proto::user::v1 as pb;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{Users, timestamp};
+use super::Users;
+use crate::domain::{NewServiceClient, ServiceClient};
 use crate::error::{UserError, UserRefusal, UserResult};
 use crate::secrets::{hashes_match, random_token, token_hash};
 use crate::store;
@@ -96,17 +96,18 @@ impl Users {
     ///
     /// # Errors
     /// `InvalidArgument` for a bad or reserved id or audience; `AlreadyExists` for a taken id.
-    #[tracing::instrument(name = "user.create_service_client", skip_all, fields(client_id = %request.client_id))]
+    #[tracing::instrument(name = "user.create_service_client", skip_all, fields(client_id = %client_id))]
     pub async fn create_service_client(
         &self,
-        request: &pb::CreateServiceClientRequest,
-    ) -> UserResult<pb::CreateServiceClientResponse> {
-        let client_id = parse_client_id(&request.client_id)?;
-        let audiences = parse_audiences(&request.audiences)?;
+        client_id: &str,
+        audiences: &[String],
+    ) -> UserResult<NewServiceClient> {
+        let client_id = parse_client_id(client_id)?;
+        let audiences = parse_audiences(audiences)?;
         let secret = random_token();
         store::service_client::insert(&self.db, &client_id, token_hash(&secret), &audiences).await?;
         tracing::info!(client_id = %client_id, "service client registered");
-        Ok(pb::CreateServiceClientResponse {
+        Ok(NewServiceClient {
             client_id,
             client_secret: secret,
             audiences,
@@ -126,18 +127,12 @@ impl Users {
     ///
     /// # Errors
     /// Internal on a database failure.
-    pub async fn list_service_clients(&self) -> UserResult<Vec<pb::ServiceClient>> {
+    pub async fn list_service_clients(&self) -> UserResult<Vec<ServiceClient>> {
         let clients = store::service_client::list(&self.db).await?;
-        let mut listed = Vec::new();
-        for client in clients {
-            listed.push(pb::ServiceClient {
-                client_id: client.client_id.clone(),
-                audiences: client.audience_list(),
-                created_at: Some(timestamp(client.created_at)),
-                revoked_at: client.revoked_at.map(timestamp),
-            });
-        }
-        Ok(listed)
+        Ok(clients
+            .iter()
+            .map(store::service_client::Model::to_client)
+            .collect())
     }
 
     /// Registers (or refreshes) one of the mesh's own services as a client, with the

@@ -6,11 +6,10 @@ use chrono::Utc;
 use platform::auth::Principal;
 use platform::store::Classify as _;
 use proto::types::UserId;
-use proto::user::v1 as pb;
 use sea_orm::{ConnectionTrait, TransactionTrait as _};
 
 use super::{Users, load_user};
-use crate::domain::UserRole;
+use crate::domain::{Account, Tokens, UserRole};
 use crate::error::{UserError, UserRefusal, UserResult};
 use crate::secrets::{random_token, token_hash};
 use crate::store;
@@ -23,7 +22,7 @@ impl Users {
         db: &impl ConnectionTrait,
         user: UserId,
         role: UserRole,
-    ) -> UserResult<pb::AuthTokens> {
+    ) -> UserResult<Tokens> {
         let family = uuid::Uuid::now_v7();
         self.issue_in_family(db, family, user, role).await
     }
@@ -34,7 +33,7 @@ impl Users {
         family: uuid::Uuid,
         user: UserId,
         role: UserRole,
-    ) -> UserResult<pb::AuthTokens> {
+    ) -> UserResult<Tokens> {
         let refresh_token = random_token();
         let lifetime = chrono::Duration::from_std(self.tokens.lifetimes.refresh)
             .map_err(|error| UserError::Internal(error.into()))?;
@@ -47,7 +46,7 @@ impl Users {
         )
         .await?;
         let access_token = self.tokens.access_token(user, role, family)?;
-        Ok(pb::AuthTokens {
+        Ok(Tokens {
             access_token,
             refresh_token,
             expires_in_seconds: i64::try_from(self.tokens.lifetimes.access.as_secs()).unwrap_or(i64::MAX),
@@ -60,7 +59,7 @@ impl Users {
     /// `InvalidRefreshToken` for an unknown, expired, revoked or already spent token; a
     /// spent one also revokes its family.
     #[tracing::instrument(name = "user.refresh", skip_all)]
-    pub async fn refresh(&self, refresh_token: &str) -> UserResult<(pb::AuthTokens, pb::User)> {
+    pub async fn refresh(&self, refresh_token: &str) -> UserResult<(Tokens, Account)> {
         let Some(row) = store::refresh_token::find_by_hash(&self.db, &token_hash(refresh_token)).await?
         else {
             return Err(UserError::from(UserRefusal::InvalidRefreshToken));

@@ -7,7 +7,7 @@ use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, QueryOrder as _};
 
-use crate::domain::NewAddress;
+use crate::domain::{Address, NewAddress};
 use crate::error::{UserError, UserResult};
 
 /// One stored address.
@@ -32,10 +32,10 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
-    /// Returns the wire message.
-    pub fn to_wire(&self) -> proto::common::v1::Address {
-        proto::common::v1::Address {
-            id: self.id.to_string(),
+    /// Returns the address as the service answers with it.
+    pub fn to_address(&self) -> Address {
+        Address {
+            id: self.id,
             line1: self.line1.clone(),
             line2: self.line2.clone(),
             city: self.city.clone(),

@@ -31,6 +31,16 @@ impl Model {
     pub fn audience_list(&self) -> Vec<String> {
         serde_json::from_str(&self.audiences).unwrap_or_default()
     }
+
+    /// Returns the client as the service lists it, without its secret.
+    pub fn to_client(&self) -> crate::domain::ServiceClient {
+        crate::domain::ServiceClient {
+            client_id: self.client_id.clone(),
+            audiences: self.audience_list(),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
 }
 
 fn new_row(client_id: &str, secret_hash: String, audiences: &[String]) -> UserResult<ActiveModel> {

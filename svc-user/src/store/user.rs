@@ -6,7 +6,7 @@ use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait};
 
-use crate::domain::{DisplayName, Email, UserRole};
+use crate::domain::{Account, DisplayName, Email, UserRole};
 use crate::error::{UserError, UserResult};
 
 /// One account. `password_hash` is an argon2id PHC string and never leaves the service.
@@ -38,6 +38,18 @@ impl Model {
     /// Returns the stored role.
     pub fn user_role(&self) -> UserRole {
         UserRole::from_stored(&self.role)
+    }
+
+    /// Returns the account with `addresses` (the password hash stays behind).
+    pub fn to_account(&self, addresses: &[super::address::Model]) -> Account {
+        Account {
+            id: self.user_id(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.user_role(),
+            addresses: addresses.iter().map(super::address::Model::to_address).collect(),
+            created_at: self.created_at,
+        }
     }
 }
 
