@@ -1,19 +1,22 @@
-//! The tonic adapter: parse the request, find the caller, call [`Saga`] or [`Orders`].
+//! The tonic adapter: parse the request, find the caller, call the saga or [`Orders`],
+//! convert back. The only place that reads or builds this service's messages ([`wire`] holds
+//! the conversions).
+
+mod wire;
+
+use std::pin::Pin;
 
 use platform::auth::Principal;
-use proto::address::NewAddress;
 use proto::order::v1 as pb;
 use proto::order::v1::order_service_server::OrderService;
 use proto::types::{OrderId, UserId};
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt as _};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
-use crate::domain::parse_idempotency_key;
-use crate::domain::payment::PaymentMethod;
+use self::wire::{checkout, order_to_wire, page_to_wire, status_from_wire};
 use crate::error::OrderError;
 use crate::ops::Orders;
-use crate::saga::{Checkout, Shipping};
 
 /// `OrderService` over [`Orders`].
 #[derive(Debug, Clone)]
@@ -29,42 +32,14 @@ impl OrderGrpc {
 }
 
 /// The calling end user; services have no orders of their own.
-fn caller<T>(request: &Request<T>) -> Result<Uuid, OrderError> {
+fn caller<T>(request: &Request<T>) -> Result<UserId, OrderError> {
     Principal::of(request)
         .user_id()
-        .map(|user| user.as_uuid())
         .ok_or(OrderError::NotFound { entity: "order" })
 }
 
-fn order_id(raw: &str) -> Result<Uuid, OrderError> {
-    Ok(OrderId::parse("order_id", raw)?.as_uuid())
-}
-
-fn checkout(request: &pb::PlaceOrderRequest) -> Result<Checkout, OrderError> {
-    let idempotency_key = parse_idempotency_key(&request.idempotency_key)?;
-    let shipping = match &request.shipping {
-        Some(pb::place_order_request::Shipping::ShippingAddress(address)) => {
-            Shipping::Address(NewAddress::parse_at("shipping_address", Some(address))?)
-        }
-        Some(pb::place_order_request::Shipping::AddressId(id)) => {
-            let id = Uuid::parse_str(id.trim())
-                .map_err(|_| proto::types::InvalidField::new("address_id", "must be a UUID"))?;
-            Shipping::Saved(id.to_string())
-        }
-        None => {
-            return Err(proto::types::InvalidField::new(
-                "shipping_address",
-                "a shipping_address or an address_id is required",
-            )
-            .into());
-        }
-    };
-    let payment = PaymentMethod::parse(request.payment.as_ref(), chrono::Utc::now().date_naive())?;
-    Ok(Checkout {
-        idempotency_key,
-        shipping,
-        payment,
-    })
+fn order_id(raw: &str) -> Result<OrderId, OrderError> {
+    Ok(OrderId::parse("order_id", raw)?)
 }
 
 #[tonic::async_trait]
@@ -74,10 +49,12 @@ impl OrderService for OrderGrpc {
         request: Request<pb::PlaceOrderRequest>,
     ) -> Result<Response<pb::PlaceOrderResponse>, Status> {
         let user = caller(&request)?;
-        let checkout = checkout(request.get_ref())?;
+        let checkout = checkout(request.get_ref()).map_err(OrderError::from)?;
         let placed = self.orders.saga.place(user, checkout).await?;
         let order = self.orders.get(&Principal::of(&request), placed.id).await?;
-        Ok(Response::new(pb::PlaceOrderResponse { order: Some(order) }))
+        Ok(Response::new(pb::PlaceOrderResponse {
+            order: Some(order_to_wire(order)),
+        }))
     }
 
     async fn get_order(
@@ -86,7 +63,9 @@ impl OrderService for OrderGrpc {
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
         let id = order_id(&request.get_ref().order_id)?;
         let order = self.orders.get(&Principal::of(&request), id).await?;
-        Ok(Response::new(pb::GetOrderResponse { order: Some(order) }))
+        Ok(Response::new(pb::GetOrderResponse {
+            order: Some(order_to_wire(order)),
+        }))
     }
 
     async fn list_orders(
@@ -98,7 +77,7 @@ impl OrderService for OrderGrpc {
         let user = match &request.get_ref().user_id {
             None => own,
             Some(raw) => {
-                let user = UserId::parse("user_id", raw).map_err(OrderError::from)?.as_uuid();
+                let user = UserId::parse("user_id", raw).map_err(OrderError::from)?;
                 if user != own && !principal.is_admin() {
                     return Err(Status::permission_denied(
                         "only an admin may list another user's orders",
@@ -107,12 +86,12 @@ impl OrderService for OrderGrpc {
                 user
             }
         };
-        Ok(Response::new(
-            self.orders.list(user, request.get_ref().page.as_ref()).await?,
-        ))
+        let page = request.get_ref().page.clone().unwrap_or_default();
+        let listed = self.orders.list(user, page.page_size, &page.page_token).await?;
+        Ok(Response::new(page_to_wire(listed)))
     }
 
-    type WatchOrderStream = ReceiverStream<Result<pb::WatchOrderResponse, Status>>;
+    type WatchOrderStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrderResponse, Status>> + Send>>;
 
     async fn watch_order(
         &self,
@@ -120,7 +99,14 @@ impl OrderService for OrderGrpc {
     ) -> Result<Response<Self::WatchOrderStream>, Status> {
         let id = order_id(&request.get_ref().order_id)?;
         let receiver = self.orders.watch(&Principal::of(&request), id).await?;
-        Ok(Response::new(ReceiverStream::new(receiver)))
+        let updates = ReceiverStream::new(receiver).map(|update| {
+            update
+                .map(|order| pb::WatchOrderResponse {
+                    order: Some(order_to_wire(order)),
+                })
+                .map_err(Status::from)
+        });
+        Ok(Response::new(Box::pin(updates)))
     }
 
     async fn cancel_order(
@@ -132,7 +118,9 @@ impl OrderService for OrderGrpc {
             .orders
             .cancel(&Principal::of(&request), id, &request.get_ref().reason)
             .await?;
-        Ok(Response::new(pb::CancelOrderResponse { order: Some(order) }))
+        Ok(Response::new(pb::CancelOrderResponse {
+            order: Some(order_to_wire(order)),
+        }))
     }
 
     async fn update_order_status(
@@ -140,17 +128,13 @@ impl OrderService for OrderGrpc {
         request: Request<pb::UpdateOrderStatusRequest>,
     ) -> Result<Response<pb::UpdateOrderStatusResponse>, Status> {
         let id = order_id(&request.get_ref().order_id)?;
+        let status = status_from_wire(request.get_ref().status).map_err(OrderError::from)?;
         let order = self
             .orders
-            .update_status(
-                &Principal::of(&request),
-                id,
-                request.get_ref().status,
-                &request.get_ref().note,
-            )
+            .update_status(&Principal::of(&request), id, status, &request.get_ref().note)
             .await?;
         Ok(Response::new(pb::UpdateOrderStatusResponse {
-            order: Some(order),
+            order: Some(order_to_wire(order)),
         }))
     }
 }

@@ -13,7 +13,7 @@
 //!   (void/refund, release/restock), `recovery.rs` (the loop).
 //! - [`ops`]: `tracking.rs` (get, list, watch), `fulfilment.rs` (cancel, status moves).
 //! - [`payments`]: the provider trait, the call record, `sandbox.rs`.
-//! - [`store`]: `orders.rs`, `payments.rs`: the SQL. [`view`]: rows to wire orders.
+//! - [`store`]: `orders.rs`, `payments.rs`: the SQL.
 //! - [`upstream`]: calls to cart, catalog, inventory and user.
 //! - [`domain`]: statuses, saga steps, payment input checks. [`error`]: `OrderError`.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema.
@@ -30,7 +30,6 @@ pub mod saga;
 pub mod settings;
 pub mod store;
 pub mod upstream;
-pub mod view;
 
 use std::sync::Arc;
 

@@ -1,19 +1,33 @@
 //! Calls to the services checkout depends on, each with the channel's deadline. Reads and
 //! the inventory calls (idempotent on the order or reservation by contract) are retried on
-//! UNAVAILABLE; nothing else is.
+//! UNAVAILABLE; nothing else is. The client side of the wire: the only place besides
+//! `grpc.rs` that reads or builds protobuf messages.
 
 use platform::ErrorCode;
 use platform::ServiceName;
 use platform::client::{MeshChannel, RetryPolicy, retry_idempotent};
 use proto::cart::v1 as cart;
 use proto::catalog::v1 as catalog;
-use proto::common::v1::Address;
 use proto::inventory::v1 as inventory;
-use proto::types::ShortLine;
+use proto::types::{BookId, InvalidField, Money, OrderId, ReservationId, ShortLine, UserId};
 use proto::user::v1 as user;
 use uuid::Uuid;
 
+use crate::domain::order::ShippingAddress;
 use crate::error::{OrderError, OrderResult};
+
+/// A book as the catalog sells it now: what checkout prices a line with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedBook {
+    pub id: BookId,
+    pub title: String,
+    pub price: Money,
+}
+
+/// An answer from another service that breaks its contract: internal.
+fn bad_answer(service: &str, error: &dyn std::fmt::Display) -> OrderError {
+    OrderError::Internal(anyhow::anyhow!("{service} sent a bad answer: {error}"))
+}
 
 /// The mesh services svc-order calls.
 #[derive(Debug, Clone)]
@@ -28,7 +42,7 @@ pub struct Upstreams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserved {
     Held {
-        reservation_id: Uuid,
+        reservation_id: ReservationId,
     },
     Short {
         lines: Vec<ShortLine>,
@@ -45,7 +59,7 @@ pub enum Settled {
     WrongState,
 }
 
-fn owner(user: Uuid) -> Option<cart::CartOwner> {
+fn owner(user: UserId) -> Option<cart::CartOwner> {
     Some(cart::CartOwner {
         owner: Some(cart::cart_owner::Owner::UserId(user.to_string())),
     })
@@ -61,7 +75,7 @@ fn settled<T>(result: Result<T, tonic::Status>, service: &'static str) -> OrderR
 
 impl Upstreams {
     /// The user's cart lines: (book id, quantity).
-    pub async fn cart(&self, user: Uuid) -> OrderResult<Vec<(String, i32)>> {
+    pub async fn cart(&self, user: UserId) -> OrderResult<Vec<(BookId, i32)>> {
         let client = cart::cart_service_client::CartServiceClient::new(self.cart.clone());
         let cart = retry_idempotent(RetryPolicy::default(), || {
             let mut client = client.clone();
@@ -72,15 +86,18 @@ impl Upstreams {
         .into_inner()
         .cart
         .unwrap_or_default();
-        Ok(cart
-            .lines
+        cart.lines
             .into_iter()
-            .map(|line| (line.book_id, line.quantity))
-            .collect())
+            .map(|line| {
+                let book =
+                    BookId::parse("book_id", &line.book_id).map_err(|error| bad_answer("cart", &error))?;
+                Ok((book, line.quantity))
+            })
+            .collect()
     }
 
     /// Empties the user's cart after a confirmed order.
-    pub async fn clear_cart(&self, user: Uuid) -> OrderResult<()> {
+    pub async fn clear_cart(&self, user: UserId) -> OrderResult<()> {
         let client = cart::cart_service_client::CartServiceClient::new(self.cart.clone());
         retry_idempotent(RetryPolicy::default(), || {
             let mut client = client.clone();
@@ -96,7 +113,8 @@ impl Upstreams {
     }
 
     /// The books as the catalog sells them now, and the ids it no longer has.
-    pub async fn books(&self, ids: Vec<String>) -> OrderResult<(Vec<catalog::Book>, Vec<String>)> {
+    pub async fn books(&self, ids: &[BookId]) -> OrderResult<(Vec<PricedBook>, Vec<String>)> {
+        let ids: Vec<String> = ids.iter().map(BookId::to_string).collect();
         let client = catalog::catalog_service_client::CatalogServiceClient::new(self.catalog.clone());
         let response = retry_idempotent(RetryPolicy::default(), || {
             let (mut client, book_ids) = (client.clone(), ids.clone());
@@ -109,11 +127,20 @@ impl Upstreams {
         .await
         .map_err(|status| crate::error::upstream_error("catalog", &status))?
         .into_inner();
-        Ok((response.books, response.missing_ids))
+        let mut books = Vec::new();
+        for book in response.books {
+            books.push(PricedBook {
+                id: BookId::parse("id", &book.id).map_err(|error| bad_answer("catalog", &error))?,
+                price: Money::from_wire("price", book.price.as_ref())
+                    .map_err(|error| bad_answer("catalog", &error))?,
+                title: book.title,
+            });
+        }
+        Ok((books, response.missing_ids))
     }
 
     /// One of the user's saved addresses.
-    pub async fn address(&self, user: Uuid, address_id: &str) -> OrderResult<Address> {
+    pub async fn address(&self, user: UserId, address_id: Uuid) -> OrderResult<ShippingAddress> {
         let client = user::user_service_client::UserServiceClient::new(self.user.clone());
         let addresses = retry_idempotent(RetryPolicy::default(), || {
             let mut client = client.clone();
@@ -125,20 +152,26 @@ impl Upstreams {
         .await
         .map_err(|status| match status.code() {
             // No such user in svc-user: then certainly not their address.
-            tonic::Code::NotFound => OrderError::from(proto::types::InvalidField::new(
-                "address_id",
-                "is not one of your addresses",
-            )),
+            tonic::Code::NotFound => {
+                OrderError::from(InvalidField::new("address_id", "is not one of your addresses"))
+            }
             _ => crate::error::upstream_error("user", &status),
         })?
         .into_inner()
         .addresses;
-        addresses
+        let address = addresses
             .into_iter()
-            .find(|address| address.id == address_id)
+            .find(|address| address.id == address_id.to_string())
             .ok_or_else(|| {
-                proto::types::InvalidField::new("address_id", "is not one of your addresses").into()
-            })
+                OrderError::from(InvalidField::new("address_id", "is not one of your addresses"))
+            })?;
+        Ok(ShippingAddress {
+            line1: address.line1,
+            line2: address.line2,
+            city: address.city,
+            postal_code: address.postal_code,
+            country: address.country,
+        })
     }
 
     fn inventory(&self) -> inventory::inventory_service_client::InventoryServiceClient<MeshChannel> {
@@ -148,8 +181,8 @@ impl Upstreams {
     /// Holds stock for the order (idempotent on the order id).
     pub async fn reserve(
         &self,
-        order: Uuid,
-        lines: &[(Uuid, i32)],
+        order: OrderId,
+        lines: &[(BookId, i32)],
         ttl_seconds: i32,
     ) -> OrderResult<Reserved> {
         let client = self.inventory();
@@ -172,9 +205,8 @@ impl Upstreams {
         {
             Ok(response) => {
                 let reservation = response.into_inner().reservation.unwrap_or_default();
-                let reservation_id = Uuid::parse_str(&reservation.reservation_id).map_err(|error| {
-                    OrderError::Internal(anyhow::anyhow!("inventory sent a bad id: {error}"))
-                })?;
+                let reservation_id = ReservationId::parse("reservation_id", &reservation.reservation_id)
+                    .map_err(|error| bad_answer("inventory", &error))?;
                 Ok(Reserved::Held { reservation_id })
             }
             Err(status) if ErrorCode::from_status(&status) == ErrorCode::OutOfStock => {
@@ -193,7 +225,7 @@ impl Upstreams {
     }
 
     /// Turns the reservation into a sale (idempotent).
-    pub async fn commit(&self, reservation: Uuid) -> OrderResult<Settled> {
+    pub async fn commit(&self, reservation: ReservationId) -> OrderResult<Settled> {
         let client = self.inventory();
         let request = inventory::CommitRequest {
             reservation_id: reservation.to_string(),
@@ -210,7 +242,7 @@ impl Upstreams {
 
     /// Gives the order's held stock back, or fences the order off when it never reserved
     /// (idempotent).
-    pub async fn release(&self, order: Uuid, reason: &str) -> OrderResult<Settled> {
+    pub async fn release(&self, order: OrderId, reason: &str) -> OrderResult<Settled> {
         let client = self.inventory();
         let request = inventory::ReleaseRequest {
             target: Some(inventory::release_request::Target::OrderId(order.to_string())),
@@ -227,7 +259,7 @@ impl Upstreams {
     }
 
     /// Returns a cancelled order's books to stock (idempotent per order and book).
-    pub async fn restock(&self, order: Uuid, book: Uuid, quantity: i32) -> OrderResult<()> {
+    pub async fn restock(&self, order: OrderId, book: BookId, quantity: i32) -> OrderResult<()> {
         let client = self.inventory();
         let request = inventory::RestockRequest {
             book_id: book.to_string(),

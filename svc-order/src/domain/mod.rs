@@ -1,8 +1,8 @@
-//! Order statuses, the saga's steps and their legal moves, and checked checkout input.
+//! Order statuses, the saga's steps and their legal moves, orders, and checked checkout
+//! input. No wire types: `grpc.rs` converts.
 
+pub mod order;
 pub mod payment;
-
-use proto::order::v1 as pb;
 
 /// Where an order stands for its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,31 +40,6 @@ impl OrderStatus {
         ]
         .into_iter()
         .find(|status| status.as_str() == stored)
-    }
-
-    /// The wire enum.
-    pub fn to_wire(self) -> pb::OrderStatus {
-        match self {
-            OrderStatus::Pending => pb::OrderStatus::Pending,
-            OrderStatus::Confirmed => pb::OrderStatus::Confirmed,
-            OrderStatus::Shipped => pb::OrderStatus::Shipped,
-            OrderStatus::Delivered => pb::OrderStatus::Delivered,
-            OrderStatus::Cancelled => pb::OrderStatus::Cancelled,
-            OrderStatus::Failed => pb::OrderStatus::Failed,
-        }
-    }
-
-    /// Reads the wire enum; UNSPECIFIED (or unknown) is `None`.
-    pub fn from_wire(value: i32) -> Option<Self> {
-        match pb::OrderStatus::try_from(value).ok()? {
-            pb::OrderStatus::Unspecified => None,
-            pb::OrderStatus::Pending => Some(OrderStatus::Pending),
-            pb::OrderStatus::Confirmed => Some(OrderStatus::Confirmed),
-            pb::OrderStatus::Shipped => Some(OrderStatus::Shipped),
-            pb::OrderStatus::Delivered => Some(OrderStatus::Delivered),
-            pb::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
-            pb::OrderStatus::Failed => Some(OrderStatus::Failed),
-        }
     }
 
     /// True once nothing can happen to the order any more.

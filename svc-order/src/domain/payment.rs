@@ -3,7 +3,6 @@
 //! call (its `Debug` shows brand and last 4); only brand and last 4 are stored.
 
 use chrono::Datelike as _;
-use proto::order::v1 as pb;
 use proto::types::InvalidField;
 
 /// A card, checked. Never stored; never printed in full.
@@ -27,6 +26,28 @@ impl Card {
     }
 }
 
+/// Payment input as submitted, before it is checked (the adapter fills it from the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentInput<'a> {
+    Card(CardInput<'a>),
+    Paypal { email: &'a str },
+}
+
+/// A card as typed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CardInput<'a> {
+    pub number: &'a str,
+    pub exp_month: i32,
+    pub exp_year: i32,
+    pub cvc: &'a str,
+}
+
+impl std::fmt::Debug for CardInput<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("CardInput(..)")
+    }
+}
+
 /// How the customer pays, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentMethod {
@@ -35,11 +56,11 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
-    /// The stored spelling of the method.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of method, as stored.
+    pub fn kind(&self) -> super::order::PaymentKind {
         match self {
-            PaymentMethod::Card(_) => "card",
-            PaymentMethod::Paypal { .. } => "paypal",
+            PaymentMethod::Card(_) => super::order::PaymentKind::Card,
+            PaymentMethod::Paypal { .. } => super::order::PaymentKind::Paypal,
         }
     }
 
@@ -51,24 +72,24 @@ impl PaymentMethod {
         }
     }
 
-    /// Parses and checks the wire input against today's date.
+    /// Checks the input against today's date.
     ///
     /// # Errors
     /// Names the field (`payment.card.number`, `payment.card.exp_month`, …).
-    pub fn parse(input: Option<&pb::PaymentMethod>, today: chrono::NaiveDate) -> Result<Self, InvalidField> {
-        match input.and_then(|payment| payment.method.as_ref()) {
+    pub fn parse(input: Option<&PaymentInput<'_>>, today: chrono::NaiveDate) -> Result<Self, InvalidField> {
+        match input {
             None => Err(InvalidField::new(
                 "payment",
                 "a card or a paypal account is required",
             )),
-            Some(pb::payment_method::Method::Paypal(paypal)) => parse_paypal(paypal),
-            Some(pb::payment_method::Method::Card(card)) => parse_card(card, today).map(PaymentMethod::Card),
+            Some(PaymentInput::Paypal { email }) => parse_paypal(email),
+            Some(PaymentInput::Card(card)) => parse_card(card, today).map(PaymentMethod::Card),
         }
     }
 }
 
-fn parse_paypal(paypal: &pb::Paypal) -> Result<PaymentMethod, InvalidField> {
-    let email = paypal.email.trim().to_ascii_lowercase();
+fn parse_paypal(email: &str) -> Result<PaymentMethod, InvalidField> {
+    let email = email.trim().to_ascii_lowercase();
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && email.len() <= 254
@@ -84,7 +105,7 @@ fn parse_paypal(paypal: &pb::Paypal) -> Result<PaymentMethod, InvalidField> {
     Ok(PaymentMethod::Paypal { email })
 }
 
-fn parse_card(card: &pb::Card, today: chrono::NaiveDate) -> Result<Card, InvalidField> {
+fn parse_card(card: &CardInput<'_>, today: chrono::NaiveDate) -> Result<Card, InvalidField> {
     let digits: String = card
         .number
         .chars()
@@ -162,16 +183,13 @@ mod tests {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
     }
 
-    fn card(number: &str, exp_month: i32, exp_year: i32, cvc: &str) -> Option<pb::PaymentMethod> {
-        Some(pb::PaymentMethod {
-            method: Some(pb::payment_method::Method::Card(pb::Card {
-                number: number.to_owned(),
-                exp_month,
-                exp_year,
-                cvc: cvc.to_owned(),
-                holder: String::new(),
-            })),
-        })
+    fn card<'a>(number: &'a str, exp_month: i32, exp_year: i32, cvc: &'a str) -> Option<PaymentInput<'a>> {
+        Some(PaymentInput::Card(CardInput {
+            number,
+            exp_month,
+            exp_year,
+            cvc,
+        }))
     }
 
     fn field(result: Result<PaymentMethod, InvalidField>) -> String {
@@ -218,13 +236,7 @@ mod tests {
 
     #[test]
     fn paypal_needs_an_email() {
-        let paypal = |email: &str| {
-            Some(pb::PaymentMethod {
-                method: Some(pb::payment_method::Method::Paypal(pb::Paypal {
-                    email: email.to_owned(),
-                })),
-            })
-        };
+        let paypal = |email: &'static str| Some(PaymentInput::Paypal { email });
         assert!(PaymentMethod::parse(paypal("Buyer@Example.com").as_ref(), today()).is_ok());
         assert_eq!(
             field(PaymentMethod::parse(paypal("nobody").as_ref(), today())),

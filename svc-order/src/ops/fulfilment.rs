@@ -3,10 +3,10 @@
 //! through the same idempotent undo a failed checkout uses.
 
 use platform::auth::Principal;
-use proto::order::v1 as pb;
-use uuid::Uuid;
+use proto::types::OrderId;
 
 use super::Orders;
+use crate::domain::order::OrderDetails;
 use crate::domain::{OrderStatus, SagaStep};
 use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::store::orders::{self, Transition};
@@ -27,7 +27,12 @@ impl Orders {
     /// `NotFound` when the caller may not see it; `FailedPrecondition` once it shipped,
     /// was delivered or failed; `Unavailable` when the undo must wait for a dependency
     /// (the order is CANCELLED and the recovery loop finishes the undo).
-    pub async fn cancel(&self, principal: &Principal, id: Uuid, reason: &str) -> OrderResult<pb::Order> {
+    pub async fn cancel(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        reason: &str,
+    ) -> OrderResult<OrderDetails> {
         let order = self.visible(principal, id).await?;
         if order.status == OrderStatus::Cancelled {
             return self.get(principal, id).await;
@@ -56,17 +61,14 @@ impl Orders {
     /// Moves an order along fulfilment (admin); CANCELLED goes through [`Self::cancel`].
     ///
     /// # Errors
-    /// `FailedPrecondition` for any move but CONFIRMED -> SHIPPED -> DELIVERED;
-    /// `InvalidArgument` for an unspecified status.
+    /// `FailedPrecondition` for any move but CONFIRMED -> SHIPPED -> DELIVERED.
     pub async fn update_status(
         &self,
         principal: &Principal,
-        id: Uuid,
-        status: i32,
+        id: OrderId,
+        next: OrderStatus,
         note_text: &str,
-    ) -> OrderResult<pb::Order> {
-        let next = OrderStatus::from_wire(status)
-            .ok_or_else(|| proto::types::InvalidField::new("status", "must be a known order status"))?;
+    ) -> OrderResult<OrderDetails> {
         if next == OrderStatus::Cancelled {
             return self.cancel(principal, id, note_text).await;
         }

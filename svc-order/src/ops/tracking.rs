@@ -6,15 +6,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use platform::auth::Principal;
-use proto::order::v1 as pb;
-use proto::types::InvalidField;
+use proto::types::{InvalidField, OrderId, UserId};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::Orders;
+use super::{Orders, details};
+use crate::domain::order::{OrderDetails, OrderPage};
 use crate::error::{OrderError, OrderResult};
 use crate::store::orders::{self, ListCursor};
-use crate::view;
 
 /// Page size when the request gives none, and the most one page returns.
 const DEFAULT_PAGE: u64 = 20;
@@ -31,7 +30,7 @@ fn decode(token: &str) -> Result<ListCursor, InvalidField> {
     let (created, id) = text.split_once(':').ok_or_else(invalid)?;
     Ok((
         created.parse().map_err(|_| invalid())?,
-        Uuid::parse_str(id).map_err(|_| invalid())?,
+        Uuid::parse_str(id).map_err(|_| invalid())?.into(),
     ))
 }
 
@@ -40,9 +39,9 @@ impl Orders {
     ///
     /// # Errors
     /// `NotFound` when the caller may not see it.
-    pub async fn get(&self, principal: &Principal, id: Uuid) -> OrderResult<pb::Order> {
+    pub async fn get(&self, principal: &Principal, id: OrderId) -> OrderResult<OrderDetails> {
         let order = self.visible(principal, id).await?;
-        let mut loaded = view::load(&self.saga.db, &[order]).await?;
+        let mut loaded = details(&self.saga.db, vec![order]).await?;
         loaded.pop().ok_or(OrderError::NotFound { entity: "order" })
     }
 
@@ -50,21 +49,16 @@ impl Orders {
     ///
     /// # Errors
     /// `InvalidArgument` for a token this service did not issue.
-    pub async fn list(
-        &self,
-        user: Uuid,
-        page: Option<&proto::common::v1::PageRequest>,
-    ) -> OrderResult<pb::ListOrdersResponse> {
-        let page = page.cloned().unwrap_or_default();
-        let size = match u64::try_from(page.page_size) {
+    pub async fn list(&self, user: UserId, page_size: i32, page_token: &str) -> OrderResult<OrderPage> {
+        let size = match u64::try_from(page_size) {
             Ok(0) => DEFAULT_PAGE,
             Ok(size) => size.min(MAX_PAGE),
             Err(_) => return Err(InvalidField::new("page.page_size", "must not be negative").into()),
         };
-        let after = if page.page_token.is_empty() {
+        let after = if page_token.is_empty() {
             None
         } else {
-            Some(decode(&page.page_token)?)
+            Some(decode(page_token)?)
         };
         let (mut rows, total) = orders::list(&self.saga.db, user, after, size + 1).await?;
         let has_next = rows.len() as u64 > size;
@@ -73,18 +67,11 @@ impl Orders {
             .iter()
             .map(|order| encode((order.created_at_ms, order.id)))
             .collect();
-        let next_page_token = match (has_next, cursors.last()) {
-            (true, Some(last)) => last.clone(),
-            _ => String::new(),
-        };
-        Ok(pb::ListOrdersResponse {
-            orders: view::load(&self.saga.db, &rows).await?,
-            page_info: Some(proto::common::v1::PageInfo {
-                next_page_token,
-                has_next_page: has_next,
-                total_count: total,
-            }),
+        Ok(OrderPage {
+            orders: details(&self.saga.db, rows).await?,
             cursors,
+            has_next_page: has_next,
+            total,
         })
     }
 
@@ -96,8 +83,8 @@ impl Orders {
     pub async fn watch(
         &self,
         principal: &Principal,
-        id: Uuid,
-    ) -> OrderResult<mpsc::Receiver<Result<pb::WatchOrderResponse, tonic::Status>>> {
+        id: OrderId,
+    ) -> OrderResult<mpsc::Receiver<OrderResult<OrderDetails>>> {
         let first = self.visible(principal, id).await?;
         let (sender, receiver) = mpsc::channel(4);
         let orders = self.clone();
@@ -110,10 +97,9 @@ impl Orders {
                 {
                     seen = Some(order.version);
                     let terminal = order.status.is_terminal();
-                    let message = match view::load(&orders.saga.db, &[order]).await {
-                        Ok(mut loaded) => Ok(pb::WatchOrderResponse { order: loaded.pop() }),
-                        Err(error) => Err(tonic::Status::from(error)),
-                    };
+                    let message = details(&orders.saga.db, vec![order])
+                        .await
+                        .and_then(|mut loaded| loaded.pop().ok_or(OrderError::NotFound { entity: "order" }));
                     let failed = message.is_err();
                     if sender.send(message).await.is_err() || terminal || failed {
                         return;
@@ -142,7 +128,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_strangers_are_refused() {
-        let cursor = (1_764_000_000_123, Uuid::now_v7());
+        let cursor = (1_764_000_000_123, OrderId::generate());
         assert_eq!(decode(&encode(cursor)).unwrap(), cursor);
         assert_eq!(decode("nonsense!").unwrap_err().field, "page.page_token");
     }

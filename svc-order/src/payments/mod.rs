@@ -9,8 +9,8 @@ pub mod sandbox;
 use std::sync::Arc;
 use std::time::Duration;
 
+use proto::types::{Money, OrderId};
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use crate::domain::payment::PaymentMethod;
 use crate::error::OrderResult;
@@ -94,7 +94,7 @@ async fn bounded<T>(
 
 /// The keys of one order's payment operations: derived from the order id, so every
 /// replica and every retry uses the same ones.
-pub fn key(order: Uuid, operation: &str) -> String {
+pub fn key(order: OrderId, operation: &str) -> String {
     format!("order:{order}:{operation}")
 }
 
@@ -120,16 +120,16 @@ impl Payments {
 
     async fn record(
         &self,
-        order: Uuid,
+        order: OrderId,
         operation: &str,
-        amount: (i64, &str),
+        amount: Money,
         result: (String, String),
     ) -> OrderResult<()> {
         let call = PaymentCall {
             operation: operation.to_owned(),
             idempotency_key: key(order, operation),
-            amount_minor: amount.0,
-            currency: amount.1.to_owned(),
+            amount_minor: amount.minor(),
+            currency: amount.currency().to_string(),
             outcome: result.0,
             detail: result.1,
         };
@@ -142,16 +142,16 @@ impl Payments {
     /// The provider's error (recorded), or the database's.
     pub async fn authorize(
         &self,
-        order: Uuid,
-        amount_minor: i64,
-        currency: &str,
+        order: OrderId,
+        amount: Money,
         method: &PaymentMethod,
     ) -> OrderResult<Result<Authorization, ProviderError>> {
         let authorize_key = key(order, "authorize");
+        let currency = amount.currency().to_string();
         let request = AuthorizeRequest {
             key: &authorize_key,
-            amount_minor,
-            currency,
+            amount_minor: amount.minor(),
+            currency: &currency,
             method,
         };
         let result = bounded(self.deadline, self.provider.authorize(&request)).await;
@@ -159,8 +159,7 @@ impl Payments {
             Authorization::Approved { id } => ("approved".to_owned(), id.clone()),
             Authorization::Declined { reason } => ("declined".to_owned(), reason.clone()),
         });
-        self.record(order, "authorize", (amount_minor, currency), recorded)
-            .await?;
+        self.record(order, "authorize", amount, recorded).await?;
         Ok(result)
     }
 
@@ -168,7 +167,7 @@ impl Payments {
     ///
     /// # Errors
     /// The provider's error (recorded), or the database's.
-    pub async fn capture(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
+    pub async fn capture(&self, order: OrderId, amount: Money) -> OrderResult<Result<(), ProviderError>> {
         let result = bounded(
             self.deadline,
             self.provider
@@ -184,7 +183,7 @@ impl Payments {
     ///
     /// # Errors
     /// The provider's error (recorded), or the database's.
-    pub async fn void(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<Voided, ProviderError>> {
+    pub async fn void(&self, order: OrderId, amount: Money) -> OrderResult<Result<Voided, ProviderError>> {
         let result = bounded(
             self.deadline,
             self.provider.void(&key(order, "authorize"), &key(order, "void")),
@@ -199,7 +198,7 @@ impl Payments {
     ///
     /// # Errors
     /// The provider's error (recorded), or the database's.
-    pub async fn refund(&self, order: Uuid, amount: (i64, &str)) -> OrderResult<Result<(), ProviderError>> {
+    pub async fn refund(&self, order: OrderId, amount: Money) -> OrderResult<Result<(), ProviderError>> {
         let result = bounded(
             self.deadline,
             self.provider

@@ -4,9 +4,10 @@
 
 use super::Saga;
 use crate::domain::SagaStep;
+use crate::domain::order::Order as OrderRow;
 use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::payments::Voided;
-use crate::store::orders::{self, OrderRow, Transition};
+use crate::store::orders::{self, Transition};
 use crate::upstream::Settled;
 
 impl Saga {
@@ -29,7 +30,7 @@ impl Saga {
 
     /// Voids or refunds, releases or restocks; returns the payment status it left.
     pub(crate) async fn undo(&self, order: &OrderRow) -> OrderResult<Option<&'static str>> {
-        let amount = (order.total_minor, order.currency.as_str());
+        let amount = order.total;
         let voided = self
             .payments
             .void(order.id, amount)
@@ -53,7 +54,7 @@ impl Saga {
         };
         if self.upstreams.release(order.id, reason).await? == Settled::WrongState {
             // Committed: the books were sold, so they come back as a restock per line.
-            for (_, line) in orders::lines(&self.db, &[order.id]).await? {
+            for (_, line) in orders::lines(&self.db, std::slice::from_ref(order)).await? {
                 self.upstreams
                     .restock(order.id, line.book_id, line.quantity)
                     .await?;

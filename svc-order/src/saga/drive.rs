@@ -4,21 +4,23 @@
 //! update finds the order moved (a cancellation, another driver), the loop reads it again
 //! and goes on from there.
 
-use uuid::Uuid;
+use platform::ErrorCode;
+use proto::types::{BookId, OrderId};
 
 use super::Saga;
+use crate::domain::order::Order as OrderRow;
 use crate::domain::payment::PaymentMethod;
 use crate::domain::{HaltPoint, OrderStatus, SagaStep};
 use crate::error::{OrderError, OrderRefusal, OrderResult};
 use crate::payments::{Authorization, ProviderError};
-use crate::store::orders::{self, OrderRow, Transition};
+use crate::store::orders::{self, Transition};
 use crate::upstream::{Reserved, Settled};
 
-/// Why checkout failed: the GraphQL code kept in `failure_reason`, and the error the first
-/// attempt returns.
+/// Why checkout failed: the code kept in `failure_reason`, and the error the first attempt
+/// returns.
 struct Failure {
-    code: &'static str,
-    short_book_ids: Vec<String>,
+    code: ErrorCode,
+    short_book_ids: Vec<BookId>,
     note: String,
     payment_status: Option<&'static str>,
     error: OrderError,
@@ -27,7 +29,7 @@ struct Failure {
 impl Failure {
     fn unavailable(note: &str) -> Self {
         Failure {
-            code: "UNAVAILABLE",
+            code: ErrorCode::Unavailable,
             short_book_ids: Vec::new(),
             note: note.to_owned(),
             payment_status: None,
@@ -54,7 +56,7 @@ impl Saga {
     /// # Errors
     /// The failure of this attempt, for the caller that placed the order; `Unavailable`
     /// when a dependency is down and the order waits for the recovery loop.
-    pub async fn drive(&self, id: Uuid, payment: Option<&PaymentMethod>) -> OrderResult<OrderRow> {
+    pub async fn drive(&self, id: OrderId, payment: Option<&PaymentMethod>) -> OrderResult<OrderRow> {
         loop {
             let order = orders::find(&self.db, id)
                 .await?
@@ -129,7 +131,7 @@ impl Saga {
     }
 
     async fn reserve(&self, order: &OrderRow) -> OrderResult<Next> {
-        let lines: Vec<(Uuid, i32)> = orders::lines(&self.db, &[order.id])
+        let lines: Vec<(BookId, i32)> = orders::lines(&self.db, std::slice::from_ref(order))
             .await?
             .into_iter()
             .map(|(_, line)| (line.book_id, line.quantity))
@@ -145,9 +147,9 @@ impl Saga {
                 self.advance(order, change, SagaStep::Reserved).await
             }
             Ok(Reserved::Short { lines }) => {
-                let short_book_ids = lines.iter().map(|line| line.book_id.to_string()).collect();
+                let short_book_ids = lines.iter().map(|line| line.book_id).collect();
                 let failure = Failure {
-                    code: "OUT_OF_STOCK",
+                    code: ErrorCode::OutOfStock,
                     short_book_ids,
                     note: "out of stock".to_owned(),
                     payment_status: None,
@@ -171,10 +173,7 @@ impl Saga {
     }
 
     async fn authorize(&self, order: &OrderRow, method: &PaymentMethod) -> OrderResult<Next> {
-        let answer = self
-            .payments
-            .authorize(order.id, order.total_minor, &order.currency, method)
-            .await?;
+        let answer = self.payments.authorize(order.id, order.total, method).await?;
         self.halt.check(HaltPoint::AuthorizeSent).await?;
         match answer {
             Ok(Authorization::Approved { id }) => {
@@ -188,7 +187,7 @@ impl Saga {
             }
             Ok(Authorization::Declined { reason }) => {
                 let failure = Failure {
-                    code: "PAYMENT_DECLINED",
+                    code: ErrorCode::PaymentDeclined,
                     short_book_ids: Vec::new(),
                     note: format!("payment declined: {reason}"),
                     payment_status: Some("declined"),
@@ -230,11 +229,7 @@ impl Saga {
     }
 
     async fn capture(&self, order: &OrderRow) -> OrderResult<Next> {
-        match self
-            .payments
-            .capture(order.id, (order.total_minor, &order.currency))
-            .await?
-        {
+        match self.payments.capture(order.id, order.total).await? {
             Ok(()) => {
                 let change = Transition {
                     step: Some(SagaStep::Captured),
@@ -250,7 +245,7 @@ impl Saga {
             Err(ProviderError::Refused(reason)) => {
                 let mut failure = Failure::unavailable("the payment could not be captured");
                 failure.note = format!("capture refused: {reason}");
-                failure.code = "PAYMENT_DECLINED";
+                failure.code = ErrorCode::PaymentDeclined;
                 failure.error = OrderError::from(OrderRefusal::PaymentDeclined { reason });
                 self.fail(order, failure).await
             }

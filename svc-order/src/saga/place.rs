@@ -5,15 +5,17 @@
 use std::collections::HashMap;
 
 use proto::address::NewAddress;
-use proto::types::InvalidField;
+use proto::types::{BookId, Currency, InvalidField, Money, OrderId, UserId};
 use uuid::Uuid;
 
 use super::Saga;
 use crate::domain::MAX_ORDER_LINES;
+use crate::domain::order::{Order, OrderLine, ShippingAddress};
 use crate::domain::payment::PaymentMethod;
 use crate::error::{OrderError, OrderResult};
 use crate::store::now_ms;
-use crate::store::orders::{self, NewOrder, OrderLine, OrderRow};
+use crate::store::orders::{self, NewOrder};
+use crate::upstream::PricedBook;
 
 /// Where the order goes.
 #[derive(Debug, Clone)]
@@ -21,7 +23,7 @@ pub enum Shipping {
     /// A one-off address from the request.
     Address(NewAddress),
     /// One of the user's saved addresses, by id.
-    Saved(String),
+    Saved(Uuid),
 }
 
 /// A checked PlaceOrder request.
@@ -32,17 +34,6 @@ pub struct Checkout {
     pub payment: PaymentMethod,
 }
 
-fn address_json(address: &NewAddress) -> String {
-    serde_json::json!({
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "postal_code": address.postal_code,
-        "country": address.country,
-    })
-    .to_string()
-}
-
 impl Saga {
     /// Places the order, or returns the one this user already placed under the key.
     ///
@@ -50,31 +41,21 @@ impl Saga {
     /// `InvalidArgument` for an empty cart or a bad address; the saga's errors for a first
     /// attempt that fails (`OutOfStock`, `PaymentDeclined`, `Unavailable`).
     #[tracing::instrument(name = "order.place", skip_all, fields(user_id = %user))]
-    pub async fn place(&self, user: Uuid, checkout: Checkout) -> OrderResult<OrderRow> {
+    pub async fn place(&self, user: UserId, checkout: Checkout) -> OrderResult<Order> {
         if let Some(existing) = orders::find_by_key(&self.db, user, &checkout.idempotency_key).await? {
             return Ok(existing);
         }
         let shipping = match &checkout.shipping {
-            Shipping::Address(address) => address_json(address),
-            Shipping::Saved(id) => {
-                let saved = self.upstreams.address(user, id).await?;
-                address_json(&NewAddress {
-                    line1: saved.line1,
-                    line2: saved.line2,
-                    city: saved.city,
-                    postal_code: saved.postal_code,
-                    country: saved.country,
-                    is_default: false,
-                })
-            }
+            Shipping::Address(address) => ShippingAddress::from(address),
+            Shipping::Saved(id) => self.upstreams.address(user, *id).await?,
         };
-        let (currency, lines) = self.priced_cart(user).await?;
+        let (total, lines) = self.priced_cart(user).await?;
         let (brand, last4) = checkout.payment.summary();
         let order = NewOrder {
-            id: Uuid::now_v7(),
+            id: OrderId::generate(),
             user_id: user,
             idempotency_key: checkout.idempotency_key.clone(),
-            currency,
+            total,
             shipping_address: shipping,
             payment_method: checkout.payment.kind(),
             payment_brand: brand,
@@ -88,15 +69,15 @@ impl Saga {
                 .await?
                 .ok_or(OrderError::NotFound { entity: "order" });
         }
-        tracing::info!(order_id = %order.id, total_minor = order.total_minor(), "order written, checkout starts");
+        tracing::info!(order_id = %order.id, total_minor = order.total.minor(), "order written, checkout starts");
         self.halt
             .check(crate::domain::HaltPoint::Step(crate::domain::SagaStep::Created))
             .await?;
         self.drive(order.id, Some(&checkout.payment)).await
     }
 
-    /// Reads the cart and prices it: (currency, lines in cart order).
-    async fn priced_cart(&self, user: Uuid) -> OrderResult<(String, Vec<OrderLine>)> {
+    /// Reads the cart and prices it: (total, lines in cart order).
+    async fn priced_cart(&self, user: UserId) -> OrderResult<(Money, Vec<OrderLine>)> {
         let cart = self.upstreams.cart(user).await?;
         if cart.is_empty() {
             return Err(InvalidField::new("cart", "is empty").into());
@@ -108,8 +89,8 @@ impl Saga {
             )
             .into());
         }
-        let ids = cart.iter().map(|(id, _)| id.clone()).collect();
-        let (books, missing) = self.upstreams.books(ids).await?;
+        let ids: Vec<BookId> = cart.iter().map(|(id, _)| *id).collect();
+        let (books, missing) = self.upstreams.books(&ids).await?;
         if !missing.is_empty() {
             return Err(InvalidField::new(
                 "cart",
@@ -117,33 +98,34 @@ impl Saga {
             )
             .into());
         }
-        let by_id: HashMap<&str, &proto::catalog::v1::Book> =
-            books.iter().map(|book| (book.id.as_str(), book)).collect();
-        let mut currency: Option<String> = None;
+        let by_id: HashMap<BookId, &PricedBook> = books.iter().map(|book| (book.id, book)).collect();
+        let mut currency: Option<Currency> = None;
+        let mut total_minor: i64 = 0;
         let mut lines = Vec::with_capacity(cart.len());
         for (book_id, quantity) in &cart {
-            let book = by_id.get(book_id.as_str()).ok_or_else(|| {
+            let book = by_id.get(book_id).ok_or_else(|| {
                 OrderError::Internal(anyhow::anyhow!("catalog did not return book {book_id}"))
             })?;
-            let price = book.price.clone().unwrap_or_default();
-            match &currency {
-                None => currency = Some(price.currency.clone()),
-                Some(first) if *first != price.currency => {
+            match currency {
+                None => currency = Some(book.price.currency()),
+                Some(first) if first != book.price.currency() => {
                     return Err(
                         InvalidField::new("cart", "holds books priced in different currencies").into(),
                     );
                 }
                 Some(_) => {}
             }
+            total_minor += book.price.minor() * i64::from(*quantity);
             lines.push(OrderLine {
-                book_id: Uuid::parse_str(book_id).map_err(|error| {
-                    OrderError::Internal(anyhow::anyhow!("cart sent a bad book id: {error}"))
-                })?,
+                book_id: *book_id,
                 title: book.title.clone(),
-                unit_price_minor: price.amount_minor,
+                unit_price: book.price,
                 quantity: *quantity,
             });
         }
-        Ok((currency.unwrap_or_default(), lines))
+        // The cart is not empty (checked above), so the first line set the currency.
+        let currency = currency
+            .ok_or_else(|| OrderError::Internal(anyhow::anyhow!("a priced cart without a currency")))?;
+        Ok((Money::new("total", total_minor, currency)?, lines))
     }
 }

@@ -3,33 +3,33 @@
 //! [`apply`], a conditional update on its current step that writes a history event in the
 //! same transaction whenever the status changes.
 
+use platform::ErrorCode;
 use platform::store::{column, execute, placeholders, query};
+use proto::types::{BookId, Currency, Money, OrderId, ReservationId, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use uuid::Uuid;
 
 use super::now_ms;
+use crate::domain::order::{Order, OrderEvent, OrderLine, PaymentKind, ShippingAddress};
 use crate::domain::{OrderStatus, SagaStep};
 use crate::error::{OrderError, OrderResult};
 
-/// One line, priced and titled at checkout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderLine {
-    pub book_id: Uuid,
-    pub title: String,
-    pub unit_price_minor: i64,
-    pub quantity: i32,
+/// A stored value that breaks what every write guarantees: internal, naming the order.
+fn broken(order: Uuid, what: &str, value: &dyn std::fmt::Debug) -> OrderError {
+    OrderError::Internal(anyhow::anyhow!(
+        "order {order} has an unknown stored {what} {value:?}"
+    ))
 }
 
 /// An order about to be written.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: OrderId,
+    pub user_id: UserId,
     pub idempotency_key: String,
-    pub currency: String,
-    /// JSON copy of the shipping address.
-    pub shipping_address: String,
-    pub payment_method: &'static str,
+    pub total: Money,
+    pub shipping_address: ShippingAddress,
+    pub payment_method: PaymentKind,
     pub payment_brand: &'static str,
     pub payment_last4: String,
     pub lines: Vec<OrderLine>,
@@ -37,77 +37,42 @@ pub struct NewOrder {
     pub lease_until_ms: i64,
 }
 
-impl NewOrder {
-    /// Sum of unit price times quantity.
-    pub fn total_minor(&self) -> i64 {
-        self.lines
-            .iter()
-            .map(|line| line.unit_price_minor * i64::from(line.quantity))
-            .sum()
-    }
-}
-
-/// An order as stored (without lines and history).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub status: OrderStatus,
-    pub step: SagaStep,
-    pub total_minor: i64,
-    pub currency: String,
-    pub shipping_address: String,
-    pub payment_method: String,
-    pub payment_brand: String,
-    pub payment_last4: String,
-    pub payment_status: String,
-    pub authorization_id: Option<String>,
-    pub reservation_id: Option<Uuid>,
-    pub failure_reason: String,
-    pub short_book_ids: Vec<String>,
-    pub version: i64,
-    pub created_at_ms: i64,
-    pub updated_at_ms: i64,
-}
-
-/// One entry of an order's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderEvent {
-    pub status: OrderStatus,
-    pub note: String,
-    pub at_ms: i64,
-}
-
 const COLUMNS: &str = "id, user_id, status, step, total_minor, currency, shipping_address, payment_method, \
     payment_brand, payment_last4, payment_status, authorization_id, reservation_id, failure_reason, \
     short_book_ids, version, created_at_ms, updated_at_ms";
 
-fn read(row: &sea_orm::QueryResult) -> OrderResult<OrderRow> {
+fn read(row: &sea_orm::QueryResult) -> OrderResult<Order> {
+    let id: Uuid = column(row, "id")?;
     let status: String = column(row, "status")?;
     let step: String = column(row, "step")?;
+    let currency: String = column(row, "currency")?;
+    let address: String = column(row, "shipping_address")?;
+    let method: String = column(row, "payment_method")?;
     let short: String = column(row, "short_book_ids")?;
-    Ok(OrderRow {
-        id: column(row, "id")?,
-        user_id: column(row, "user_id")?,
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| OrderError::Internal(anyhow::anyhow!("unknown stored status {status:?}")))?,
-        step: SagaStep::parse(&step)
-            .ok_or_else(|| OrderError::Internal(anyhow::anyhow!("unknown stored step {step:?}")))?,
-        total_minor: column(row, "total_minor")?,
-        currency: column(row, "currency")?,
-        shipping_address: column(row, "shipping_address")?,
-        payment_method: column(row, "payment_method")?,
+    let currency: Currency = currency.parse().map_err(|_| broken(id, "currency", &currency))?;
+    let total_minor: i64 = column(row, "total_minor")?;
+    let mut short_book_ids = Vec::new();
+    for book in short.split(',').filter(|book| !book.is_empty()) {
+        short_book_ids
+            .push(BookId::parse("short_book_ids", book).map_err(|_| broken(id, "short book", &book))?);
+    }
+    Ok(Order {
+        id: id.into(),
+        user_id: column::<Uuid>(row, "user_id")?.into(),
+        status: OrderStatus::parse(&status).ok_or_else(|| broken(id, "status", &status))?,
+        step: SagaStep::parse(&step).ok_or_else(|| broken(id, "step", &step))?,
+        total: Money::new("total", total_minor, currency).map_err(|_| broken(id, "total", &total_minor))?,
+        shipping_address: serde_json::from_str(&address)
+            .map_err(|_| broken(id, "shipping address", &address))?,
+        payment_method: PaymentKind::from_stored(&method)
+            .ok_or_else(|| broken(id, "payment method", &method))?,
         payment_brand: column(row, "payment_brand")?,
         payment_last4: column(row, "payment_last4")?,
         payment_status: column(row, "payment_status")?,
         authorization_id: column(row, "authorization_id")?,
-        reservation_id: column(row, "reservation_id")?,
+        reservation_id: column::<Option<Uuid>>(row, "reservation_id")?.map(Into::into),
         failure_reason: column(row, "failure_reason")?,
-        short_book_ids: short
-            .split(',')
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        short_book_ids,
         version: column(row, "version")?,
         created_at_ms: column(row, "created_at_ms")?,
         updated_at_ms: column(row, "updated_at_ms")?,
@@ -130,15 +95,17 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
             placeholders(18)
         ),
         [
-            order.id.into(),
-            order.user_id.into(),
+            order.id.as_uuid().into(),
+            order.user_id.as_uuid().into(),
             order.idempotency_key.clone().into(),
             OrderStatus::Pending.as_str().into(),
             SagaStep::Created.as_str().into(),
-            order.total_minor().into(),
-            order.currency.clone().into(),
-            order.shipping_address.clone().into(),
-            order.payment_method.into(),
+            order.total.minor().into(),
+            order.total.currency().to_string().into(),
+            serde_json::to_string(&order.shipping_address)
+                .map_err(|error| OrderError::Internal(error.into()))?
+                .into(),
+            order.payment_method.as_str().into(),
             order.payment_brand.into(),
             order.payment_last4.clone().into(),
             "".into(),
@@ -162,11 +129,12 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
             "INSERT INTO order_lines (order_id, position, book_id, title, unit_price_minor, quantity) \
              VALUES (?, ?, ?, ?, ?, ?)",
             [
-                order.id.into(),
+                order.id.as_uuid().into(),
+                // At most 100 lines (MAX_ORDER_LINES).
                 i32::try_from(position).unwrap_or(i32::MAX).into(),
-                line.book_id.into(),
+                line.book_id.as_uuid().into(),
                 line.title.clone().into(),
-                line.unit_price_minor.into(),
+                line.unit_price.minor().into(),
                 line.quantity.into(),
             ],
         )
@@ -186,7 +154,7 @@ pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bo
 
 async fn insert_event(
     db: &impl ConnectionTrait,
-    order: Uuid,
+    order: OrderId,
     status: OrderStatus,
     note: &str,
     at_ms: i64,
@@ -195,51 +163,56 @@ async fn insert_event(
         db,
         "order event",
         "INSERT INTO order_events (order_id, status, note, at_ms) VALUES (?, ?, ?, ?)",
-        [order.into(), status.as_str().into(), note.into(), at_ms.into()],
+        [
+            order.as_uuid().into(),
+            status.as_str().into(),
+            note.into(),
+            at_ms.into(),
+        ],
     )
     .await?;
     Ok(())
 }
 
 /// Reads an order.
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> OrderResult<Option<OrderRow>> {
+pub async fn find(db: &impl ConnectionTrait, id: OrderId) -> OrderResult<Option<Order>> {
     let rows = query(
         db,
         "order",
         &format!("SELECT {COLUMNS} FROM orders WHERE id = ?"),
-        [id.into()],
+        [id.as_uuid().into()],
     )
     .await?;
     rows.first().map(read).transpose()
 }
 
 /// Reads the order a user placed under `key`.
-pub async fn find_by_key(db: &impl ConnectionTrait, user: Uuid, key: &str) -> OrderResult<Option<OrderRow>> {
+pub async fn find_by_key(db: &impl ConnectionTrait, user: UserId, key: &str) -> OrderResult<Option<Order>> {
     let rows = query(
         db,
         "order",
         &format!("SELECT {COLUMNS} FROM orders WHERE user_id = ? AND idempotency_key = ?"),
-        [user.into(), key.into()],
+        [user.as_uuid().into(), key.into()],
     )
     .await?;
     rows.first().map(read).transpose()
 }
 
 /// Where a listing page starts: after this (created_at_ms, id).
-pub type ListCursor = (i64, Uuid);
+pub type ListCursor = (i64, OrderId);
 
 /// A user's orders, newest first, `limit` of them after `after`; plus how many they have.
 pub async fn list(
     db: &impl ConnectionTrait,
-    user: Uuid,
+    user: UserId,
     after: Option<ListCursor>,
     limit: u64,
-) -> OrderResult<(Vec<OrderRow>, i64)> {
-    let mut values: Vec<Value> = vec![user.into()];
+) -> OrderResult<(Vec<Order>, i64)> {
+    let mut values: Vec<Value> = vec![user.as_uuid().into()];
     let mut filter = String::new();
     if let Some((created_at_ms, id)) = after {
         filter.push_str(" AND (created_at_ms < ? OR (created_at_ms = ? AND id < ?))");
-        values.extend([created_at_ms.into(), created_at_ms.into(), id.into()]);
+        values.extend([created_at_ms.into(), created_at_ms.into(), id.as_uuid().into()]);
     }
     values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
     let rows = query(
@@ -257,7 +230,7 @@ pub async fn list(
         db,
         "order",
         "SELECT COUNT(*) AS total FROM orders WHERE user_id = ?",
-        [user.into()],
+        [user.as_uuid().into()],
     )
     .await?;
     let total = match count.first() {
@@ -268,7 +241,8 @@ pub async fn list(
 }
 
 /// The lines of each order in `ids`, in checkout order.
-pub async fn lines(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<(Uuid, OrderLine)>> {
+pub async fn lines(db: &impl ConnectionTrait, orders: &[Order]) -> OrderResult<Vec<(OrderId, OrderLine)>> {
+    let ids: Vec<Uuid> = orders.iter().map(|order| order.id.as_uuid()).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -283,23 +257,32 @@ pub async fn lines(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<(
         ids.iter().map(|id| Value::from(*id)),
     )
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                column(row, "order_id")?,
-                OrderLine {
-                    book_id: column(row, "book_id")?,
-                    title: column(row, "title")?,
-                    unit_price_minor: column(row, "unit_price_minor")?,
-                    quantity: column(row, "quantity")?,
-                },
-            ))
-        })
-        .collect()
+    let mut lines = Vec::new();
+    for row in &rows {
+        let order: OrderId = column::<Uuid>(row, "order_id")?.into();
+        let currency = orders
+            .iter()
+            .find(|candidate| candidate.id == order)
+            .map(|candidate| candidate.total.currency())
+            .ok_or_else(|| OrderError::Internal(anyhow::anyhow!("a line of order {order} came unasked")))?;
+        let unit_price_minor: i64 = column(row, "unit_price_minor")?;
+        let unit_price = Money::new("unit_price", unit_price_minor, currency)
+            .map_err(|_| broken(order.as_uuid(), "unit price", &unit_price_minor))?;
+        lines.push((
+            order,
+            OrderLine {
+                book_id: column::<Uuid>(row, "book_id")?.into(),
+                title: column(row, "title")?,
+                unit_price,
+                quantity: column(row, "quantity")?,
+            },
+        ));
+    }
+    Ok(lines)
 }
 
 /// The history of each order in `ids`, oldest first.
-pub async fn events(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<(Uuid, OrderEvent)>> {
+pub async fn events(db: &impl ConnectionTrait, ids: &[OrderId]) -> OrderResult<Vec<(OrderId, OrderEvent)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -310,18 +293,18 @@ pub async fn events(db: &impl ConnectionTrait, ids: &[Uuid]) -> OrderResult<Vec<
             "SELECT order_id, status, note, at_ms FROM order_events WHERE order_id IN ({}) ORDER BY id",
             placeholders(ids.len())
         ),
-        ids.iter().map(|id| Value::from(*id)),
+        ids.iter().map(|id| Value::from(id.as_uuid())),
     )
     .await?;
     rows.iter()
         .map(|row| {
             let status: String = column(row, "status")?;
+            let order: Uuid = column(row, "order_id")?;
             Ok((
-                column(row, "order_id")?,
+                order.into(),
                 OrderEvent {
-                    status: OrderStatus::parse(&status).ok_or_else(|| {
-                        OrderError::Internal(anyhow::anyhow!("unknown stored status {status:?}"))
-                    })?,
+                    status: OrderStatus::parse(&status)
+                        .ok_or_else(|| broken(order, "event status", &status))?,
                     note: column(row, "note")?,
                     at_ms: column(row, "at_ms")?,
                 },
@@ -342,15 +325,15 @@ pub struct Transition {
     pub status: Option<(OrderStatus, String)>,
     pub payment_status: Option<&'static str>,
     pub authorization_id: Option<String>,
-    pub reservation_id: Option<Uuid>,
-    /// GraphQL code of the failure, and the short books when it is OUT_OF_STOCK.
-    pub failure: Option<(&'static str, Vec<String>)>,
+    pub reservation_id: Option<ReservationId>,
+    /// The code of the failure, and the short books when it is OUT_OF_STOCK.
+    pub failure: Option<(ErrorCode, Vec<BookId>)>,
     pub lease_until_ms: Option<i64>,
 }
 
 /// Applies `change` to order `id` if it still matches; false when someone else moved it
 /// first (the caller reads the order again and goes on from there).
-pub async fn apply(db: &DatabaseConnection, id: Uuid, change: &Transition) -> OrderResult<bool> {
+pub async fn apply(db: &DatabaseConnection, id: OrderId, change: &Transition) -> OrderResult<bool> {
     let now = now_ms();
     let mut sets = vec!["version = version + 1".to_owned(), "updated_at_ms = ?".to_owned()];
     let mut values: Vec<Value> = vec![now.into()];
@@ -371,17 +354,18 @@ pub async fn apply(db: &DatabaseConnection, id: Uuid, change: &Transition) -> Or
         set("authorization_id", authorization.clone().into());
     }
     if let Some(reservation) = change.reservation_id {
-        set("reservation_id", reservation.into());
+        set("reservation_id", reservation.as_uuid().into());
     }
-    if let Some((reason, short)) = &change.failure {
-        set("failure_reason", (*reason).into());
+    if let Some((code, short)) = &change.failure {
+        set("failure_reason", code.graphql_code().into());
+        let short: Vec<String> = short.iter().map(BookId::to_string).collect();
         set("short_book_ids", short.join(",").into());
     }
     if let Some(lease) = change.lease_until_ms {
         set("lease_until_ms", lease.into());
     }
     let mut conditions = vec!["id = ?".to_owned()];
-    values.push(id.into());
+    values.push(id.as_uuid().into());
     if !change.from_steps.is_empty() {
         conditions.push(format!("step IN ({})", placeholders(change.from_steps.len())));
         values.extend(change.from_steps.iter().map(|step| Value::from(step.as_str())));
@@ -415,7 +399,7 @@ pub async fn apply(db: &DatabaseConnection, id: Uuid, change: &Transition) -> Or
 }
 
 /// Orders with saga work left whose lease has run out, oldest lease first.
-pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> OrderResult<Vec<Uuid>> {
+pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> OrderResult<Vec<OrderId>> {
     let mut values: Vec<Value> = SagaStep::UNFINISHED
         .iter()
         .map(|step| Value::from(step.as_str()))
@@ -432,17 +416,19 @@ pub async fn stalled(db: &impl ConnectionTrait, now_ms: i64, limit: u64) -> Orde
         values,
     )
     .await?;
-    rows.iter().map(|row| Ok(column(row, "id")?)).collect()
+    rows.iter()
+        .map(|row| Ok(column::<Uuid>(row, "id")?.into()))
+        .collect()
 }
 
 /// Takes the lease of a stalled order until `until_ms`; false when another replica (or the
 /// request itself) holds it. The conditional update is the lock: no replica waits on another.
-pub async fn claim(db: &impl ConnectionTrait, id: Uuid, now_ms: i64, until_ms: i64) -> OrderResult<bool> {
+pub async fn claim(db: &impl ConnectionTrait, id: OrderId, now_ms: i64, until_ms: i64) -> OrderResult<bool> {
     let changed = execute(
         db,
         "order",
         "UPDATE orders SET lease_until_ms = ? WHERE id = ? AND lease_until_ms < ?",
-        [until_ms.into(), id.into(), now_ms.into()],
+        [until_ms.into(), id.as_uuid().into(), now_ms.into()],
     )
     .await?;
     Ok(changed == 1)

@@ -1,8 +1,8 @@
 //! The `payments` table: every call made to the payment provider and what it answered, so
 //! an operator can reconcile the order with the processor's records.
 
+use proto::types::OrderId;
 use sea_orm::ConnectionTrait;
-use uuid::Uuid;
 
 use platform::store::{column, execute, query};
 
@@ -22,14 +22,14 @@ pub struct PaymentCall {
 }
 
 /// Records a provider call.
-pub async fn record(db: &impl ConnectionTrait, order: Uuid, call: &PaymentCall) -> OrderResult<()> {
+pub async fn record(db: &impl ConnectionTrait, order: OrderId, call: &PaymentCall) -> OrderResult<()> {
     execute(
         db,
         "payment",
         "INSERT INTO payments (order_id, operation, idempotency_key, amount_minor, currency, outcome, detail, at_ms) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            order.into(),
+            order.as_uuid().into(),
             call.operation.clone().into(),
             call.idempotency_key.clone().into(),
             call.amount_minor.into(),
@@ -44,13 +44,13 @@ pub async fn record(db: &impl ConnectionTrait, order: Uuid, call: &PaymentCall) 
 }
 
 /// Every call recorded for an order, oldest first.
-pub async fn calls(db: &impl ConnectionTrait, order: Uuid) -> OrderResult<Vec<PaymentCall>> {
+pub async fn calls(db: &impl ConnectionTrait, order: OrderId) -> OrderResult<Vec<PaymentCall>> {
     let rows = query(
         db,
         "payment",
         "SELECT operation, idempotency_key, amount_minor, currency, outcome, detail FROM payments \
          WHERE order_id = ? ORDER BY id",
-        [order.into()],
+        [order.as_uuid().into()],
     )
     .await?;
     rows.iter()
