@@ -10,6 +10,7 @@ use super::errors::from_status;
 use super::session::{ACCESS_COOKIE, REFRESH_COOKIE, cookie};
 use super::types::{AuthPayload, User};
 use super::upstreams;
+use crate::graphql::loaders::Loaders;
 
 /// How long the refresh cookie lives in the browser (svc-user decides the token's own life).
 const REFRESH_COOKIE_SECS: i64 = 30 * 24 * 3600;
@@ -211,5 +212,30 @@ impl AccountMutation {
             .map_err(|status| from_status(&status))?
             .into_inner();
         Ok(User::from_wire(&response.user.unwrap_or_default()))
+    }
+}
+
+/// The account's part of the `Query` root.
+#[derive(Debug, Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in user; null when anonymous.
+    async fn me(&self, context: &Context<'_>) -> Result<Option<User>> {
+        let caller = Caller::of(context)?;
+        if caller.token_rejected {
+            return Err(super::errors::unauthenticated());
+        }
+        let Some(user) = caller.user else {
+            return Ok(None);
+        };
+        let loaders = context.data::<Loaders>()?;
+        let profile = loaders
+            .users
+            .load_one(user.id.to_string())
+            .await
+            .map_err(|error| error.0)?;
+        Ok(profile.as_ref().map(User::from_wire))
     }
 }

@@ -201,3 +201,31 @@ pub async fn merge_guest_cart(context: &Context<'_>, caller: &Caller, user: &str
         Err(status) => tracing::warn!(%status, "guest cart not merged at sign-in"),
     }
 }
+
+/// The cart's part of the `Query` root.
+#[derive(Debug, Default)]
+pub struct CartQuery;
+
+#[Object]
+impl CartQuery {
+    /// The caller's cart: the user's, or the guest session's.
+    async fn cart(&self, context: &Context<'_>) -> Result<Cart> {
+        let caller = Caller::of(context)?;
+        let Some(target) = cart_owner(caller, false)? else {
+            return Ok(Cart(Vec::new()));
+        };
+        let request = target.request(
+            caller,
+            proto::cart::v1::GetCartRequest {
+                owner: Some(target.owner.clone()),
+            },
+        );
+        let response = upstreams(context)?
+            .cart()
+            .get_cart(request)
+            .await
+            .map_err(|status| from_status(&status))?
+            .into_inner();
+        Ok(Cart::from_wire(response.cart))
+    }
+}

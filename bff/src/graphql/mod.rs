@@ -6,6 +6,7 @@ pub mod admin;
 pub mod aliases;
 pub mod caller;
 pub mod cart;
+pub mod catalog;
 pub mod errors;
 pub mod guard;
 pub mod loaders;
@@ -69,7 +70,7 @@ impl Default for Limits {
 /// Builds the schema with its depth and complexity limits. Handlers run it through
 /// [`guarded`], which adds persisted queries and the alias limit.
 pub fn schema(limits: Limits) -> BffSchema {
-    let mut builder = Schema::build(query::Query, Mutation::default(), orders::Subscription)
+    let mut builder = Schema::build(query::Query::default(), Mutation::default(), orders::Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity);
     if !limits.introspection {

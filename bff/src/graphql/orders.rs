@@ -6,8 +6,9 @@ use proto::order::v1 as pb;
 
 use super::account::AddressInput;
 use super::caller::Caller;
+use super::catalog::page;
 use super::errors::{bad_input, from_status};
-use super::types::Order;
+use super::types::{Order, OrderConnection, OrderEdge, PageInfo};
 use super::upstreams;
 
 #[derive(Debug, Clone, InputObject)]
@@ -138,5 +139,67 @@ impl Subscription {
             Ok(message) => Ok(Order::from_wire(&message.order.unwrap_or_default())),
             Err(status) => Err(from_status(&status)),
         }))
+    }
+}
+
+/// The orders' part of the `Query` root.
+#[derive(Debug, Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// Only the owner (or an admin) sees it.
+    async fn order(&self, context: &Context<'_>, id: ID) -> Result<Option<Order>> {
+        let caller = Caller::of(context)?;
+        caller.user()?;
+        let request = caller.request(pb::GetOrderRequest {
+            order_id: id.to_string(),
+        });
+        match upstreams(context)?.order().get_order(request).await {
+            Ok(response) => Ok(response.into_inner().order.as_ref().map(Order::from_wire)),
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => Ok(None),
+            Err(status) => Err(from_status(&status)),
+        }
+    }
+
+    /// The caller's orders, newest first.
+    #[graphql(complexity = "(first.unwrap_or(20).clamp(0, 100) as usize) * child_complexity + 1")]
+    async fn orders(
+        &self,
+        context: &Context<'_>,
+        #[graphql(default_with = "Some(20)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let caller = Caller::of(context)?;
+        let first = first.unwrap_or(20);
+        caller.user()?;
+        let request = caller.request(pb::ListOrdersRequest {
+            page: Some(page(first, after)?),
+            user_id: None,
+        });
+        let response = upstreams(context)?
+            .order()
+            .list_orders(request)
+            .await
+            .map_err(|status| from_status(&status))?
+            .into_inner();
+        let page_info = response.page_info.unwrap_or_default();
+        let end_cursor = response.cursors.last().cloned();
+        Ok(OrderConnection {
+            edges: response
+                .orders
+                .iter()
+                .zip(response.cursors)
+                .map(|(node, cursor)| OrderEdge {
+                    cursor,
+                    node: Order::from_wire(node),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page: page_info.has_next_page,
+                end_cursor,
+            },
+        })
     }
 }
