@@ -141,6 +141,6 @@ impl AdminMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(Order::from_wire(&response.order.unwrap_or_default()))
+        Order::from_wire(response.order.as_ref())
     }
 }

@@ -20,6 +20,17 @@ pub fn bad_input(field: &str, reason: &str) -> Error {
     })
 }
 
+/// INTERNAL for an upstream answer the contract does not allow (a book without a price, an
+/// order in an unknown status, a missing timestamp): logged here, once, with what was wrong,
+/// and never shown to the storefront as a made-up value (a $0 price, PENDING, 1970).
+pub fn broken_answer(problem: impl std::fmt::Display) -> Error {
+    tracing::error!(%problem, "an upstream answer breaks the contract");
+    error(
+        "INTERNAL",
+        "internal error: a service answered something unexpected",
+    )
+}
+
 /// UNAUTHENTICATED: the operation needs a signed-in user.
 pub fn unauthenticated() -> Error {
     error("UNAUTHENTICATED", "sign in first (no valid access token)")

@@ -91,7 +91,7 @@ impl OrderMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(Order::from_wire(&response.order.unwrap_or_default()))
+        Order::from_wire(response.order.as_ref())
     }
 
     async fn cancel_order(&self, context: &Context<'_>, id: ID) -> Result<Order> {
@@ -107,7 +107,7 @@ impl OrderMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(Order::from_wire(&response.order.unwrap_or_default()))
+        Order::from_wire(response.order.as_ref())
     }
 }
 
@@ -136,7 +136,7 @@ impl Subscription {
             .map_err(|status| from_status(&status))?
             .into_inner();
         Ok(stream.map(|message| match message {
-            Ok(message) => Ok(Order::from_wire(&message.order.unwrap_or_default())),
+            Ok(message) => Order::from_wire(message.order.as_ref()),
             Err(status) => Err(from_status(&status)),
         }))
     }
@@ -156,7 +156,7 @@ impl OrderQuery {
             order_id: id.to_string(),
         });
         match upstreams(context)?.order().get_order(request).await {
-            Ok(response) => Ok(response.into_inner().order.as_ref().map(Order::from_wire)),
+            Ok(response) => Order::from_wire(response.into_inner().order.as_ref()).map(Some),
             Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
             Err(status) if status.code() == tonic::Code::InvalidArgument => Ok(None),
             Err(status) => Err(from_status(&status)),
@@ -186,16 +186,15 @@ impl OrderQuery {
             .into_inner();
         let page_info = response.page_info.unwrap_or_default();
         let end_cursor = response.cursors.last().cloned();
+        let mut edges = Vec::with_capacity(response.orders.len());
+        for (node, cursor) in response.orders.iter().zip(response.cursors) {
+            edges.push(OrderEdge {
+                cursor,
+                node: Order::from_wire(Some(node))?,
+            });
+        }
         Ok(OrderConnection {
-            edges: response
-                .orders
-                .iter()
-                .zip(response.cursors)
-                .map(|(node, cursor)| OrderEdge {
-                    cursor,
-                    node: Order::from_wire(node),
-                })
-                .collect(),
+            edges,
             page_info: PageInfo {
                 has_next_page: page_info.has_next_page,
                 end_cursor,

@@ -24,7 +24,7 @@ impl CartItem {
 
     async fn line_total(&self, context: &Context<'_>) -> async_graphql::Result<Money> {
         let book = self.book(context).await?;
-        let price = Money::from_wire(book.0.price.as_ref());
+        let price = Money::from_wire(book.0.price.as_ref(), &format_args!("book {}", book.0.id))?;
         Ok(Money::new(
             price.amount * i64::from(self.quantity),
             &price.currency,
@@ -55,7 +55,7 @@ impl Cart {
         let mut currency = String::from("USD");
         for item in &self.0 {
             if let Some(book) = books.get(&item.book_id) {
-                let price = Money::from_wire(book.price.as_ref());
+                let price = Money::from_wire(book.price.as_ref(), &format_args!("book {}", book.id))?;
                 amount += price.amount * i64::from(item.quantity);
                 currency = price.currency;
             }

@@ -5,6 +5,7 @@ use proto::catalog::v1 as catalog;
 use proto::common::v1 as common;
 
 use super::PageInfo;
+use crate::graphql::errors::broken_answer;
 use crate::graphql::loaders::Loaders;
 
 /// Money in minor units with its currency, and a display form.
@@ -41,10 +42,17 @@ impl Money {
         }
     }
 
-    pub fn from_wire(money: Option<&common::Money>) -> Self {
+    /// Reads the wire money of `what` (`book <id>`, `order <id> total`).
+    ///
+    /// # Errors
+    /// INTERNAL, logged, when there is none: a missing price is never shown as 0.
+    pub fn from_wire(
+        money: Option<&common::Money>,
+        what: &dyn std::fmt::Display,
+    ) -> async_graphql::Result<Self> {
         match money {
-            Some(money) => Money::new(money.amount_minor, &money.currency),
-            None => Money::new(0, "USD"),
+            Some(money) => Ok(Money::new(money.amount_minor, &money.currency)),
+            None => Err(broken_answer(format_args!("{what} has no price"))),
         }
     }
 }
@@ -110,8 +118,8 @@ impl Book {
         self.0.published_year
     }
 
-    async fn price(&self) -> Money {
-        Money::from_wire(self.0.price.as_ref())
+    async fn price(&self) -> async_graphql::Result<Money> {
+        Money::from_wire(self.0.price.as_ref(), &format_args!("book {}", self.0.id))
     }
 
     /// From inventory, batched per request. Null with an UNAVAILABLE error when inventory is
@@ -166,6 +174,21 @@ mod tests {
     fn shown(formatted: &str) -> u64 {
         let digits: String = formatted.chars().filter(char::is_ascii_digit).collect();
         digits.parse().unwrap()
+    }
+
+    #[test]
+    fn a_missing_price_is_an_internal_error_not_zero() {
+        let error = Money::from_wire(None, &"book b1").unwrap_err();
+        let error = error.into_server_error(async_graphql::Pos::default());
+        let code = error
+            .extensions
+            .and_then(|extensions| extensions.get("code").cloned());
+        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+        assert!(
+            !error.message.contains("b1"),
+            "details stay in the log: {}",
+            error.message
+        );
     }
 
     #[test]

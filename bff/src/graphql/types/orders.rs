@@ -3,7 +3,10 @@
 use async_graphql::{Enum, SimpleObject};
 use proto::order::v1 as order;
 
+use async_graphql::Result;
+
 use super::{Address, Money, PageInfo};
+use crate::graphql::errors::broken_answer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum OrderStatus {
@@ -16,14 +19,22 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub fn from_wire(status: i32) -> Self {
-        match order::OrderStatus::try_from(status).unwrap_or(order::OrderStatus::Unspecified) {
-            order::OrderStatus::Confirmed => OrderStatus::Confirmed,
-            order::OrderStatus::Shipped => OrderStatus::Shipped,
-            order::OrderStatus::Delivered => OrderStatus::Delivered,
-            order::OrderStatus::Cancelled => OrderStatus::Cancelled,
-            order::OrderStatus::Failed => OrderStatus::Failed,
-            order::OrderStatus::Pending | order::OrderStatus::Unspecified => OrderStatus::Pending,
+    /// Reads the wire status of `what`.
+    ///
+    /// # Errors
+    /// INTERNAL, logged, for UNSPECIFIED or a value the contract does not know: never read as
+    /// PENDING.
+    pub fn from_wire(status: i32, what: &dyn std::fmt::Display) -> Result<Self> {
+        match order::OrderStatus::try_from(status) {
+            Ok(order::OrderStatus::Pending) => Ok(OrderStatus::Pending),
+            Ok(order::OrderStatus::Confirmed) => Ok(OrderStatus::Confirmed),
+            Ok(order::OrderStatus::Shipped) => Ok(OrderStatus::Shipped),
+            Ok(order::OrderStatus::Delivered) => Ok(OrderStatus::Delivered),
+            Ok(order::OrderStatus::Cancelled) => Ok(OrderStatus::Cancelled),
+            Ok(order::OrderStatus::Failed) => Ok(OrderStatus::Failed),
+            Ok(order::OrderStatus::Unspecified) | Err(_) => Err(broken_answer(format_args!(
+                "{what} has an unknown status {status}"
+            ))),
         }
     }
 
@@ -82,10 +93,23 @@ pub struct Order {
     pub failure_reason: Option<String>,
 }
 
-fn time(timestamp: Option<&prost_types::Timestamp>) -> chrono::DateTime<chrono::Utc> {
-    timestamp
-        .and_then(|at| chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0)))
-        .unwrap_or_default()
+/// Reads a wire time of `what`; a missing or impossible one is an error, never 1970.
+fn time(
+    timestamp: Option<&prost_types::Timestamp>,
+    what: &dyn std::fmt::Display,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    proto::types::datetime("at", timestamp).map_err(|error| broken_answer(format_args!("{what}: {error}")))
+}
+
+/// Reads the wire payment method of `what`; UNSPECIFIED is an error, never a card.
+fn method(kind: i32, what: &dyn std::fmt::Display) -> Result<PaymentMethodKind> {
+    match order::PaymentMethodKind::try_from(kind) {
+        Ok(order::PaymentMethodKind::Card) => Ok(PaymentMethodKind::Card),
+        Ok(order::PaymentMethodKind::Paypal) => Ok(PaymentMethodKind::Paypal),
+        Ok(order::PaymentMethodKind::Unspecified) | Err(_) => Err(broken_answer(format_args!(
+            "{what} has an unknown payment method {kind}"
+        ))),
+    }
 }
 
 fn non_empty(text: &str) -> Option<String> {
@@ -97,45 +121,58 @@ fn non_empty(text: &str) -> Option<String> {
 }
 
 impl Order {
-    pub fn from_wire(wire: &order::Order) -> Self {
-        let payment = wire.payment.clone().unwrap_or_default();
-        Order {
+    /// Reads a wire order.
+    ///
+    /// # Errors
+    /// INTERNAL, logged, when the order breaks the contract (no order at all, an unknown
+    /// status or payment method, a missing price, time or address): nothing is made up.
+    pub fn from_wire(wire: Option<&order::Order>) -> Result<Self> {
+        let Some(wire) = wire else {
+            return Err(broken_answer("svc-order answered without an order"));
+        };
+        let what = format!("order {}", wire.id);
+        let Some(payment) = &wire.payment else {
+            return Err(broken_answer(format_args!("{what} has no payment summary")));
+        };
+        let Some(address) = &wire.shipping_address else {
+            return Err(broken_answer(format_args!("{what} has no shipping address")));
+        };
+        let mut lines = Vec::with_capacity(wire.lines.len());
+        for line in &wire.lines {
+            lines.push(OrderLine {
+                book_id: line.book_id.clone().into(),
+                title: line.title.clone(),
+                unit_price: Money::from_wire(
+                    line.unit_price.as_ref(),
+                    &format_args!("{what} line {}", line.book_id),
+                )?,
+                quantity: line.quantity,
+            });
+        }
+        let mut history = Vec::with_capacity(wire.history.len());
+        for event in &wire.history {
+            history.push(OrderEvent {
+                status: OrderStatus::from_wire(event.status, &what)?,
+                at: time(event.at.as_ref(), &format_args!("{what} history"))?,
+                note: non_empty(&event.note),
+            });
+        }
+        Ok(Order {
             id: wire.id.clone().into(),
-            status: OrderStatus::from_wire(wire.status),
-            lines: wire
-                .lines
-                .iter()
-                .map(|line| OrderLine {
-                    book_id: line.book_id.clone().into(),
-                    title: line.title.clone(),
-                    unit_price: Money::from_wire(line.unit_price.as_ref()),
-                    quantity: line.quantity,
-                })
-                .collect(),
-            total: Money::from_wire(wire.total.as_ref()),
-            shipping_address: Address::from_wire(&wire.shipping_address.clone().unwrap_or_default()),
+            status: OrderStatus::from_wire(wire.status, &what)?,
+            lines,
+            total: Money::from_wire(wire.total.as_ref(), &format_args!("{what} total"))?,
+            shipping_address: Address::from_wire(address),
             payment: PaymentSummary {
-                method: if payment.method == order::PaymentMethodKind::Paypal as i32 {
-                    PaymentMethodKind::Paypal
-                } else {
-                    PaymentMethodKind::Card
-                },
+                method: method(payment.method, &what)?,
                 brand: non_empty(&payment.brand),
                 last4: non_empty(&payment.last4),
-                status: payment.status,
+                status: payment.status.clone(),
             },
-            created_at: time(wire.created_at.as_ref()),
-            history: wire
-                .history
-                .iter()
-                .map(|event| OrderEvent {
-                    status: OrderStatus::from_wire(event.status),
-                    at: time(event.at.as_ref()),
-                    note: non_empty(&event.note),
-                })
-                .collect(),
+            created_at: time(wire.created_at.as_ref(), &format_args!("{what} created_at"))?,
+            history,
             failure_reason: non_empty(&wire.failure_reason),
-        }
+        })
     }
 }
 
@@ -149,4 +186,79 @@ pub struct OrderEdge {
 pub struct OrderConnection {
     pub edges: Vec<OrderEdge>,
     pub page_info: PageInfo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire() -> order::Order {
+        let at = Some(prost_types::Timestamp {
+            seconds: 1_764_000_000,
+            nanos: 0,
+        });
+        order::Order {
+            id: "o1".to_owned(),
+            status: order::OrderStatus::Confirmed.into(),
+            total: Some(proto::common::v1::Money {
+                amount_minor: 1299,
+                currency: "USD".to_owned(),
+            }),
+            shipping_address: Some(proto::common::v1::Address::default()),
+            payment: Some(order::PaymentSummary {
+                method: order::PaymentMethodKind::Card.into(),
+                ..Default::default()
+            }),
+            created_at: at,
+            history: vec![order::OrderEvent {
+                status: order::OrderStatus::Pending.into(),
+                at,
+                note: String::new(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn code(error: async_graphql::Error) -> Option<async_graphql::Value> {
+        let error = error.into_server_error(async_graphql::Pos::default());
+        error
+            .extensions
+            .and_then(|extensions| extensions.get("code").cloned())
+    }
+
+    #[test]
+    fn an_order_that_breaks_the_contract_is_an_internal_error_not_a_made_up_value() {
+        let good = Order::from_wire(Some(&wire())).unwrap();
+        assert_eq!(good.status, OrderStatus::Confirmed);
+        assert_eq!(good.total.formatted, "$12.99");
+        type Spoil = fn(&mut order::Order);
+        let cases: [(Spoil, &str); 6] = [
+            (
+                |order| order.status = order::OrderStatus::Unspecified.into(),
+                "no status: not PENDING",
+            ),
+            (|order| order.status = 99, "an unknown status: not PENDING"),
+            (|order| order.created_at = None, "no time: not 1970"),
+            (|order| order.history[0].at = None, "no event time: not 1970"),
+            (
+                |order| order.payment.as_mut().unwrap().method = 0,
+                "no method: not a card",
+            ),
+            (|order| order.total = None, "no total: not $0"),
+        ];
+        for (spoil, case) in cases {
+            let mut broken = wire();
+            spoil(&mut broken);
+            let error = Order::from_wire(Some(&broken)).unwrap_err();
+            assert_eq!(
+                code(error),
+                Some(async_graphql::Value::from("INTERNAL")),
+                "{case}"
+            );
+        }
+        assert_eq!(
+            code(Order::from_wire(None).unwrap_err()),
+            Some(async_graphql::Value::from("INTERNAL"))
+        );
+    }
 }
