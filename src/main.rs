@@ -6,6 +6,10 @@ use bookstore::cli::Cli;
 use bookstore::config::BookstoreConfig;
 use clap::Parser as _;
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

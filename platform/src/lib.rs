@@ -17,7 +17,7 @@
 //! - [`shutdown`]: SIGINT/SIGTERM into a cancellation token.
 //! - `testing` (feature `testsuite`): fresh databases, Redis prefixes, test keys.
 //!
-//! It also sets the global allocator (mimalloc) for every binary that links it.
+//! It also names the allocator the binaries set ([`Allocator`], mimalloc).
 
 pub mod auth;
 pub mod client;
@@ -36,15 +36,15 @@ pub mod testing;
 pub use error_code::ErrorCode;
 pub use service_name::ServiceName;
 
-/// mimalloc for every binary of the mesh (services, tests, benches). Measured against
-/// glibc malloc: glibc's arena locks and frees were a quarter of the BFF's CPU, and glibc
-/// kept svc-user's 19 MiB argon2 buffers resident after each hash.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The allocator every binary of the mesh sets (`#[global_allocator] static ALLOCATOR:
+/// platform::Allocator = platform::Allocator;`): a library does not choose it for its users.
+/// Why mimalloc: see the README's benchmark section.
+pub use mimalloc::MiMalloc as Allocator;
 
 /// Hands memory freed on this thread back to the OS now, rather than after mimalloc's purge
 /// delay (which only runs when the thread allocates again). For rare, large, short-lived
-/// buffers: svc-user's argon2 blocks (19 MiB a hash).
+/// buffers: svc-user's argon2 blocks (19 MiB a hash). Does nothing useful in a binary that
+/// did not set [`Allocator`].
 pub fn release_freed_memory() {
     // SAFETY: mi_collect takes no pointers; it only walks mimalloc's own structures.
     unsafe { libmimalloc_sys::mi_collect(true) }

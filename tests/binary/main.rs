@@ -13,6 +13,10 @@ use tonic_health::pb::health_client::HealthClient;
 
 mod loadgen;
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 /// Returns a `bookstore` command with a clean `BOOKSTORE_` environment and piped output.
 fn bookstore_command() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bookstore"));

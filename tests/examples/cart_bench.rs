@@ -12,6 +12,10 @@ use platform::auth::Role;
 use proto::cart::v1 as pb;
 use proto::cart::v1::cart_service_client::CartServiceClient;
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 fn guest(index: u64) -> Option<pb::CartOwner> {
     Some(pb::CartOwner {
         owner: Some(pb::cart_owner::Owner::GuestSessionId(format!(

@@ -19,6 +19,10 @@ use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
 use svc_catalog::grpc::search_query;
 use svc_catalog::store::search::{count_statement, page_statement};
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
 }

@@ -16,6 +16,10 @@ use proto::inventory::v1 as pb;
 use proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection};
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 async fn raw_update(db: &DatabaseConnection, book: uuid::Uuid) {
     let statement = platform::store::statement(
         db.get_database_backend(),

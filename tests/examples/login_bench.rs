@@ -15,6 +15,10 @@ use proto::user::v1 as pb;
 use svc_user::domain::Password;
 use svc_user::secrets::{Argon2Settings, PasswordHasher};
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 const PASSWORD: &str = "correct horse battery staple";
 
 fn summary(name: &str, histogram: &Histogram<u64>, wall: Option<Duration>) {

@@ -19,6 +19,10 @@ use proto::inventory::v1 as inventory;
 use proto::order::v1 as pb;
 use tokio::sync::{Mutex, Semaphore};
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 fn summary(name: &str, histogram: &Histogram<u64>, wall: Duration) {
     println!(
         "{name:<24} n={:<5} p50={:>7.1} ms  p99={:>7.1} ms  max={:>7.1} ms  {:>7.1}/s",

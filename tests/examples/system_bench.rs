@@ -27,6 +27,10 @@ use proto::inventory::v1 as inventory;
 use serde_json::json;
 use tokio::sync::Mutex;
 
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
+
 const PAGE: &str = "{ books(first: 20, sort: TITLE) { totalCount edges { cursor node { id isbn title authors \
     price { amount currency formatted } availability { inStock available } } } } }";
 

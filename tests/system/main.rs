@@ -11,3 +11,7 @@ mod hostile;
 mod security;
 mod storm;
 mod support;
+
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;

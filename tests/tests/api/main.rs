@@ -10,3 +10,7 @@ mod inventory;
 mod order;
 mod tls;
 mod user;
+
+// mimalloc, as every binary of the mesh (why: the README's benchmark section).
+#[global_allocator]
+static ALLOCATOR: platform::Allocator = platform::Allocator;
