@@ -7,42 +7,43 @@ use std::time::Duration;
 use platform::ServiceName;
 use serde_json::Value;
 
-use super::{bookstore_command, spawn_up, temp_dir, terminate};
+use bookstore_tests::eventually;
+
+use super::{bookstore, spawn_up, temp_dir, terminate};
 
 /// Waits until the BFF answers and `up`'s demo catalogue is in: the real goodbooks-10k books
 /// built into the binary, with stock (both seeded in the background).
 async fn wait_for_real_books_in_stock(graphql: &str) {
     let http = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let query = "{ all: books(first: 1) { totalCount } \
                    hungerGames: books(first: 1, filter: { query: \"The Hunger Games\", inStock: true }) \
                    { edges { node { title authors availability { available } } } } }";
-    let mut last = String::new();
-    while tokio::time::Instant::now() < deadline {
+    let seeded = eventually(Duration::from_secs(120), Duration::from_millis(200), || async {
         let reply = http
             .post(graphql)
             .json(&serde_json::json!({ "query": query }))
             .send()
-            .await;
-        if let Ok(reply) = reply {
-            let body: Value = reply.json().await.unwrap_or_default();
-            let total = body["data"]["all"]["totalCount"].as_i64().unwrap_or(0);
-            let book = &body["data"]["hungerGames"]["edges"][0]["node"];
-            if total >= 9_000 && book["availability"]["available"].as_i64() > Some(0) {
-                assert!(book["title"].as_str().unwrap().contains("Hunger Games"), "{body}");
-                assert_eq!(book["authors"][0], "Suzanne Collins", "{body}");
-                return;
-            }
-            last = body.to_string();
+            .await
+            .map_err(|error| error.to_string())?;
+        let body: Value = reply.json().await.unwrap_or_default();
+        let total = body["data"]["all"]["totalCount"].as_i64().unwrap_or(0);
+        let book = &body["data"]["hungerGames"]["edges"][0]["node"];
+        if total >= 9_000 && book["availability"]["available"].as_i64() > Some(0) {
+            Ok(body)
+        } else {
+            Err(body.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the real catalogue with stock never appeared: {last}");
+    })
+    .await;
+    let body = seeded.unwrap_or_else(|last| panic!("the real catalogue with stock never appeared: {last}"));
+    let book = &body["data"]["hungerGames"]["edges"][0]["node"];
+    assert!(book["title"].as_str().unwrap().contains("Hunger Games"), "{body}");
+    assert_eq!(book["authors"][0], "Suzanne Collins", "{body}");
 }
 
 /// Runs `bookstore loadgen` with `args` and returns its JSON report, asserting exit 0.
 async fn loadgen(args: &[&str], report: &std::path::Path) -> Value {
-    let output = bookstore_command()
+    let output = bookstore()
         .arg("loadgen")
         .args(args)
         .arg("--json")

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use bookstore_tests::{TestMesh, with_token};
+use bookstore_tests::{TestMesh, eventually, free_port, with_token};
 use platform::ServiceName;
 use platform::testing::TEST_ISSUER;
 use tonic_health::pb::HealthCheckRequest;
@@ -17,14 +17,11 @@ mod loadgen;
 #[global_allocator]
 static ALLOCATOR: platform::Allocator = platform::Allocator;
 
-/// Returns a `bookstore` command with a clean `BOOKSTORE_` environment and piped output.
-fn bookstore_command() -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bookstore"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BOOKSTORE_") {
-            command.env_remove(name);
-        }
-    }
+/// Returns the `bookstore` binary of this build as users start it: a clean `BOOKSTORE_`
+/// environment (the support crate's `bookstore_command`) and piped output.
+fn bookstore() -> tokio::process::Command {
+    let mut command =
+        bookstore_tests::bookstore_command(std::path::Path::new(env!("CARGO_BIN_EXE_bookstore")));
     command
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -32,12 +29,6 @@ fn bookstore_command() -> tokio::process::Command {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command
-}
-
-/// Returns a free loopback port (bound and released; fine for tests on one machine).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// Sends SIGTERM, as Kubernetes does before it kills a pod.
@@ -58,30 +49,25 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 }
 
 async fn wait_for_serving(port: u16, service: ServiceName) -> Result<(), String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut last = String::new();
-    while tokio::time::Instant::now() < deadline {
+    let answered = eventually(Duration::from_secs(30), Duration::from_millis(100), || async {
         let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-        if let Ok(channel) = endpoint.connect().await {
-            let request = HealthCheckRequest {
-                service: service.grpc_name().to_owned(),
-            };
-            match HealthClient::new(channel).check(request).await {
-                Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => return Ok(()),
-                Ok(response) => last = format!("{:?}", response.get_ref().status),
-                Err(status) => last = format!("{status:?}"),
-            }
+        let channel = endpoint.connect().await.map_err(|error| error.to_string())?;
+        let request = HealthCheckRequest {
+            service: service.grpc_name().to_owned(),
+        };
+        match HealthClient::new(channel).check(request).await {
+            Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
+            Ok(response) => Err(format!("{:?}", response.get_ref().status)),
+            Err(status) => Err(format!("{status:?}")),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!(
-        "{service} on port {port} never served; last answer: {last}"
-    ))
+    })
+    .await;
+    answered.map_err(|last| format!("{service} on port {port} never served; last answer: {last}"))
 }
 
 /// Starts `bookstore up` in `data_dir` on free ports; returns the child and each service's port.
 fn spawn_up(data_dir: &std::path::Path) -> (tokio::process::Child, Vec<(ServiceName, u16)>) {
-    let mut command = bookstore_command();
+    let mut command = bookstore();
     command.arg("up").arg("--data-dir").arg(data_dir);
     command.env("BOOKSTORE_REDIS_KEY_PREFIX", platform::testing::redis_prefix());
     command.env("BOOKSTORE_REDIS_URL", platform::testing::redis_url());
@@ -156,7 +142,7 @@ async fn a_bad_config_value_stops_start_up_naming_the_key() {
         ),
     ];
     for (variable, value, key) in cases {
-        let output = bookstore_command()
+        let output = bookstore()
             .args(["serve", "inventory"])
             .env(variable, value)
             .output()
@@ -177,7 +163,7 @@ async fn a_config_file_named_by_bookstore_config_is_read() {
     std::fs::create_dir_all(&data_dir).unwrap();
     let file = data_dir.join("bookstore.toml");
     std::fs::write(&file, "[inventory]\nlisten = \"nonsense\"\n").unwrap();
-    let output = bookstore_command()
+    let output = bookstore()
         .args(["serve", "inventory"])
         .env("BOOKSTORE_CONFIG", &file)
         .output()
@@ -195,7 +181,7 @@ async fn a_config_file_named_by_bookstore_config_is_read() {
 
 #[tokio::test]
 async fn svc_user_refuses_to_start_without_its_signing_key() {
-    let output = bookstore_command()
+    let output = bookstore()
         .args(["serve", "user"])
         .env("BOOKSTORE_USER__LISTEN", format!("127.0.0.1:{}", free_port()))
         .output()
@@ -208,11 +194,7 @@ async fn svc_user_refuses_to_start_without_its_signing_key() {
 
 #[tokio::test]
 async fn an_unknown_service_name_lists_the_valid_ones() {
-    let output = bookstore_command()
-        .args(["serve", "payments"])
-        .output()
-        .await
-        .unwrap();
+    let output = bookstore().args(["serve", "payments"]).output().await.unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(
@@ -224,7 +206,7 @@ async fn an_unknown_service_name_lists_the_valid_ones() {
 #[tokio::test]
 async fn migrate_creates_every_sql_database() {
     let data_dir = temp_dir("migrate");
-    let output = bookstore_command()
+    let output = bookstore()
         .arg("migrate")
         .arg("--data-dir")
         .arg(&data_dir)
@@ -280,22 +262,19 @@ async fn a_served_service_without_configured_keys_fetches_them_from_svc_user() {
     let request = || proto::inventory::v1::GetStockRequest {
         book_id: uuid::Uuid::new_v4().to_string(),
     };
-    let mut last = None;
-    for _ in 0..100 {
-        match inventory
-            .get_stock(with_token(request(), &tokens.access_token))
-            .await
-        {
+    let accepted = eventually(Duration::from_secs(10), Duration::from_millis(100), || {
+        let mut inventory = inventory.clone();
+        let token = tokens.access_token.clone();
+        async move {
             // The user's token passed the auth layer and the handler answered.
-            Ok(_) => {
-                last = None;
-                break;
+            match inventory.get_stock(with_token(request(), &token)).await {
+                Ok(_) => Ok(()),
+                other => Err(format!("{other:?}")),
             }
-            other => last = Some(format!("{other:?}")),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(last, None, "the user's token was not accepted");
+    })
+    .await;
+    assert_eq!(accepted.err(), None, "the user's token was not accepted");
     let status = inventory
         .get_stock(with_token(request(), &mesh.keys().token_from_unknown_key()))
         .await
@@ -324,7 +303,7 @@ async fn register_through_svc_user(mesh: &TestMesh) -> proto::user::v1::AuthToke
 
 /// Starts `bookstore serve inventory` on `port` against an already migrated database.
 fn spawn_inventory(port: u16, database_url: &str, jwks: &str, redis_prefix: &str) -> tokio::process::Child {
-    bookstore_command()
+    bookstore()
         .args(["serve", "inventory"])
         .env("BOOKSTORE_AUTH__ISSUER", TEST_ISSUER)
         .env("BOOKSTORE_AUTH__JWKS", jwks)
@@ -429,7 +408,7 @@ async fn a_service_waiting_for_svc_user_logs_one_line_and_stays_small() {
 
     let data_dir = temp_dir("waiting-for-user");
     std::fs::create_dir_all(&data_dir).unwrap();
-    let mut child = bookstore_command()
+    let mut child = bookstore()
         .args(["serve", "catalog"])
         .env("RUST_BACKTRACE", "1")
         .env("BOOKSTORE_CATALOG__LISTEN", format!("127.0.0.1:{}", free_port()))

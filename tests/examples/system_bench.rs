@@ -9,14 +9,15 @@
 //! `bookstore` beside this example's directory). `scripts/bench.sh` runs it with the rest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookstore_tests::bench::{Row, env_number, record};
-use bookstore_tests::stack::{Stack, bookstore_command, free_port, probe, shop};
+use bookstore_tests::stack::{Stack, probe, shop};
 use bookstore_tests::with_token;
+use bookstore_tests::{bookstore_command, free_port};
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
 use platform::ServiceName;
@@ -93,11 +94,10 @@ async fn start_up_time() -> Duration {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    let mut taken = BTreeSet::new();
     let mut ports = Vec::new();
     let mut databases = Vec::new();
     for service in ServiceName::all() {
-        let port = free_port(&mut taken);
+        let port = free_port();
         let section = service.as_str().to_uppercase();
         command.env(
             format!("BOOKSTORE_{section}__LISTEN"),

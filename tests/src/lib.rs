@@ -17,11 +17,14 @@ pub mod audit;
 pub mod bench;
 pub mod invariants;
 pub mod stack;
+mod support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use support::{bookstore_command, eventually, free_port};
 
 use bookstore::config::BookstoreConfig;
 use bookstore::launch::{self, Keys};
@@ -296,17 +299,16 @@ impl TestMesh {
         expected: ServingStatus,
         timeout: Duration,
     ) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let seen = self.health(service).await;
-            if matches!(&seen, Ok(status) if *status == expected) {
-                return Ok(());
+        let seen = eventually(timeout, Duration::from_millis(50), || async {
+            match self.health(service).await {
+                Ok(status) if status == expected => Ok(()),
+                other => Err(other),
             }
-            if tokio::time::Instant::now() >= deadline {
-                anyhow::bail!("{service} did not report {expected:?} within {timeout:?}; last: {seen:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
+        seen.map_err(|last| {
+            anyhow::anyhow!("{service} did not report {expected:?} within {timeout:?}; last: {last:?}")
+        })
     }
 
     /// Stops every service, waits for each to drain, and checks none failed. The test

@@ -27,7 +27,7 @@ mod process;
 mod redis;
 pub mod shop;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -37,7 +37,9 @@ use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use graphql::{GraphQl, Reply};
-pub use process::{Process, bookstore_command, probe};
+pub use process::{Process, probe};
+
+use crate::{bookstore_command, free_port};
 use redis::PrivateRedis;
 
 static ONE_STACK_AT_A_TIME: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
@@ -114,9 +116,8 @@ impl StackBuilder {
             );
         }
         let redis_prefix = platform::testing::redis_prefix();
-        let mut taken = BTreeSet::new();
         let (redis, redis_url) = if self.private_redis {
-            let redis = PrivateRedis::start(free_port(&mut taken), dir.join("redis")).await?;
+            let redis = PrivateRedis::start(free_port(), dir.join("redis")).await?;
             let url = format!("redis://127.0.0.1:{}", redis.port);
             (Some(redis), url)
         } else {
@@ -148,8 +149,8 @@ impl StackBuilder {
             let count = self.replicas.get(&service).copied().unwrap_or(1);
             let mut replicas = Vec::new();
             for _ in 0..count {
-                let port = free_port(&mut taken);
-                let metrics = (service != ServiceName::Bff).then(|| free_port(&mut taken));
+                let port = free_port();
+                let metrics = (service != ServiceName::Bff).then(free_port);
                 replicas.push((port, metrics));
             }
             ports.insert(service, replicas);
@@ -403,17 +404,4 @@ async fn migrate(binary: &Path, environment: &[(String, String)]) -> anyhow::Res
         String::from_utf8_lossy(&output.stderr)
     );
     Ok(())
-}
-
-/// A free loopback port (not in `taken`, which it joins) below the ephemeral range (32768+), so no outgoing connection of
-/// this machine can be holding it when a killed process binds it again.
-pub fn free_port(taken: &mut BTreeSet<u16>) -> u16 {
-    use rand::Rng as _;
-    loop {
-        let port = rand::thread_rng().gen_range(20_000..32_000);
-        if !taken.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            taken.insert(port);
-            return port;
-        }
-    }
 }

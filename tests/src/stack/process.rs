@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use platform::ServiceName;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
+
+use crate::bookstore_command;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -137,19 +139,6 @@ impl Process {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
-}
-
-/// A command running `binary` with none of the caller's `BOOKSTORE_…` variables: the
-/// process gets only the settings its caller gives it (a test's own knobs, such as
-/// `BOOKSTORE_TEST_DATABASE`, are not settings and would be refused).
-pub fn bookstore_command(binary: &std::path::Path) -> Command {
-    let mut command = Command::new(binary);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BOOKSTORE_") {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 /// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's

@@ -40,17 +40,18 @@ impl PrivateRedis {
             .spawn()
             .context("failed to start redis-server")?;
         self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::time::Instant::now() < deadline {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("redis-server on {} did not start", self.port)
+        let port = self.port;
+        let answered = crate::eventually(
+            Duration::from_secs(10),
+            Duration::from_millis(50),
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .map(|_| ())
+            },
+        )
+        .await;
+        answered.map_err(|_| anyhow::anyhow!("redis-server on {port} did not start"))
     }
 
     pub(crate) async fn kill(&mut self) {

@@ -162,23 +162,23 @@ impl PrivateCluster {
     /// Polls `redis-cli -p port args` for up to 20 s until `done` holds, and otherwise fails
     /// with the last reply and the tail of that node's log.
     async fn wait_until(&self, port: u16, args: &[&str], done: impl Fn(&str) -> bool) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let reply = cli(port, args).await;
-            if matches!(&reply, Ok(text) if done(text)) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                let log =
-                    std::fs::read_to_string(self.dir.join(format!("redis-{port}.log"))).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(10).collect();
-                anyhow::bail!(
-                    "node {port}: `{}` never ready, last {reply:?}; log tail: {tail:?}",
-                    args.join(" ")
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let answered =
+            bookstore_tests::eventually(Duration::from_secs(20), Duration::from_millis(100), || async {
+                match cli(port, args).await {
+                    Ok(text) if done(&text) => Ok(()),
+                    reply => Err(reply),
+                }
+            })
+            .await;
+        if let Err(reply) = answered {
+            let log = std::fs::read_to_string(self.dir.join(format!("redis-{port}.log"))).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            anyhow::bail!(
+                "node {port}: `{}` never ready, last {reply:?}; log tail: {tail:?}",
+                args.join(" ")
+            );
         }
+        Ok(())
     }
 
     fn url(&self) -> String {

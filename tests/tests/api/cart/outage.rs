@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use bookstore_tests::TestMesh;
+use bookstore_tests::{TestMesh, eventually, free_port};
 use platform::ServiceName;
 use platform::auth::Role;
 use tonic::Code;
@@ -43,14 +43,6 @@ impl PrivateRedis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]
@@ -95,15 +87,13 @@ async fn redis_going_away_is_unavailable_quickly_and_recovers_by_itself() {
     mesh.wait_for_status(ServiceName::Cart, ServingStatus::Serving, Duration::from_secs(20))
         .await
         .unwrap();
-    let mut recovered = false;
-    for _ in 0..50 {
-        if get(&mesh, &token, user_owner(&user.to_string())).await.is_ok() {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(recovered, "cart calls work again once Redis is back");
+    let recovered = eventually(Duration::from_secs(10), Duration::from_millis(200), || async {
+        get(&mesh, &token, user_owner(&user.to_string()))
+            .await
+            .map(|_| ())
+    })
+    .await;
+    assert!(recovered.is_ok(), "cart calls work again once Redis is back");
     mesh.shutdown().await.unwrap();
     redis.stop();
 }

@@ -47,13 +47,15 @@ async fn in_stock(mesh: &bookstore_tests::TestMesh, id: &str) -> bool {
 }
 
 async fn eventually_in_stock(mesh: &bookstore_tests::TestMesh, id: &str, expected: bool) {
-    for _ in 0..100 {
+    let seen = bookstore_tests::eventually(Duration::from_secs(5), Duration::from_millis(50), || async {
         if in_stock(mesh, id).await == expected {
-            return;
+            Ok(())
+        } else {
+            Err(())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("in_stock never became {expected}");
+    })
+    .await;
+    assert!(seen.is_ok(), "in_stock never became {expected}");
 }
 
 #[tokio::test]

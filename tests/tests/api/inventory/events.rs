@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bookstore_tests::{TestMesh, with_token};
+use bookstore_tests::{TestMesh, eventually, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
 use proto::catalog::v1 as catalog;
@@ -13,24 +13,29 @@ use super::{new_id, reserve, set_stock};
 
 async fn in_stock_eventually(mesh: &TestMesh, book: &str, expected: bool) {
     let (_, customer) = mesh.keys().user_token(Role::Customer);
-    let mut client = CatalogServiceClient::new(mesh.channel(ServiceName::Catalog));
-    for _ in 0..100 {
-        let request = catalog::GetBookRequest {
-            book_id: book.to_owned(),
-        };
-        let found = client
-            .get_book(with_token(request, &customer))
-            .await
-            .unwrap()
-            .into_inner()
-            .book
-            .unwrap();
-        if found.in_stock == expected {
-            return;
+    let client = CatalogServiceClient::new(mesh.channel(ServiceName::Catalog));
+    let seen = eventually(Duration::from_secs(5), Duration::from_millis(50), || {
+        let (mut client, customer) = (client.clone(), customer.clone());
+        async move {
+            let request = catalog::GetBookRequest {
+                book_id: book.to_owned(),
+            };
+            let found = client
+                .get_book(with_token(request, &customer))
+                .await
+                .unwrap()
+                .into_inner()
+                .book
+                .unwrap();
+            if found.in_stock == expected {
+                Ok(())
+            } else {
+                Err(())
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("catalog never saw in_stock = {expected}");
+    })
+    .await;
+    assert!(seen.is_ok(), "catalog never saw in_stock = {expected}");
 }
 
 #[tokio::test]

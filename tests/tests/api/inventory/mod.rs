@@ -3,9 +3,9 @@
 
 mod concurrency;
 mod events;
-mod model;
+mod random_interleavings;
+mod reserve_commit_release;
 mod sweeper;
-mod tcc;
 
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;

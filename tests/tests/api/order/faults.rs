@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bookstore_tests::TestMesh;
+use bookstore_tests::{TestMesh, eventually};
 use platform::{ErrorCode, ServiceName};
 use proto::order::v1 as pb;
 
@@ -78,39 +78,31 @@ async fn a_crash_between_any_two_steps_is_recovered_consistently() {
         let request = bookstore_tests::with_token(super::place_request(point, card(GOOD_CARD)), &buyer.token);
         let checkout = tokio::spawn(async move { client.place_order(request).await });
 
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        let order = loop {
-            if let Some(order) = order_of(&mesh, &buyer.id).await
-                && reached(&mesh, &order, point).await
-            {
-                break order;
+        let halted = eventually(Duration::from_secs(15), Duration::from_millis(20), || async {
+            match order_of(&mesh, &buyer.id).await {
+                Some(order) if reached(&mesh, &order, point).await => Ok(order),
+                _ => Err(()),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{point}: the saga never got there"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        })
+        .await;
+        let order = halted.unwrap_or_else(|()| panic!("{point}: the saga never got there"));
         // The process dies here: restart without the halt; recovery takes the order over.
         mesh.restart(ServiceName::Order, |_| {}).await.unwrap();
         let answer = checkout.await.unwrap();
         assert!(answer.is_err(), "{point}: the caller saw the crash");
 
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
+        let finished = eventually(Duration::from_secs(20), Duration::from_millis(50), || async {
             let now = state(&mesh, &order).await;
-            if now.ends_with("/done") {
-                let status = if expected == pb::OrderStatus::Confirmed {
-                    "CONFIRMED"
-                } else {
-                    "FAILED"
-                };
-                assert_eq!(now, format!("{status}/done"), "{point}");
-                break;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{point}: still {now}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            if now.ends_with("/done") { Ok(now) } else { Err(now) }
+        })
+        .await;
+        let now = finished.unwrap_or_else(|now| panic!("{point}: still {now}"));
+        let status = if expected == pb::OrderStatus::Confirmed {
+            "CONFIRMED"
+        } else {
+            "FAILED"
+        };
+        assert_eq!(now, format!("{status}/done"), "{point}");
         if expected == pb::OrderStatus::Confirmed {
             sold += 2;
         }
@@ -154,11 +146,15 @@ async fn inventory_down_during_checkout_fails_cleanly_and_is_tidied_up() {
     );
 
     mesh.restart(ServiceName::Inventory, |_| {}).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while state(&mesh, &order).await != "FAILED/done" {
-        assert!(tokio::time::Instant::now() < deadline, "the undo never finished");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let undone = eventually(Duration::from_secs(20), Duration::from_millis(50), || async {
+        if state(&mesh, &order).await == "FAILED/done" {
+            Ok(())
+        } else {
+            Err(())
+        }
+    })
+    .await;
+    assert!(undone.is_ok(), "the undo never finished");
     assert_eq!(on_hand(&mesh, &book).await, (5, 0));
     let cart = crate::cart::get(&mesh, &buyer.token, crate::cart::user_owner(&buyer.id))
         .await
@@ -205,14 +201,17 @@ async fn a_flaky_slow_payment_provider_never_leaves_money_or_stock_in_limbo() {
     let mut orders = Vec::new();
     for buyer in &buyers {
         let order = order_of(&mesh, &buyer.id).await.unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let settled = eventually(Duration::from_secs(30), Duration::from_millis(100), || async {
             let now = state(&mesh, &order).await;
             if now == "CONFIRMED/done" || now == "FAILED/done" {
-                break;
+                Ok(())
+            } else {
+                Err(now)
             }
-            assert!(tokio::time::Instant::now() < deadline, "{order}: still {now}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        })
+        .await;
+        if let Err(now) = settled {
+            panic!("{order}: still {now}");
         }
         orders.push(order);
     }

@@ -226,27 +226,25 @@ async fn watch_order_sees_pending_then_confirmed_then_shipped() {
     let mut placing = client(&mesh);
     let request = with_token(super::place_request("watched", card(GOOD_CARD)), &buyer.token);
     let checkout = tokio::spawn(async move { placing.place_order(request).await });
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let order_id = loop {
-        let request = pb::ListOrdersRequest {
-            page: None,
-            user_id: None,
-        };
-        let orders = client(&mesh)
-            .list_orders(with_token(request, &buyer.token))
-            .await
-            .unwrap()
-            .into_inner()
-            .orders;
-        if let Some(order) = orders.first() {
-            break order.id.clone();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the order was never written"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let written = bookstore_tests::eventually(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(20),
+        || async {
+            let request = pb::ListOrdersRequest {
+                page: None,
+                user_id: None,
+            };
+            let orders = client(&mesh)
+                .list_orders(with_token(request, &buyer.token))
+                .await
+                .unwrap()
+                .into_inner()
+                .orders;
+            orders.first().map(|order| order.id.clone()).ok_or(())
+        },
+    )
+    .await;
+    let order_id = written.unwrap_or_else(|()| panic!("the order was never written"));
     let request = pb::WatchOrderRequest {
         order_id: order_id.clone(),
     };
