@@ -316,7 +316,7 @@ async fn track_readiness(
     let mut serving: Option<bool> = None;
     // While a store does not answer, look again soon rather than a whole interval later: a
     // lazily connecting Redis is there within milliseconds of start-up, and `bookstore up`
-    // took 2 s to be SERVING whenever cart's first check came before its connection.
+    // waited a whole interval to be SERVING whenever a first check came before the connection.
     let mut retry = RETRY_FIRST;
     loop {
         let outcome = check_all(&checks, interval).await;

@@ -32,8 +32,8 @@ pub const STOCK_EVENTS: &str = "stock-events";
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
 /// Connections of a SQLite pool. WAL lets one writer and any readers work at once, but
 /// every sqlx SQLite connection is a thread with its own caches and glibc arena (SQLite
-/// allocates with the system allocator): at 8, svc-catalog held 12 MiB of heap under the
-/// bench's 32 clients; at 4, 10 MiB, with the BFF page no slower.
+/// allocates with the system allocator), so fewer connections hold less memory for the same
+/// speed (figures: the README's benchmark section, "Measured choices").
 const SQLITE_POOL_SIZE: u32 = 4;
 /// How long a query may wait for a pooled connection, in milliseconds.
 static DATABASE_ACQUIRE_TIMEOUT_MS: AtomicU32 = AtomicU32::new(5_000);

@@ -1,5 +1,5 @@
 //! Books the catalog recently confirmed to exist. Adding to a cart is the hottest write of a
-//! shop, and asking the catalog every time made it a SQL read and a gRPC hop slower than the
+//! shop, and asking the catalog every time put a SQL read and a gRPC hop in front of the
 //! Redis write it guards. A book confirmed within the last minute is taken as existing; a
 //! book deleted meanwhile can still reach a cart for that minute, and checkout, which prices
 //! every line from the catalog, refuses it there.

@@ -23,8 +23,9 @@ pub struct Argon2Settings {
 }
 
 impl Default for Argon2Settings {
-    /// OWASP's argon2id memory (19 MiB, 1 lane) with six passes instead of the minimum two:
-    /// about 50 ms a hash on this project's two-core reference machine (two took ~20 ms).
+    /// OWASP's argon2id memory (19 MiB, 1 lane) with six passes instead of the minimum two,
+    /// for a hash time chosen on the reference machine (the README's benchmark section,
+    /// "Measured choices").
     fn default() -> Self {
         Self {
             memory_kib: 19_456,

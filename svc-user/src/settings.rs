@@ -25,7 +25,8 @@ pub struct Settings {
     /// session lasts while it is refreshed (default 2592000).
     pub refresh_token_ttl_secs: u64,
     /// `auth.argon2_memory_kib`, `auth.argon2_iterations`, `auth.argon2_parallelism`:
-    /// argon2id cost, memory in KiB, passes, lanes (default 19456, 6, 1: about 50 ms a hash).
+    /// argon2id cost, memory in KiB, passes, lanes (default 19456, 6, 1; the hash time it
+    /// gives is in the README's benchmark section).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,

@@ -400,8 +400,8 @@ async fn two_inventory_processes_sharing_one_database_never_oversell() {
 }
 
 /// Operators set `RUST_BACKTRACE` for panics. A service retrying an error at start-up must
-/// still log it as one line: resolving anyhow's captured backtrace for the log kept some
-/// 40 MiB in the process for good (svc-catalog's intermittent 71 MiB in the benchmark).
+/// still log it as one line: resolving anyhow's captured backtrace for the log kept memory
+/// in the process for good (figures: the README's benchmark section, "Measured choices").
 #[tokio::test]
 async fn a_service_waiting_for_svc_user_logs_one_line_and_stays_small() {
     use tokio::io::AsyncBufReadExt as _;

@@ -1,8 +1,8 @@
 //! What every request passes before the executor, over HTTP and WebSocket alike: automatic
 //! persisted queries (APQ) and the alias limit. They run here, once per request, rather than
 //! as schema extensions: with any extension installed async-graphql sends every resolved
-//! field through the extension chain (a 20-book page is some 180 fields), and `perf` put
-//! that chain at about 6 % of the BFF's CPU, before the allocations it makes per field.
+//! field through the extension chain (a 20-book page is some 180 fields). What that cost is
+//! measured in the README's benchmark section ("Measured choices").
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

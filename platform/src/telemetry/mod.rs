@@ -19,8 +19,8 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 /// An error and its causes on one line, outermost first (`failed to x: connection refused`):
 /// the value of every `error.cause_chain` log field. Not anyhow's `{:?}`, which with
 /// `RUST_BACKTRACE` set (as operators set it for panics) resolves the captured backtrace:
-/// that maps the binary's symbol tables and keeps some 40 MiB for the life of the process.
-/// A start-up key-set retry did that to svc-catalog in about one bench run in five.
+/// that maps the binary's symbol tables and keeps them for the life of the process (what it
+/// cost: the README's benchmark section, "Measured choices").
 pub fn cause_chain(error: &anyhow::Error) -> String {
     format!("{error:#}")
 }
