@@ -176,6 +176,14 @@ fn insert_nested(dict: &mut Dict, path: &[&str], value: Value) {
     }
 }
 
+/// Returns an environment map of `pairs`, as a test or a tool builds one (never `set_var`).
+pub fn env_map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
 /// Returns the process environment as a map, for the binary; tests build their own.
 /// Variables that are not valid UTF-8 are skipped (none of ours can be).
 pub fn process_env() -> HashMap<String, String> {
@@ -237,16 +245,9 @@ mod tests {
         }
     }
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .collect()
-    }
-
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        let config: Sample = load(None, &env(&[])).unwrap();
+        let config: Sample = load(None, &env_map(&[])).unwrap();
         assert_eq!(config.inventory.listen.port(), 50055);
     }
 
@@ -262,7 +263,7 @@ mod tests {
         .unwrap();
         let config: Sample = load(
             Some(&file),
-            &env(&[("BOOKSTORE_INVENTORY__REPLICAS", "5"), ("UNRELATED", "x")]),
+            &env_map(&[("BOOKSTORE_INVENTORY__REPLICAS", "5"), ("UNRELATED", "x")]),
         )
         .unwrap();
         assert_eq!(config.redis_url, "redis://file:1");
@@ -272,8 +273,11 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_key_and_the_variable() {
-        let error =
-            load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__LISTEN", "not-an-address")])).unwrap_err();
+        let error = load::<Sample>(
+            None,
+            &env_map(&[("BOOKSTORE_INVENTORY__LISTEN", "not-an-address")]),
+        )
+        .unwrap_err();
         assert_eq!(error.key, "inventory.listen");
         let message = error.to_string();
         assert!(message.contains("BOOKSTORE_INVENTORY__LISTEN"), "{message}");
@@ -281,9 +285,9 @@ mod tests {
 
     #[test]
     fn an_unknown_key_and_a_failed_validation_are_named() {
-        let error = load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__LISTN", "x")])).unwrap_err();
+        let error = load::<Sample>(None, &env_map(&[("BOOKSTORE_INVENTORY__LISTN", "x")])).unwrap_err();
         assert!(error.to_string().contains("listn"), "{error}");
-        let error = load::<Sample>(None, &env(&[("BOOKSTORE_INVENTORY__REPLICAS", "0")])).unwrap_err();
+        let error = load::<Sample>(None, &env_map(&[("BOOKSTORE_INVENTORY__REPLICAS", "0")])).unwrap_err();
         assert_eq!(error.key, "inventory.replicas");
     }
 
@@ -291,7 +295,7 @@ mod tests {
     fn numeric_looking_strings_and_non_key_variables_are_fine() {
         let config: Sample = load(
             None,
-            &env(&[
+            &env_map(&[
                 ("BOOKSTORE_REDIS_URL", "1234"),
                 ("BOOKSTORE_CONFIG", "/etc/bookstore.toml"),
                 ("BOOKSTORE_TEST_DATABASE", "postgres"),
@@ -305,7 +309,8 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_an_error() {
-        let error = load::<Sample>(Some(Path::new("/nonexistent/bookstore.toml")), &env(&[])).unwrap_err();
+        let error =
+            load::<Sample>(Some(Path::new("/nonexistent/bookstore.toml")), &env_map(&[])).unwrap_err();
         assert!(error.to_string().contains("does not exist"));
     }
 }

@@ -1,16 +1,10 @@
 //! The configuration as users write it: defaults, variables reaching every section (the
 //! shared wiring and each service's own knobs), and every bad value named by its key.
 
-use std::collections::HashMap;
-
 use super::*;
 
 fn load(pairs: &[(&str, &str)]) -> Result<BookstoreConfig, ConfigError> {
-    let env: HashMap<String, String> = pairs
-        .iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-    platform::config::load(None, &env)
+    platform::config::load(None, &platform::config::env_map(pairs))
 }
 
 #[test]

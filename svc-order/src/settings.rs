@@ -113,8 +113,6 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     #[derive(Debug, Default, Deserialize)]
@@ -130,11 +128,7 @@ mod tests {
     }
 
     fn load(pairs: &[(&str, &str)]) -> Result<Root, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .collect();
-        platform::config::load(None, &env)
+        platform::config::load(None, &platform::config::env_map(pairs))
     }
 
     #[test]

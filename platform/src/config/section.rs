@@ -142,10 +142,8 @@ impl Common for ServiceWiring {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-    use crate::config::{ConfigError, Validate, load};
+    use crate::config::{ConfigError, Validate, env_map, load};
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(default, deny_unknown_fields)]
@@ -165,13 +163,6 @@ mod tests {
         fn validate(&self) -> Result<(), ConfigError> {
             Ok(())
         }
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .collect()
     }
 
     /// Every key of the wiring, as a variable of `service`.
@@ -198,7 +189,7 @@ mod tests {
         pairs.push(("BOOKSTORE_INVENTORY__SWEEP_INTERVAL_MS".to_owned(), "500"));
         pairs.push(("BOOKSTORE_INVENTORY__HALT".to_owned(), "true"));
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(key, value)| (key.as_str(), *value)).collect();
-        let root: Root = load(None, &env(&pairs)).unwrap();
+        let root: Root = load(None, &env_map(&pairs)).unwrap();
         assert_eq!(root.inventory.own.sweep_interval_ms, 500);
         assert!(root.inventory.own.halt);
         // Taken by hand and derived alike: the same keys, the same values.
@@ -209,16 +200,19 @@ mod tests {
 
     #[test]
     fn bad_and_unknown_keys_are_named_in_either_part() {
-        let error = load::<Root>(None, &env(&[("BOOKSTORE_INVENTORY__LISTEN", "nope")])).unwrap_err();
+        let error = load::<Root>(None, &env_map(&[("BOOKSTORE_INVENTORY__LISTEN", "nope")])).unwrap_err();
         assert_eq!(error.key, "inventory.listen");
         assert!(
             error.to_string().contains("BOOKSTORE_INVENTORY__LISTEN"),
             "{error}"
         );
-        let error =
-            load::<Root>(None, &env(&[("BOOKSTORE_INVENTORY__SWEEP_INTERVAL_MS", "soon")])).unwrap_err();
+        let error = load::<Root>(
+            None,
+            &env_map(&[("BOOKSTORE_INVENTORY__SWEEP_INTERVAL_MS", "soon")]),
+        )
+        .unwrap_err();
         assert_eq!(error.key, "inventory.sweep_interval_ms");
-        let error = load::<Root>(None, &env(&[("BOOKSTORE_INVENTORY__LISTN", "x")])).unwrap_err();
+        let error = load::<Root>(None, &env_map(&[("BOOKSTORE_INVENTORY__LISTN", "x")])).unwrap_err();
         assert!(error.to_string().contains("listn"), "{error}");
     }
 }
