@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Log messages are lowercase and have no trailing period; values go in fields (STYLE.md).
+"""Log messages are lowercase and have no trailing period; values go in fields (CONTRIBUTING.md).
 
 Finds every tracing macro call (also when rustfmt split it over lines) and checks its
 message, the last string literal among its arguments.

@@ -1,6 +1,6 @@
 //! The GraphQL backend-for-frontend: the mesh's public face for single-page storefronts.
 //!
-//! Serves the schema of `GRAPHQL-CONTRACT.md` over HTTP and WebSocket, forwarding the user's
+//! Serves the schema of `docs/api.md` (`bff/schema.graphql`) over HTTP and WebSocket, forwarding the user's
 //! token to the services, batching reads through DataLoaders, mapping gRPC statuses to the
 //! contract's error codes, and the endpoints operators rely on: `/healthz`, `/readyz` (every
 //! upstream SERVING) and `/metrics`.

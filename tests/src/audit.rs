@@ -1,4 +1,4 @@
-//! The checkout invariants of ARCHITECTURE.md across svc-order's and svc-inventory's
+//! The checkout invariants (CONTRIBUTING.md, "Invariants") across svc-order's and svc-inventory's
 //! databases, read after a run: what every order ended as, and each broken invariant as a
 //! line (so a report can count them, and a test can print them all at once).
 #![allow(clippy::unwrap_used)]

@@ -1,4 +1,4 @@
-//! The inventory invariants of ARCHITECTURE.md, checked against a database. Test support:
+//! The inventory invariants (CONTRIBUTING.md, "Invariants"), checked against a database. Test support:
 //! it panics, naming the broken invariant, which is what a test wants.
 #![allow(clippy::unwrap_used)]
 

@@ -1,4 +1,4 @@
-//! The GraphQL schema of `GRAPHQL-CONTRACT.md`: types, roots, loaders and error mapping.
+//! The GraphQL schema storefronts use (`docs/api.md`): types, roots, loaders and error mapping.
 //! Its SDL is kept in `bff/schema.graphql`; a test fails when the two differ.
 
 pub mod account;

@@ -1,5 +1,5 @@
 //! The built-in sandbox processor: behaves like a card processor's test mode (the table in
-//! GRAPHQL-CONTRACT.md), keeps its own ledger of charges in the `sandbox_charges` table (so
+//! docs/api.md), keeps its own ledger of charges in the `sandbox_charges` table (so
 //! it survives a restart and answers every replica alike, as a real processor would), and
 //! can be told to be slow or to fail, for fault tests. A failure happens before or after
 //! the operation takes effect, at random, as a timeout would: callers must retry.

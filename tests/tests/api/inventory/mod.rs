@@ -1,5 +1,5 @@
 //! svc-inventory through real gRPC, on the backend `BOOKSTORE_TEST_DATABASE` selects, with
-//! the invariants of ARCHITECTURE.md checked against the database after every scenario.
+//! the invariants of CONTRIBUTING.md checked against the database after every scenario.
 
 mod concurrency;
 mod events;

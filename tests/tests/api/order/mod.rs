@@ -245,7 +245,7 @@ pub(crate) async fn reservation_state(mesh: &TestMesh, order: &str) -> Option<St
     .pop()
 }
 
-/// The ARCHITECTURE.md invariants that span order, inventory and payments: a CONFIRMED
+/// The invariants (CONTRIBUTING.md) that span order, inventory and payments: a CONFIRMED
 /// order has a committed reservation and a captured payment; a FAILED one holds no stock
 /// and no money; nothing is PENDING; and the inventory invariants hold.
 pub(crate) async fn assert_order_invariants(mesh: &TestMesh, order_ids: &[String]) {
