@@ -45,9 +45,36 @@ impl AddressInput {
     }
 }
 
+/// The account in svc-user's answer to `operation`.
+///
+/// # Errors
+/// INTERNAL (logged) when the answer has none: never an empty, nameless user.
+fn answered_user(user: Option<pb::User>, operation: &str) -> Result<User> {
+    match user {
+        Some(user) => Ok(User::from_wire(&user)),
+        None => Err(super::errors::broken_answer(format_args!(
+            "{operation} answered without a user"
+        ))),
+    }
+}
+
 /// Builds the payload and, for browsers, the session cookies.
-fn signed_in(context: &Context<'_>, tokens: Option<pb::AuthTokens>, user: Option<&pb::User>) -> AuthPayload {
-    let tokens = tokens.unwrap_or_default();
+///
+/// # Errors
+/// INTERNAL (logged) when svc-user answered without tokens or without the user: no cookie
+/// is set from a token that is not there.
+fn signed_in(
+    context: &Context<'_>,
+    tokens: Option<pb::AuthTokens>,
+    user: Option<pb::User>,
+    operation: &str,
+) -> Result<AuthPayload> {
+    let Some(tokens) = tokens else {
+        return Err(super::errors::broken_answer(format_args!(
+            "{operation} answered without tokens"
+        )));
+    };
+    let user = answered_user(user, operation)?;
     let secure = super::session::secure(context);
     context.append_http_header(
         "set-cookie",
@@ -62,12 +89,12 @@ fn signed_in(context: &Context<'_>, tokens: Option<pb::AuthTokens>, user: Option
         "set-cookie",
         cookie(REFRESH_COOKIE, &tokens.refresh_token, REFRESH_COOKIE_SECS, secure),
     );
-    AuthPayload {
+    Ok(AuthPayload {
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
         expires_in: i32::try_from(tokens.expires_in_seconds).unwrap_or(i32::MAX),
-        user: User::from_wire(&user.cloned().unwrap_or_default()),
-    }
+        user,
+    })
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +121,7 @@ impl AccountMutation {
             .map(|user| user.id.clone())
             .unwrap_or_default();
         merge_guest_cart(context, caller, &user_id).await;
-        Ok(signed_in(context, response.tokens, response.user.as_ref()))
+        signed_in(context, response.tokens, response.user, "register")
     }
 
     async fn login(&self, context: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
@@ -116,7 +143,7 @@ impl AccountMutation {
             .map(|user| user.id.clone())
             .unwrap_or_default();
         merge_guest_cart(context, caller, &user_id).await;
-        Ok(signed_in(context, response.tokens, response.user.as_ref()))
+        signed_in(context, response.tokens, response.user, "login")
     }
 
     /// Rotates the refresh token. Browsers in cookie mode may pass an empty string: the
@@ -140,7 +167,7 @@ impl AccountMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(signed_in(context, response.tokens, response.user.as_ref()))
+        signed_in(context, response.tokens, response.user, "refreshToken")
     }
 
     /// Ends this session (its refresh token is revoked) and clears the cookies.
@@ -179,7 +206,7 @@ impl AccountMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(User::from_wire(&response.user.unwrap_or_default()))
+        answered_user(response.user, "updateProfile")
     }
 
     async fn add_address(&self, context: &Context<'_>, input: AddressInput) -> Result<User> {
@@ -193,9 +220,9 @@ impl AccountMutation {
             .user()
             .add_address(request)
             .await
-            .map_err(|status| from_status(&status))?
+            .map_err(|status| super::errors::from_status_within(&status, "address"))?
             .into_inner();
-        Ok(User::from_wire(&response.user.unwrap_or_default()))
+        answered_user(response.user, "addAddress")
     }
 
     async fn remove_address(&self, context: &Context<'_>, id: ID) -> Result<User> {
@@ -211,7 +238,7 @@ impl AccountMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(User::from_wire(&response.user.unwrap_or_default()))
+        answered_user(response.user, "removeAddress")
     }
 }
 

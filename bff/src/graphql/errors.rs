@@ -38,6 +38,13 @@ pub fn unauthenticated() -> Error {
 
 /// Maps a status from an upstream service.
 pub fn from_status(status: &tonic::Status) -> Error {
+    from_status_within(status, "")
+}
+
+/// [`from_status`] for an operation whose input is one message of the upstream request
+/// (`addAddress(input)` sends `address`): `extensions.field` names the field inside the
+/// GraphQL input (`postalCode`), not the wire path (`address.postal_code`).
+pub fn from_status_within(status: &tonic::Status, wire_message: &str) -> Error {
     let code = ErrorCode::from_status(status);
     let graphql_code = code.graphql_code();
     match code {
@@ -46,7 +53,14 @@ pub fn from_status(status: &tonic::Status) -> Error {
             let field = details
                 .bad_request()
                 .and_then(|request| request.field_violations.first())
-                .map(|violation| graphql_field(&violation.field))
+                .map(|violation| {
+                    let field = violation.field.as_str();
+                    let inside = match field.strip_prefix(wire_message) {
+                        Some(rest) if !wire_message.is_empty() => rest.trim_start_matches('.'),
+                        _ => field,
+                    };
+                    graphql_field(inside)
+                })
                 .unwrap_or_default();
             let message = status.message().to_owned();
             Error::new(message).extend_with(move |_, extensions| {

@@ -64,24 +64,41 @@ pub(crate) fn request_data(
     verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
 ) -> async_graphql::Data {
-    request_data_counted(state, headers, verified, peer).0
+    request_data_counted(state, headers, verified, peer).data
+}
+
+/// What one request brings: its GraphQL data, the upstream call counter when reporting is
+/// on, and whether its session cookie holds a token that no longer verifies.
+struct RequestData {
+    data: async_graphql::Data,
+    calls: Option<UpstreamCalls>,
+    stale_cookie: bool,
 }
 
 /// [`request_data`], with the upstream call counter when reporting is on. `verified` is the
 /// rate limiter's check of the same token, reused when it matches.
+///
+/// A bearer token that does not verify is refused (the client sent it on purpose). A session
+/// cookie whose token does not verify (a rotated key, a forged or stale cookie) is ignored, so
+/// the browser shops as a guest, and the answer clears it: an HttpOnly cookie is one the
+/// storefront cannot remove itself.
 fn request_data_counted(
     state: &GraphqlState,
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
-) -> (async_graphql::Data, Option<UpstreamCalls>) {
+) -> RequestData {
     let cookies = session::cookies(headers);
     let presented = session::presented_token(headers);
     let via_cookie = matches!(presented, Some((_, true)));
-    let token = presented.map(|(token, _)| match verified {
+    let mut token = presented.map(|(token, _)| match verified {
         Some(checked) if checked.token == token => checked,
         _ => VerifiedToken::verify(&state.verifier, token),
     });
+    let stale_cookie = via_cookie && matches!(&token, Some(VerifiedToken { user: None, .. }));
+    if stale_cookie {
+        token = None;
+    }
     let cart_session = headers
         .get(CART_SESSION_HEADER)
         .and_then(|value| value.to_str().ok())
@@ -106,7 +123,11 @@ fn request_data_counted(
     if let Some(refresh) = read_cookie(&cookies, REFRESH_COOKIE) {
         data.insert(RefreshCookie(refresh.to_owned()));
     }
-    (data, calls)
+    RequestData {
+        data,
+        calls,
+        stale_cookie,
+    }
 }
 
 /// Which media type the client accepts for the response (`None`: neither: 406).
@@ -148,13 +169,19 @@ async fn run(
     verified: Option<VerifiedToken>,
     peer: Option<SocketAddr>,
 ) -> Response {
-    let (data, calls) = request_data_counted(state, headers, verified, peer);
+    let RequestData {
+        data,
+        calls,
+        stale_cookie,
+    } = request_data_counted(state, headers, verified, peer);
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
+    let mut timed_out = false;
     let mut response =
         match tokio::time::timeout(state.request_timeout, state.schema.execute(graphql_request)).await {
             Ok(response) => response,
             Err(_) => {
+                timed_out = true;
                 let mut error = async_graphql::ServerError::new("the request took too long; retry", None);
                 let mut extensions = async_graphql::ErrorExtensionValues::default();
                 extensions.set("code", "UNAVAILABLE");
@@ -180,15 +207,19 @@ async fn run(
             .extensions
             .insert("upstreamCalls".to_owned(), async_graphql::Value::Object(counts));
     }
-    // Under graphql-response+json a request that never executed is a 400.
-    let status =
-        if media == GRAPHQL_RESPONSE && response.data == async_graphql::Value::Null && response.is_err() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
+    // Under graphql-response+json, an answer without a `data` entry is a 4xx/5xx: a request
+    // that never executed (parse, validation, limits) is a 400, one cut off by its deadline a
+    // 503. A request that executed is a 200 even when a field error nulled all of `data`
+    // (a declined payment): its errors carry a path, and `data: null` is part of the answer.
+    let executed = response.data != async_graphql::Value::Null
+        || response.errors.iter().any(|error| !error.path.is_empty());
+    let status = match (media == GRAPHQL_RESPONSE, executed, timed_out) {
+        (true, false, true) => StatusCode::SERVICE_UNAVAILABLE,
+        (true, false, false) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
     let extra_headers = response.http_headers.clone();
-    let body = if status == StatusCode::BAD_REQUEST {
+    let body = if status != StatusCode::OK {
         // A request that never ran has no `data` entry at all.
         let mut object = serde_json::Map::new();
         object.insert(
@@ -212,6 +243,12 @@ async fn run(
         .into_response();
     for (name, value) in &extra_headers {
         http.headers_mut().append(name, value.clone());
+    }
+    if stale_cookie {
+        let clear = session::cookie(session::ACCESS_COOKIE, "", 0, state.cookies.secure);
+        if let Ok(value) = HeaderValue::from_str(&clear) {
+            http.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     http
 }

@@ -18,12 +18,16 @@ impl UserRole {
         }
     }
 
-    /// Reads the stored column value; anything unknown is a customer, never an admin.
-    pub fn from_stored(value: &str) -> UserRole {
-        if value == "admin" {
-            UserRole::Admin
-        } else {
-            UserRole::Customer
+    /// Reads the stored column value.
+    ///
+    /// # Errors
+    /// A value that is neither role is an internal error naming it: guessing would either
+    /// grant admin or silently demote one.
+    pub fn from_stored(value: &str) -> anyhow::Result<UserRole> {
+        match value {
+            "customer" => Ok(UserRole::Customer),
+            "admin" => Ok(UserRole::Admin),
+            other => anyhow::bail!("stored role `{other}` is neither customer nor admin"),
         }
     }
 
@@ -33,5 +37,19 @@ impl UserRole {
             UserRole::Customer => Role::Customer,
             UserRole::Admin => Role::Admin,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_roles_read_back_and_an_unknown_one_is_an_error() {
+        for role in [UserRole::Customer, UserRole::Admin] {
+            assert_eq!(UserRole::from_stored(role.as_str()).unwrap(), role);
+        }
+        let error = UserRole::from_stored("superuser").unwrap_err();
+        assert!(error.to_string().contains("superuser"), "{error}");
     }
 }

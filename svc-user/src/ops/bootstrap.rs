@@ -18,7 +18,7 @@ impl Users {
     pub async fn ensure_admin(&self, email: &str, password: &SecretString) -> UserResult<()> {
         let email = Email::parse(email)?;
         if let Some(existing) = store::user::find_by_email(&self.db, &email).await? {
-            if existing.user_role() != UserRole::Admin {
+            if existing.user_role()? != UserRole::Admin {
                 store::user::set_role(&self.db, existing.user_id(), UserRole::Admin).await?;
                 tracing::info!(user_id = %existing.id, "bootstrap admin promoted");
             }

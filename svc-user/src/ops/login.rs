@@ -41,7 +41,7 @@ impl Users {
 
         self.throttle.reset(&command.account).await?;
         let tokens = self
-            .start_session(&self.db, user.user_id(), user.user_role())
+            .start_session(&self.db, user.user_id(), user.user_role()?)
             .await?;
         let profile = load_user(&self.db, user.user_id()).await?;
         Ok((tokens, profile))

@@ -90,5 +90,5 @@ pub fn target_user(principal: &Principal, requested: &str) -> UserResult<UserId>
 pub async fn load_user(db: &impl ConnectionTrait, id: UserId) -> UserResult<Account> {
     let user = store::user::get(db, id).await?;
     let addresses = store::address::list(db, id).await?;
-    Ok(user.to_account(&addresses))
+    user.to_account(&addresses)
 }

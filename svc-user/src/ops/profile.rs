@@ -22,7 +22,8 @@ impl Users {
         load_user(&self.db, user).await
     }
 
-    /// Returns the accounts among `ids` in request order, and the ids that have none.
+    /// Returns the accounts among `ids` (with their addresses) in request order, and the ids
+    /// that have none.
     ///
     /// # Errors
     /// `InvalidArgument` for more than [`MAX_BATCH`] ids.
@@ -36,12 +37,19 @@ impl Users {
         for row in rows {
             by_id.insert(row.id, row);
         }
+        // One query for every account's addresses: the BFF's `me` reads them through here.
+        let mut addresses: HashMap<uuid::Uuid, Vec<store::address::Model>> = HashMap::new();
+        for address in store::address::list_many(&self.db, ids).await? {
+            addresses.entry(address.user_id).or_default().push(address);
+        }
         let mut users = Vec::new();
         let mut missing = Vec::new();
         for id in ids {
             match by_id.get(&id.as_uuid()) {
-                // Batch reads skip addresses: the DataLoader wants names and roles.
-                Some(row) => users.push(row.to_account(&[])),
+                Some(row) => {
+                    let own = addresses.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                    users.push(row.to_account(own)?);
+                }
                 None => missing.push(*id),
             }
         }

@@ -41,6 +41,6 @@ impl Users {
             .await?;
         transaction.commit().await.classify("user")?;
         tracing::info!(user_id = %user.id, "account registered");
-        Ok((tokens, user.to_account(&[])))
+        Ok((tokens, user.to_account(&[])?))
     }
 }

@@ -78,7 +78,7 @@ impl Users {
         let user_id = UserId::from(row.user_id);
         let user = store::user::get(&transaction, user_id).await?;
         let tokens = self
-            .issue_in_family(&transaction, row.family_id, user_id, user.user_role())
+            .issue_in_family(&transaction, row.family_id, user_id, user.user_role()?)
             .await?;
         transaction.commit().await.classify("session")?;
         let profile = load_user(&self.db, user_id).await?;

@@ -61,6 +61,22 @@ pub async fn list(db: &impl ConnectionTrait, user: UserId) -> UserResult<Vec<Mod
         .map_err(UserError::from)
 }
 
+/// Returns the addresses of every user in `users`, oldest first.
+///
+/// # Errors
+/// Internal on a database failure.
+pub async fn list_many(db: &impl ConnectionTrait, users: &[UserId]) -> UserResult<Vec<Model>> {
+    let uuids: Vec<Uuid> = users.iter().map(UserId::as_uuid).collect();
+    Entity::find()
+        .filter(Column::UserId.is_in(uuids))
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+        .classify("address")
+        .map_err(UserError::from)
+}
+
 /// Clears the default flag on every address of `user`.
 ///
 /// # Errors

@@ -36,20 +36,27 @@ impl Model {
     }
 
     /// Returns the stored role.
-    pub fn user_role(&self) -> UserRole {
+    ///
+    /// # Errors
+    /// Internal, with the account, when the stored role is not one.
+    pub fn user_role(&self) -> UserResult<UserRole> {
         UserRole::from_stored(&self.role)
+            .map_err(|error| UserError::Internal(error.context(format!("account {}", self.id))))
     }
 
     /// Returns the account with `addresses` (the password hash stays behind).
-    pub fn to_account(&self, addresses: &[super::address::Model]) -> Account {
-        Account {
+    ///
+    /// # Errors
+    /// Internal when the stored role is not one.
+    pub fn to_account(&self, addresses: &[super::address::Model]) -> UserResult<Account> {
+        Ok(Account {
             id: self.user_id(),
             email: self.email.clone(),
             name: self.name.clone(),
-            role: self.user_role(),
+            role: self.user_role()?,
             addresses: addresses.iter().map(super::address::Model::to_address).collect(),
             created_at: self.created_at,
-        }
+        })
     }
 }
 

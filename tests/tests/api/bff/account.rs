@@ -153,6 +153,28 @@ async fn a_guest_cart_merges_into_the_account_on_register_and_login() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A refused field is named inside the operation's input, as placeOrder names its own.
+    let refused = graphql(
+        &mesh,
+        &browser,
+        "mutation($a: AddressInput!) { addAddress(input: $a) { id } }",
+        json!({ "a": { "line1": "1 Main St", "city": "Berlin", "postalCode": "10115", "country": "Germany" } }),
+    )
+    .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT", "{:?}", refused.body);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["field"], "country",
+        "{:?}",
+        refused.body
+    );
+    // A later request reads the address back through `me` (a reload of the account page).
+    let reread = graphql(&mesh, &browser, "{ me { addresses { id city } } }", json!({})).await;
+    assert_eq!(
+        reread.data()["me"]["addresses"],
+        json!([{ "id": address_id, "city": "Berlin" }]),
+        "{:?}",
+        reread.body
+    );
     let removed = graphql(
         &mesh,
         &browser,
@@ -205,6 +227,31 @@ async fn auth_errors_carry_the_contract_codes() {
     )
     .await;
     assert_eq!(forged.code(), "UNAUTHENTICATED");
+    // The same token in the session cookie (a rotated key, a stale cookie) is not held
+    // against the browser: it shops as a guest, and the answer clears the cookie it cannot
+    // clear itself.
+    let stale_cookie = Auth {
+        cookies: Some(format!("access_token={}", mesh.keys().token_from_unknown_key())),
+        ..Auth::default()
+    };
+    let as_guest = graphql(
+        &mesh,
+        &stale_cookie,
+        "{ me { id } cart { totalQuantity } }",
+        json!({}),
+    )
+    .await;
+    assert!(as_guest.body.get("errors").is_none(), "{:?}", as_guest.body);
+    assert!(as_guest.data()["me"].is_null(), "{:?}", as_guest.body);
+    assert_eq!(as_guest.data()["cart"]["totalQuantity"], 0);
+    assert!(
+        as_guest
+            .set_cookies()
+            .iter()
+            .any(|cookie| cookie.starts_with("access_token=;") && cookie.contains("Max-Age=0")),
+        "{:?}",
+        as_guest.set_cookies()
+    );
     let customer = mesh.keys().user_token(platform::auth::Role::Customer).1;
     let admin_only = graphql(
         &mesh,

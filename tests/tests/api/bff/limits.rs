@@ -100,6 +100,27 @@ async fn http_rules_of_graphql_over_http_hold() {
         invalid.headers()["content-type"],
         "application/graphql-response+json"
     );
+    // One that ran is a 200 with `data` even when a field error nulled all of it (here the
+    // non-null `orders` of an anonymous caller): a storefront asking this media type must
+    // tell a declined payment from a malformed request.
+    let nulled = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(r#"{"query": "{ orders { edges { cursor } } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nulled.status(), 200);
+    let body: serde_json::Value = nulled.json().await.unwrap();
+    assert!(
+        matches!(body.get("data"), Some(serde_json::Value::Null)),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
     let not_json = client
         .post(&url)
         .header("content-type", "text/plain")
