@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use platform::store::LazyRedis;
 use redis::Script;
 use uuid::Uuid;
@@ -96,22 +97,32 @@ struct StoredCart {
     cart_id: Option<String>,
 }
 
-fn read(fields: HashMap<String, String>) -> StoredCart {
+/// Reads a stored cart; a field this code did not write (a line whose book is not a uuid or
+/// whose quantity is not a number) is an error naming it, never a line quietly dropped.
+fn read(fields: HashMap<String, String>) -> anyhow::Result<StoredCart> {
     let mut stored = StoredCart::default();
     for (field, value) in fields {
         match field.as_str() {
-            "_updated_at" => stored.cart.updated_at_ms = value.parse().ok(),
+            "_updated_at" => {
+                let updated_at = value.parse().with_context(|| {
+                    format!("stored cart field _updated_at is not a timestamp: {value:?}")
+                })?;
+                stored.cart.updated_at_ms = Some(updated_at);
+            }
             "_id" => stored.cart_id = Some(value),
             other if other.starts_with('_') => {}
             book => {
-                if let (Ok(book), Ok(quantity)) = (Uuid::parse_str(book), value.parse::<i64>()) {
-                    stored.cart.lines.push((book.into(), quantity));
-                }
+                let book_id = Uuid::parse_str(book)
+                    .with_context(|| format!("stored cart line {book:?} is not a book id"))?;
+                let quantity = value.parse::<i64>().with_context(|| {
+                    format!("stored cart line {book} has a quantity that is not a number: {value:?}")
+                })?;
+                stored.cart.lines.push((book_id.into(), quantity));
             }
         }
     }
     stored.cart.lines.sort();
-    stored
+    Ok(stored)
 }
 
 /// The carts of one deployment, under one key prefix.
@@ -175,7 +186,7 @@ impl CartStore {
             .query_async(&mut self.connection()?)
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(read(fields))
+        Ok(read(fields)?)
     }
 
     /// Adds `quantity` copies.
@@ -192,7 +203,7 @@ impl CartStore {
             .invoke_async(&mut self.connection()?)
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(read(fields).cart)
+        Ok(read(fields)?.cart)
     }
 
     /// Sets the quantity exactly; 0 removes the line (and an empty cart is deleted).
@@ -208,7 +219,7 @@ impl CartStore {
             .invoke_async(&mut self.connection()?)
             .await
             .map_err(|error| unavailable(&error))?;
-        Ok(read(fields).cart)
+        Ok(read(fields)?.cart)
     }
 
     /// Deletes a cart.
@@ -243,10 +254,51 @@ impl CartStore {
             .await
             .map_err(|error| unavailable(&error))?;
         self.clear(guest).await?;
-        Ok(read(fields).cart)
+        Ok(read(fields)?.cart)
     }
 }
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(field, value)| ((*field).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_stored_cart_reads_back_its_lines_in_order() {
+        let book = "0190a1b2-0000-7000-8000-000000000001";
+        let stored = read(fields(&[
+            (book, "2"),
+            ("_updated_at", "1700000000000"),
+            ("_id", "cart-1"),
+            ("_merged:other", "1"),
+        ]))
+        .expect("a well-formed cart");
+        assert_eq!(stored.cart.lines.len(), 1);
+        assert_eq!(stored.cart.lines[0].1, 2);
+        assert_eq!(stored.cart.updated_at_ms, Some(1_700_000_000_000));
+        assert_eq!(stored.cart_id.as_deref(), Some("cart-1"));
+    }
+
+    #[test]
+    fn a_field_this_code_did_not_write_is_an_error_naming_it_not_a_dropped_line() {
+        let book = "0190a1b2-0000-7000-8000-000000000001";
+        for (pairs, named) in [
+            (vec![("not-a-book", "1")], "not-a-book"),
+            (vec![(book, "two")], book),
+            (vec![("_updated_at", "yesterday")], "_updated_at"),
+        ] {
+            let error = read(fields(&pairs)).expect_err("a malformed field is refused");
+            assert!(format!("{error:#}").contains(named), "{error:#} names {named}");
+        }
+    }
 }
