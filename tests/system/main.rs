@@ -8,6 +8,7 @@
 
 mod chaos;
 mod hostile;
+mod kubernetes;
 mod security;
 mod storm;
 mod support;

@@ -50,6 +50,12 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- define "bookstore.redisServices" -}}user catalog cart inventory{{- end -}}
 
 {{/*
+A gRPC service's readiness health name (its generated service name): NOT_SERVING while a
+store it needs does not answer and once it drains. Liveness is the empty name.
+*/}}
+{{- define "bookstore.readinessName" -}}bookstore.{{ . }}.v1.{{ title . }}Service{{- end -}}
+
+{{/*
 Who calls whom (platform's ServiceName::callees): the callers a service's NetworkPolicy
 admits. Every service fetches svc-user's key set, and those with callees get service tokens
 from it, so every service may reach svc-user.
