@@ -147,6 +147,8 @@ bad_values() {
     --set auth.bootstrapAdmin.email=a@b.c || status=1
   must_fail 'externalRedis.url: Does not match pattern' --set externalRedis.url=http://cache:6379 || status=1
   must_fail 'services.bff.port: Must be less than or equal to 65535' --set services.bff.port=80800 || status=1
+  must_fail 'termination.preStopSleepSeconds: Must be greater than or equal to 0' \
+    --set termination.preStopSleepSeconds=-1 || status=1
   # The shop's Ingress paths must never expose the BFF's metrics or probes.
   must_fail 'ingress.storefrontPaths.0: Must not validate the schema (not)' \
     --set 'ingress.storefrontPaths={/metrics}' || status=1

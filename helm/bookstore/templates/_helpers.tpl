@@ -150,6 +150,9 @@ valid TOML).
 {{- if not (or .Values.externalRedis.existingSecret .Values.externalRedis.url (include "bookstore.redis.enabled" .)) -}}
 {{- fail "a Redis is required: set externalRedis.existingSecret or externalRedis.url, or redis.enabled=true for the demo Redis" -}}
 {{- end -}}
+{{- if ge (int .Values.termination.preStopSleepSeconds) (int .Values.termination.gracePeriodSeconds) -}}
+{{- fail "termination.preStopSleepSeconds must be less than termination.gracePeriodSeconds: the drain after SIGTERM needs time too" -}}
+{{- end -}}
 {{- if and .Values.auth.bootstrapAdmin.email (not (or .Values.auth.bootstrapAdmin.password .Values.auth.existingSecret)) -}}
 {{- fail "auth.bootstrapAdmin.password is required with auth.bootstrapAdmin.email (or put bootstrap-admin-password in auth.existingSecret)" -}}
 {{- end -}}

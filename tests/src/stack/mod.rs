@@ -298,6 +298,20 @@ impl Stack {
         &self.graphql
     }
 
+    /// A GraphQL client of one BFF replica (`bff-1`, `bff-2`…).
+    ///
+    /// # Panics
+    /// When there is no such replica; a test names its processes.
+    pub fn graphql_of(&self, name: &str) -> GraphQl {
+        let port = self
+            .processes
+            .iter()
+            .find(|process| process.name == name && process.service == ServiceName::Bff)
+            .map(|process| process.port)
+            .unwrap_or_else(|| panic!("no bff replica {name}"));
+        GraphQl::new(format!("http://127.0.0.1:{port}/graphql"))
+    }
+
     /// The key svc-user signs with, to mint tokens a test needs (expired, other audiences…).
     pub fn keys(&self) -> &TestKeys {
         &self.keys

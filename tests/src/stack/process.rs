@@ -88,6 +88,33 @@ impl Process {
         }
     }
 
+    /// Sends SIGTERM, as the kubelet does once a pod's `preStop` is over; the process drains
+    /// and exits by itself (see [`Process::wait_exit`]).
+    pub fn terminate(&self) {
+        if let Some(pid) = self.pid() {
+            // A process that already exited only makes `kill` fail, which is what we want.
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+
+    /// Waits up to `within` for the process to exit and returns whether it exited with 0.
+    ///
+    /// # Errors
+    /// When it is still running after `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> anyhow::Result<bool> {
+        let Some(child) = self.child.as_mut() else {
+            return Ok(false);
+        };
+        let status = tokio::time::timeout(within, child.wait())
+            .await
+            .with_context(|| format!("{} still runs after {within:?}", self.name))??;
+        self.child = None;
+        Ok(status.success())
+    }
+
     /// Returns the process id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(Child::id)
