@@ -216,6 +216,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
 /// the textbook transient failure, so it becomes UNAVAILABLE too; a write retried after it
 /// must be one the callee deduplicates, as every write of the mesh is.
 fn transport_status(callee: ServiceName, error: tonic::transport::Error) -> tonic::Status {
+    tracing::debug!(%callee, error = ?error, "call failed in the transport");
     let status = tonic::Status::from_error(Box::new(error));
     if status.code() == tonic::Code::Unknown {
         tracing::warn!(%callee, error = ?status, "connection lost during a call");

@@ -15,9 +15,13 @@ use http_body_util::{BodyExt as _, Full, StreamBody};
 use tonic::body::Body;
 use tonic::codegen::Bytes;
 
-/// A request body read to its end when it was complete already (a unary call's message is),
-/// so the call can be sent again; a body still being written (a client stream) is kept as is
-/// and its call is never repeated.
+/// The most of a request body kept to send again; a larger one (a client stream whose items
+/// are all at hand, such as a book import) is sent once, as it comes, and never copied.
+const REPLAY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A request body read to its end when it was complete already (a unary call's message is)
+/// and small, so the call can be sent again; a body still being written (a client stream) or
+/// a large one is kept as is and its call is never repeated.
 #[derive(Debug)]
 pub(super) enum RequestBody {
     Complete(Bytes),
@@ -33,7 +37,12 @@ impl RequestBody {
                 // Ended: every byte of the call is here.
                 Some(None) => return RequestBody::Complete(Bytes::from(read.concat::<u8>())),
                 Some(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => read.push(data),
+                    Ok(data) => {
+                        read.push(data);
+                        if read.iter().map(Bytes::len).sum::<usize>() > REPLAY_LIMIT_BYTES {
+                            return RequestBody::Streaming(resume(read, None, body));
+                        }
+                    }
                     // Trailers in a request: send what came as it came.
                     Err(frame) => return RequestBody::Streaming(resume(read, Some(Ok(frame)), body)),
                 },
@@ -134,6 +143,18 @@ mod tests {
             .unwrap();
         drop(sender);
         assert_eq!(&taken.collect().await.unwrap().to_bytes()[..], b"abcd");
+    }
+
+    #[tokio::test]
+    async fn a_large_body_is_sent_once_and_whole_without_a_copy_kept() {
+        let chunk = Bytes::from(vec![7u8; REPLAY_LIMIT_BYTES / 2 + 1]);
+        let frames: Vec<Result<_, tonic::Status>> = (0..3)
+            .map(|_| Ok(http_body::Frame::data(chunk.clone())))
+            .collect();
+        let mut body = RequestBody::read(Body::new(StreamBody::new(futures::stream::iter(frames))));
+        assert!(!body.replayable());
+        let sent = body.take().collect().await.unwrap().to_bytes();
+        assert_eq!(sent.len(), 3 * chunk.len());
     }
 
     #[tokio::test]
