@@ -5,8 +5,9 @@
 # and kubernetes-validate (PyPI, bundles the Kubernetes schemas, works offline) into
 # .ci/cache, skipping what is there; then: helm lint --strict with the default values and with
 # every toggle on, kubernetes-validate --strict of both renders against Kubernetes 1.30 (the
-# oldest the chart supports) and the newest bundled, and bad values that must fail with a
-# message. The chart contract test against the real binary is .ci/helm_contract.py.
+# oldest the chart supports) and the newest bundled, bad values that must fail with a
+# message, and the default release's requests within a 2-CPU / 4 GiB node. The chart
+# contract test against the real binary is .ci/helm_contract.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -91,6 +92,70 @@ print(f"{len(docs)} objects valid ({', '.join(sorted({d['kind'] for d in docs}))
 EOF
 }
 
+# The default release must schedule on a small node (kind, minikube: 2 CPUs, 4 GiB): the sum
+# of every pod's requests (Deployments and StatefulSets times replicas, the migrations Job and
+# the `helm test` Pod once; a pod asks the larger of its containers' sum and its biggest init
+# container) stays within REQUEST_BUDGET, leaving the node the rest for the kubelet and system
+# pods. Production sizing is in helm/bookstore/README.md.
+REQUEST_BUDGET_CPU_M=1000
+REQUEST_BUDGET_MEMORY_MI=2048
+sum_requests() {
+  "$helm" template bookstore "$chart" --namespace shop "$@" | python3 -c '
+import sys, yaml
+def cpu(value):
+    value = str(value)
+    return float(value[:-1]) if value.endswith("m") else float(value) * 1000
+UNITS = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "K": 1e3 / 2**20, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+def memory(value):
+    value = str(value)
+    for unit, factor in UNITS.items():
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * factor
+    return float(value) / 2**20
+def requests(containers):
+    found = [c.get("resources", {}).get("requests", {}) for c in containers or []]
+    return sum(cpu(r.get("cpu", 0)) for r in found), sum(memory(r.get("memory", 0)) for r in found)
+total_cpu = total_memory = 0
+for doc in yaml.safe_load_all(sys.stdin):
+    if not doc or doc["kind"] not in ("Deployment", "StatefulSet", "Job", "Pod"):
+        continue
+    spec = doc["spec"]["template"]["spec"] if doc["kind"] != "Pod" else doc["spec"]
+    count = doc["spec"].get("replicas", 1) if doc["kind"] in ("Deployment", "StatefulSet") else 1
+    main_cpu, main_memory = requests(spec.get("containers"))
+    init = [requests([c]) for c in spec.get("initContainers") or []]
+    pod_cpu = max([main_cpu] + [c for c, _ in init])
+    pod_memory = max([main_memory] + [m for _, m in init])
+    kind, name = doc["kind"], doc["metadata"]["name"]
+    print(f"  {kind:<12} {name:<32} x{count}  {pod_cpu:5.0f}m  {pod_memory:6.0f}Mi")
+    total_cpu += count * pod_cpu
+    total_memory += count * pod_memory
+print(f"requests: {total_cpu:.0f}m CPU, {total_memory:.0f}Mi memory")
+'
+}
+
+fits_budget() {
+  local out cpu memory
+  out=$(sum_requests "$@") || return 1
+  echo "$out"
+  read -r cpu memory < <(sed -n 's/^requests: \([0-9]*\)m CPU, \([0-9]*\)Mi memory$/\1 \2/p' <<<"$out")
+  [ -n "$cpu" ] || { echo "no total"; return 1; }
+  if [ "$cpu" -gt "$REQUEST_BUDGET_CPU_M" ] || [ "$memory" -gt "$REQUEST_BUDGET_MEMORY_MI" ]; then
+    echo "over the budget of ${REQUEST_BUDGET_CPU_M}m CPU / ${REQUEST_BUDGET_MEMORY_MI}Mi (a 2-CPU / 4 GiB node)"
+    return 1
+  fi
+  echo "within ${REQUEST_BUDGET_CPU_M}m CPU / ${REQUEST_BUDGET_MEMORY_MI}Mi"
+}
+
+# The default release fits, and the check refuses a release that does not (so it cannot pass
+# everything).
+default_requests_fit_a_small_node() {
+  fits_budget || return 1
+  if fits_budget --set services.user.replicas=40 >/dev/null; then
+    echo "the budget check accepted 40 replicas of user"
+    return 1
+  fi
+}
+
 # The validator must reject what it should (guards against a check that passes everything).
 validator_rejects_a_typo() {
   local out
@@ -147,6 +212,8 @@ bad_values() {
     --set auth.bootstrapAdmin.email=a@b.c || status=1
   must_fail 'externalRedis.url: Does not match pattern' --set externalRedis.url=http://cache:6379 || status=1
   must_fail 'services.bff.port: Must be less than or equal to 65535' --set services.bff.port=80800 || status=1
+  must_fail 'termination.preStopSleepSeconds: Must be greater than or equal to 0' \
+    --set termination.preStopSleepSeconds=-1 || status=1
   # The shop's Ingress paths must never expose the BFF's metrics or probes.
   must_fail 'ingress.storefrontPaths.0: Must not validate the schema (not)' \
     --set 'ingress.storefrontPaths={/metrics}' || status=1
@@ -167,6 +234,7 @@ for version in 1.30.0 1.37.0; do
     "$version" -f "$chart/ci/external-values.yaml"
 done
 step "bad values fail with a message" bad_values
+step "default requests fit a 2-CPU / 4 GiB node" default_requests_fit_a_small_node
 
 echo "helm checks: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -6,8 +6,9 @@ Redis key prefix and, when a default port is taken here, other ports), then read
 kubelet would run: each Deployment's command, args, env (envFrom, valueFrom of Secrets and
 ConfigMaps, mounted Secret/ConfigMap files written to a temp dir) and ports, and runs the
 real binary with exactly that, Service host names mapped to 127.0.0.1. The migrations Job
-runs first. Then every gRPC service must reach SERVING (its own name and the empty name the
-kubelet's grpc probe asks), the BFF's rendered probes must answer and a GraphQL query must
+runs first. Then every gRPC service must reach SERVING (its own name, which its readiness
+probe asks, and the empty name its liveness and startup probes ask), the BFF's rendered probes
+(/livez, /readyz) must answer, /readyz?verbose must report every upstream SERVING, a GraphQL query must
 return data, and every path of the rendered Ingress must reach the shop the BFF serves (which
 needs the shop built: `npm --prefix web run build`) while none routes /metrics or a probe. Every process is stopped at the end, also on failure.
 
@@ -377,15 +378,27 @@ def main():
 
             ok, last = wait_until(serving)
             check(f"{label} is SERVING as {grpc_name}", ok and last == "SERVING", str(last))
-            probe = container["readinessProbe"]["grpc"]
-            check(f"{label} answers its readiness probe (grpc port {probe['port']}, service '{probe.get('service', '')}')",
-                  grpc_status(tool, probe["port"], probe.get("service", "")) == "SERVING")
+            # Liveness asks the empty name, readiness the service's own: a store outage must
+            # take a pod out of its Service, never restart it.
+            live, ready = container["livenessProbe"]["grpc"], container["readinessProbe"]["grpc"]
+            check(f"{label} liveness probe asks the empty health name", live.get("service", "") == "",
+                  str(live))
+            check(f"{label} startup probe asks the empty health name",
+                  container["startupProbe"]["grpc"].get("service", "") == "", str(container["startupProbe"]))
+            check(f"{label} readiness probe asks {grpc_name}", ready.get("service") == grpc_name, str(ready))
+            for kind, probe in (("liveness", live), ("readiness", ready)):
+                status = grpc_status(tool, probe["port"], probe.get("service", ""))
+                check(f"{label} answers its {kind} probe (grpc port {probe['port']}, service '{probe.get('service', '')}')",
+                      status == "SERVING", str(status))
             code, _ = http("GET", f"http://127.0.0.1:{ports['metrics']}/metrics")
             check(f"{label} serves /metrics on its metrics port {ports['metrics']}", code == 200, str(code))
         # 4. The BFF: its probes as rendered, then a GraphQL query.
         if "bff" in pods:
             _, _, ports, container = pods["bff"]
             process = processes["bff"][0]
+            paths = {kind: container[kind]["httpGet"]["path"] for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
+            check("bff liveness and startup probes ask /livez, readiness /readyz",
+                  paths == {"startupProbe": "/livez", "livenessProbe": "/livez", "readinessProbe": "/readyz"}, str(paths))
             for kind in ("livenessProbe", "readinessProbe"):
                 get = container[kind]["httpGet"]
                 port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
@@ -398,6 +411,17 @@ def main():
 
                 ok, last = wait_until(answers)
                 check(f"bff {kind} {get['path']} answers 200", ok and last.startswith("200"), last)
+            def upstreams_serving():
+                code, body = http("GET", f"http://127.0.0.1:{ports['http']}/readyz?verbose")
+                try:
+                    upstreams = json.loads(body).get("services", {})
+                except ValueError:
+                    upstreams = {}
+                ok = code == 200 and sorted(upstreams) == sorted(GRPC_NAMES) and set(upstreams.values()) == {"SERVING"}
+                return ok, f"{code} {body[:300]}"
+
+            ok, last = wait_until(upstreams_serving)
+            check("bff /readyz?verbose reports every upstream SERVING", ok, last)
             query = json.dumps({"query": "{ topics { name } }"}).encode()
             code, body = http("POST", f"http://127.0.0.1:{ports['http']}/graphql", query)
             try:

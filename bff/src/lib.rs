@@ -2,8 +2,8 @@
 //!
 //! Serves the schema of `docs/api.md` (`bff/schema.graphql`) over HTTP and WebSocket, forwarding the user's
 //! token to the services, batching reads through DataLoaders, mapping gRPC statuses to the
-//! contract's error codes, and the endpoints operators rely on: `/healthz`, `/readyz` (every
-//! upstream SERVING) and `/metrics`.
+//! contract's error codes, and the endpoints operators rely on: `/livez` (`/healthz`),
+//! `/readyz` (serving and not draining; `?verbose` adds every upstream's answer) and `/metrics`.
 //!
 //! # Layout
 //! - [`graphql`]: the schema: `query.rs`, `account.rs`, `cart.rs`, `orders.rs` (with the
@@ -70,6 +70,7 @@ pub async fn serve(
     let probes = probes::ProbeState {
         upstreams: upstreams.clone(),
         timeout: settings.readiness_timeout(),
+        shutdown: shutdown.clone(),
     };
     let limiter = http::rate_limit::Limiter::new(settings.rate_limits(), verifier.clone());
     let sweeper = {
@@ -114,7 +115,9 @@ pub async fn serve(
         .with_state(storefront)
         .layer(tower_http::compression::CompressionLayer::new());
     let router = axum::Router::new()
-        .route("/healthz", get(probes::healthz))
+        .route("/livez", get(probes::livez))
+        // The name before `/livez`; kept so probes written against it keep working.
+        .route("/healthz", get(probes::livez))
         .route("/readyz", get(probes::readyz))
         .with_state(probes)
         .route(

@@ -17,7 +17,7 @@ use crate::http::rate_limit::RateLimits;
 pub struct Settings {
     /// `bff.listen`: its HTTP listener (default `127.0.0.1:8080`).
     pub listen: Option<SocketAddr>,
-    /// `bff.readiness_timeout_ms`: how long `/readyz` waits for each upstream (default 1000).
+    /// `bff.readiness_timeout_ms`: how long `/readyz?verbose` waits for each upstream (default 1000).
     pub readiness_timeout_ms: u64,
     /// `bff.graphiql`: GraphiQL at `GET /graphql` for browsers (default true).
     pub graphiql: bool,

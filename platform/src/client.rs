@@ -1,5 +1,8 @@
 //! Outgoing gRPC: a lazily connecting, load-balanced [`MeshChannel`] that carries a service
-//! token and the trace context, and [`retry_idempotent`] for reads.
+//! token and the trace context and fails over when a replica refuses the connection, and
+//! [`retry_idempotent`] for reads.
+
+mod failover;
 
 use std::path::PathBuf;
 use std::task::{Context, Poll};
@@ -69,6 +72,9 @@ pub struct MeshChannel {
     inner: Channel,
     callee: ServiceName,
     tokens: Option<TokenSource>,
+    /// One lazily connecting channel per endpoint when there are several: where a call
+    /// the balanced channel could not send goes next (see [`failover`]).
+    replicas: std::sync::Arc<[Channel]>,
 }
 
 impl MeshChannel {
@@ -106,6 +112,14 @@ impl MeshChannel {
             }
             endpoints.push(endpoint);
         }
+        let replicas: std::sync::Arc<[Channel]> = if endpoints.len() > 1 {
+            endpoints
+                .iter()
+                .map(|endpoint| endpoint.clone().connect_lazy())
+                .collect()
+        } else {
+            std::sync::Arc::new([])
+        };
         let inner = if endpoints.len() == 1 {
             endpoints.remove(0).connect_lazy()
         } else {
@@ -115,6 +129,7 @@ impl MeshChannel {
             inner,
             callee,
             tokens,
+            replicas,
         })
     }
 
@@ -140,6 +155,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
         let mut channel = std::mem::replace(&mut self.inner, ready_channel);
         let tokens = self.tokens.clone();
         let callee = self.callee;
+        let replicas = std::sync::Arc::clone(&self.replicas);
         Box::pin(async move {
             // Health is public (probes carry no token), and must answer even while svc-user,
             // which mints tokens, is down.
@@ -155,7 +171,34 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                     Err(status) => return Ok(status.into_http()),
                 }
             }
-            match channel.call(request).await {
+            let (head, body) = request.into_parts();
+            // Only a call that may go elsewhere is worth reading ahead.
+            let mut body = if replicas.is_empty() {
+                failover::RequestBody::Streaming(body)
+            } else {
+                failover::RequestBody::read(body)
+            };
+            let request = http::Request::from_parts(failover::copy_head(&head), body.take());
+            let mut outcome = channel.call(request).await;
+            // Then each replica in turn, from a random one, until one takes the call.
+            let first = rand::random::<u32>() as usize % replicas.len().max(1);
+            for index in (0..replicas.len()).map(|offset| (first + offset) % replicas.len()) {
+                match &outcome {
+                    Err(error) if body.replayable() && failover::never_sent(error) => {}
+                    _ => break,
+                }
+                tracing::debug!(%callee, replica = index, "call not sent, sending it to another replica");
+                let mut replica = replicas[index].clone();
+                outcome = match tower::ServiceExt::ready(&mut replica).await {
+                    Ok(ready) => {
+                        ready
+                            .call(http::Request::from_parts(failover::copy_head(&head), body.take()))
+                            .await
+                    }
+                    Err(error) => Err(error),
+                };
+            }
+            match outcome {
                 Ok(response) => Ok(response.map(|body| {
                     Body::new(http_body_util::BodyExt::map_err(body, move |status| {
                         body_status(callee, status)
@@ -173,6 +216,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
 /// the textbook transient failure, so it becomes UNAVAILABLE too; a write retried after it
 /// must be one the callee deduplicates, as every write of the mesh is.
 fn transport_status(callee: ServiceName, error: tonic::transport::Error) -> tonic::Status {
+    tracing::debug!(%callee, error = ?error, "call failed in the transport");
     let status = tonic::Status::from_error(Box::new(error));
     if status.code() == tonic::Code::Unknown {
         tracing::warn!(%callee, error = ?status, "connection lost during a call");
@@ -310,6 +354,45 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().code(), tonic::Code::Unavailable);
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn calls_go_to_the_replica_that_runs_when_the_other_refuses_connections() {
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_client::HealthClient;
+        let live = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live_address = live.local_addr().unwrap();
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(live)),
+        );
+        let stopped = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stopped_address = stopped.local_addr().unwrap();
+        drop(stopped);
+        let config = UpstreamConfig {
+            endpoints: vec![
+                format!("http://{stopped_address}"),
+                format!("http://{live_address}"),
+            ],
+            ..UpstreamConfig::default()
+        };
+        let channel = MeshChannel::new(ServiceName::Inventory, &config, None).unwrap();
+        let mut failed = Vec::new();
+        for _ in 0..50 {
+            let request = HealthCheckRequest::default();
+            if let Err(status) = HealthClient::new(channel.clone()).check(request).await {
+                failed.push(status);
+            }
+        }
+        assert!(
+            failed.is_empty(),
+            "{} of 50 failed: {:?}",
+            failed.len(),
+            failed.first()
+        );
+        server.abort();
     }
 
     #[tokio::test]

@@ -1,6 +1,14 @@
-//! The one gRPC server bootstrap every service uses: tonic-health (NOT_SERVING until the
-//! service's stores answer), reflection v1 and v1alpha, telemetry and auth layers, optional
-//! TLS, deadlines, the service's background tasks and graceful shutdown.
+//! The one gRPC server bootstrap every service uses: tonic-health with two names, reflection
+//! v1 and v1alpha, telemetry and auth layers, optional TLS, deadlines, the service's
+//! background tasks and graceful shutdown.
+//!
+//! # Health
+//! - [`LIVENESS`] (the empty name) answers whether the process serves at all: SERVING from
+//!   the moment the server runs, whatever its stores do, because restarting a process does
+//!   not bring a database back (the kubelet's liveness probe asks this name).
+//! - The service's own name (`bookstore.inventory.v1.InventoryService`) answers whether it
+//!   should get traffic: NOT_SERVING until its stores answer, while one does not, and from
+//!   the first moment of a shutdown (the readiness probe asks this name).
 
 mod background;
 mod context;
@@ -215,7 +223,10 @@ async fn serve_routes(
     let config = &context.grpc;
     let verifier = context.verifier.clone();
     let (reporter, health_server) = tonic_health::server::health_reporter();
-    set_status(&reporter, service.name, ServingStatus::NotServing).await;
+    set_readiness(&reporter, service.name, ServingStatus::NotServing).await;
+    reporter
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
 
     let mut routes = service.routes;
     routes.add_service(health_server);
@@ -261,7 +272,7 @@ async fn serve_routes(
         .serve_with_incoming_shutdown(incoming, async move {
             drain_signal.cancelled().await;
             drain_readiness.cancel();
-            set_status(&drain_reporter, service.name, ServingStatus::NotServing).await;
+            set_readiness(&drain_reporter, service.name, ServingStatus::NotServing).await;
             tracing::info!(service = %service.name, "draining grpc server");
         });
     let drain_timeout = Duration::from_millis(config.drain_timeout_ms);
@@ -294,10 +305,13 @@ fn reflection(service: ServiceName) -> tonic_reflection::server::Builder<'static
         .with_service_name("grpc.health.v1.Health")
 }
 
-async fn set_status(reporter: &HealthReporter, service: ServiceName, status: ServingStatus) {
+/// The health name of liveness: the empty name, which is also what a probe without a
+/// `service` asks, so a bare probe can never restart a pod for a store outage.
+pub const LIVENESS: &str = "";
+
+/// Sets readiness, the service's own health name; liveness never follows it.
+async fn set_readiness(reporter: &HealthReporter, service: ServiceName, status: ServingStatus) {
     reporter.set_service_status(service.grpc_name(), status).await;
-    // The empty name is what Kubernetes' grpc probe asks about.
-    reporter.set_service_status("", status).await;
 }
 
 /// The first pause before checking a store that did not answer again; it doubles up to the
@@ -335,7 +349,7 @@ async fn track_readiness(
             } else {
                 ServingStatus::NotServing
             };
-            set_status(&reporter, service, status).await;
+            set_readiness(&reporter, service, status).await;
             serving = Some(now_serving);
         }
         let pause = if now_serving {
@@ -365,111 +379,4 @@ async fn check_all(checks: &[ReadinessCheck], timeout: Duration) -> Result<(), S
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-
-    /// A check that fails its first `failures` calls, counting every call.
-    fn flaky_check(failures: usize, calls: Arc<AtomicUsize>) -> ReadinessCheck {
-        Arc::new(move || {
-            let call = calls.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move {
-                if call < failures {
-                    Err("not connected yet".to_owned())
-                } else {
-                    Ok(())
-                }
-            })
-        })
-    }
-
-    fn context() -> ServeContext {
-        ServeContext {
-            grpc: GrpcServerConfig {
-                drain_timeout_ms: 100,
-                ..GrpcServerConfig::default()
-            },
-            verifier: crate::auth::Verifier::new("test", "cart", crate::auth::KeySet::default()),
-            tokens: None,
-            stores: Stores {
-                database_url: String::new(),
-                migrate_on_start: false,
-                redis_url: String::new(),
-                redis_key_prefix: "test".to_owned(),
-            },
-            upstreams: std::collections::BTreeMap::new(),
-            replica: "test".to_owned(),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_background_task_that_panics_stops_the_service_with_an_error() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stopped_cleanly = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&stopped_cleanly);
-        let service = GrpcService::new(ServiceName::Cart, RoutesBuilder::default(), PolicyTable::new())
-            .background(Background::new("steady", move |stop| async move {
-                stop.cancelled().await;
-                counted.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }))
-            .background(Background::new("doomed", |_stop| async move {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                panic!("a bug in a loop");
-            }));
-        let outcome = tokio::time::timeout(
-            Duration::from_secs(10),
-            service.serve(&context(), listener, CancellationToken::new()),
-        )
-        .await
-        .expect("the service stopped by itself");
-        let error = outcome.expect_err("a panicking task is an error");
-        assert!(error.to_string().contains("`doomed` panicked"), "{error:#}");
-        assert_eq!(
-            stopped_cleanly.load(Ordering::SeqCst),
-            1,
-            "the other task was stopped and awaited"
-        );
-    }
-
-    #[tokio::test]
-    async fn background_tasks_stop_with_the_service() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let shutdown = CancellationToken::new();
-        let service = GrpcService::new(ServiceName::Cart, RoutesBuilder::default(), PolicyTable::new())
-            .background(Background::new("loop", |stop| async move {
-                stop.cancelled().await;
-                Ok(())
-            }));
-        let running = tokio::spawn({
-            let shutdown = shutdown.clone();
-            async move { service.serve(&context(), listener, shutdown).await }
-        });
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        shutdown.cancel();
-        running.await.unwrap().unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_store_that_answers_late_is_found_long_before_the_next_interval() {
-        let (reporter, _) = tonic_health::server::health_reporter();
-        let calls = Arc::new(AtomicUsize::new(0));
-        let stop = CancellationToken::new();
-        let tracker = tokio::spawn(track_readiness(
-            reporter,
-            ServiceName::Cart,
-            vec![flaky_check(3, Arc::clone(&calls))],
-            Duration::from_secs(60),
-            stop.clone(),
-        ));
-        // Three failures and the success: 25 + 50 + 100 ms of pauses, not three minutes.
-        tokio::time::sleep(Duration::from_millis(1_000)).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 4, "checked again until it answered");
-        // Serving: the next check waits the whole interval.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
-        stop.cancel();
-        tracker.await.unwrap();
-    }
-}
+mod tests;

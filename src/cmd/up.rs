@@ -137,7 +137,7 @@ fn print_urls(config: &BookstoreConfig, demo_admin: Option<&(String, String)>) {
     let bff = config.listen_address(ServiceName::Bff);
     println!("bookstore is up (data in {})", config.data_dir.display());
     println!("  shop       http://{bff}/  (GraphQL and GraphiQL at http://{bff}/graphql)");
-    println!("  bff        http://{bff}/healthz  http://{bff}/readyz  http://{bff}/metrics");
+    println!("  bff        http://{bff}/livez  http://{bff}/readyz?verbose  http://{bff}/metrics");
     for service in ServiceName::grpc_services() {
         println!(
             "  {:<10} grpc://{}",

@@ -50,6 +50,12 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- define "bookstore.redisServices" -}}user catalog cart inventory{{- end -}}
 
 {{/*
+A gRPC service's readiness health name (its generated service name): NOT_SERVING while a
+store it needs does not answer and once it drains. Liveness is the empty name.
+*/}}
+{{- define "bookstore.readinessName" -}}bookstore.{{ . }}.v1.{{ title . }}Service{{- end -}}
+
+{{/*
 Who calls whom (platform's ServiceName::callees): the callers a service's NetworkPolicy
 admits. Every service fetches svc-user's key set, and those with callees get service tokens
 from it, so every service may reach svc-user.
@@ -143,6 +149,9 @@ valid TOML).
 {{- end -}}
 {{- if not (or .Values.externalRedis.existingSecret .Values.externalRedis.url (include "bookstore.redis.enabled" .)) -}}
 {{- fail "a Redis is required: set externalRedis.existingSecret or externalRedis.url, or redis.enabled=true for the demo Redis" -}}
+{{- end -}}
+{{- if ge (int .Values.termination.preStopSleepSeconds) (int .Values.termination.gracePeriodSeconds) -}}
+{{- fail "termination.preStopSleepSeconds must be less than termination.gracePeriodSeconds: the drain after SIGTERM needs time too" -}}
 {{- end -}}
 {{- if and .Values.auth.bootstrapAdmin.email (not (or .Values.auth.bootstrapAdmin.password .Values.auth.existingSecret)) -}}
 {{- fail "auth.bootstrapAdmin.password is required with auth.bootstrapAdmin.email (or put bootstrap-admin-password in auth.existingSecret)" -}}

@@ -24,6 +24,7 @@
 mod graphql;
 pub mod metrics;
 mod process;
+mod proxy;
 mod redis;
 pub mod shop;
 
@@ -40,6 +41,7 @@ pub use graphql::{GraphQl, Reply};
 pub use process::{Process, probe};
 
 use crate::{bookstore_command, free_port};
+use proxy::StoreProxy;
 use redis::PrivateRedis;
 
 static ONE_STACK_AT_A_TIME: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(1)));
@@ -56,9 +58,17 @@ pub struct StackBuilder {
     replicas: BTreeMap<ServiceName, usize>,
     settings: Vec<(String, String)>,
     private_redis: bool,
+    database_proxy: bool,
 }
 
 impl StackBuilder {
+    /// Connects every service to PostgreSQL through a proxy the test may cut
+    /// ([`Stack::cut_database`]); `bookstore migrate` and the test's own queries go direct.
+    pub fn database_proxy(mut self) -> Self {
+        self.database_proxy = true;
+        self
+    }
+
     /// Runs the stack on a Redis of its own (started here) that the test may kill.
     pub fn private_redis(mut self) -> Self {
         self.private_redis = true;
@@ -140,7 +150,17 @@ impl StackBuilder {
                 "info,sqlx=warn,h2=warn,tower=warn".to_owned(),
             ),
         ];
+        let database_proxy = match (self.database_proxy, databases.values().next()) {
+            (true, Some(database)) => Some(StoreProxy::start(server_address(&database.url).await?).await?),
+            _ => None,
+        };
+        let mut proxied = Vec::new();
         for (service, database) in &databases {
+            let url = match &database_proxy {
+                Some(proxy) => through_port(&database.url, proxy.port)?,
+                None => database.url.clone(),
+            };
+            proxied.push((variable(*service, "DATABASE_URL"), url));
             common.push((variable(*service, "DATABASE_URL"), database.url.clone()));
             common.push((variable(*service, "MIGRATE_ON_START"), "false".to_owned()));
         }
@@ -173,6 +193,8 @@ impl StackBuilder {
         common.extend(self.settings.iter().cloned());
 
         migrate(&self.binary, &common).await?;
+        // Later entries win: the services reach their databases through the proxy.
+        common.extend(proxied);
 
         let mut processes = Vec::new();
         for (service, replicas) in &ports {
@@ -237,6 +259,7 @@ impl StackBuilder {
             processes,
             redis_prefix,
             redis,
+            database_proxy,
             graphql: GraphQl::new(format!("http://127.0.0.1:{bff_port}/graphql")),
             _permit: permit,
         })
@@ -252,6 +275,7 @@ pub struct Stack {
     processes: Vec<Process>,
     redis_prefix: String,
     redis: Option<PrivateRedis>,
+    database_proxy: Option<StoreProxy>,
     graphql: GraphQl,
     _permit: OwnedSemaphorePermit,
 }
@@ -265,12 +289,27 @@ impl Stack {
             replicas: BTreeMap::new(),
             settings: Vec::new(),
             private_redis: false,
+            database_proxy: false,
         }
     }
 
     /// The GraphQL client of the (first) BFF.
     pub fn graphql(&self) -> &GraphQl {
         &self.graphql
+    }
+
+    /// A GraphQL client of one BFF replica (`bff-1`, `bff-2`…).
+    ///
+    /// # Panics
+    /// When there is no such replica; a test names its processes.
+    pub fn graphql_of(&self, name: &str) -> GraphQl {
+        let port = self
+            .processes
+            .iter()
+            .find(|process| process.name == name && process.service == ServiceName::Bff)
+            .map(|process| process.port)
+            .unwrap_or_else(|| panic!("no bff replica {name}"));
+        GraphQl::new(format!("http://127.0.0.1:{port}/graphql"))
     }
 
     /// The key svc-user signs with, to mint tokens a test needs (expired, other audiences…).
@@ -355,6 +394,31 @@ impl Stack {
         redis.spawn().await
     }
 
+    /// Closes every service's database connections and refuses new ones until
+    /// [`Stack::restore_database`].
+    ///
+    /// # Errors
+    /// Without [`StackBuilder::database_proxy`].
+    pub fn cut_database(&mut self) -> anyhow::Result<()> {
+        self.database_proxy
+            .as_mut()
+            .context("the stack was started without database_proxy()")?
+            .cut();
+        Ok(())
+    }
+
+    /// Lets the services reach their databases again.
+    ///
+    /// # Errors
+    /// Without [`StackBuilder::database_proxy`], or when its port cannot be bound again.
+    pub async fn restore_database(&mut self) -> anyhow::Result<()> {
+        self.database_proxy
+            .as_mut()
+            .context("the stack was started without database_proxy()")?
+            .restore()
+            .await
+    }
+
     /// Every line every process logged so far (all restarts included).
     pub fn logs(&self) -> String {
         self.processes
@@ -383,6 +447,28 @@ impl Drop for Stack {
             eprintln!("stack logs kept in {}", self.dir.display());
         }
     }
+}
+
+/// The address of the server a `postgres://` URL names.
+async fn server_address(url: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("invalid database url {url}"))?;
+    let host = parsed.host_str().context("database url without a host")?;
+    tokio::net::lookup_host((host, parsed.port().unwrap_or(5432)))
+        .await?
+        .next()
+        .with_context(|| format!("{host} resolves to nothing"))
+}
+
+/// `url` with its host and port replaced by the proxy's loopback port.
+fn through_port(url: &str, port: u16) -> anyhow::Result<String> {
+    let mut parsed = reqwest::Url::parse(url).with_context(|| format!("invalid database url {url}"))?;
+    parsed
+        .set_host(Some("127.0.0.1"))
+        .with_context(|| format!("cannot point {url} at the proxy"))?;
+    parsed
+        .set_port(Some(port))
+        .map_err(|()| anyhow::anyhow!("cannot point {url} at the proxy's port"))?;
+    Ok(parsed.to_string())
 }
 
 /// `BOOKSTORE_<SERVICE>__<KEY>`.

@@ -88,6 +88,33 @@ impl Process {
         }
     }
 
+    /// Sends SIGTERM, as the kubelet does once a pod's `preStop` is over; the process drains
+    /// and exits by itself (see [`Process::wait_exit`]).
+    pub fn terminate(&self) {
+        if let Some(pid) = self.pid() {
+            // A process that already exited only makes `kill` fail, which is what we want.
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+
+    /// Waits up to `within` for the process to exit and returns whether it exited with 0.
+    ///
+    /// # Errors
+    /// When it is still running after `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> anyhow::Result<bool> {
+        let Some(child) = self.child.as_mut() else {
+            return Ok(false);
+        };
+        let status = tokio::time::timeout(within, child.wait())
+            .await
+            .with_context(|| format!("{} still runs after {within:?}", self.name))??;
+        self.child = None;
+        Ok(status.success())
+    }
+
     /// Returns the process id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(Child::id)
@@ -133,6 +160,15 @@ impl Process {
         probe(self.service, self.port).await
     }
 
+    /// Asks once whether the process is alive: gRPC health's empty name SERVING (what the
+    /// chart's liveness probe asks), or the BFF's `/livez` 200.
+    ///
+    /// # Errors
+    /// What it answered instead, or why it could not be asked.
+    pub async fn liveness(&self) -> Result<(), String> {
+        ask(self.service, self.port, Probe::Liveness).await
+    }
+
     /// The last lines of the log, for failure messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -144,11 +180,26 @@ impl Process {
 /// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's
 /// `/readyz` 200. `Err` carries the last answer.
 pub async fn probe(service: ServiceName, port: u16) -> Result<(), String> {
+    ask(service, port, Probe::Readiness).await
+}
+
+/// Which of the two questions the kubelet asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    Liveness,
+    Readiness,
+}
+
+async fn ask(service: ServiceName, port: u16, question: Probe) -> Result<(), String> {
     if service == ServiceName::Bff {
-        let url = format!("http://127.0.0.1:{port}/readyz");
+        let path = match question {
+            Probe::Liveness => "livez",
+            Probe::Readiness => "readyz",
+        };
+        let url = format!("http://127.0.0.1:{port}/{path}");
         return match reqwest::get(url).await {
             Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("readyz {}", response.status())),
+            Ok(response) => Err(format!("{path} {}", response.status())),
             Err(error) => Err(error.to_string()),
         };
     }
@@ -157,12 +208,18 @@ pub async fn probe(service: ServiceName, port: u16) -> Result<(), String> {
         .connect_timeout(Duration::from_secs(1))
         .timeout(Duration::from_secs(2));
     let channel = endpoint.connect().await.map_err(|error| error.to_string())?;
+    let name = match question {
+        Probe::Liveness => platform::server::LIVENESS,
+        Probe::Readiness => service.grpc_name(),
+    };
     let request = HealthCheckRequest {
-        service: service.grpc_name().to_owned(),
+        service: name.to_owned(),
     };
     match HealthClient::new(channel).check(request).await {
         Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
-        Ok(response) => Err(format!("status {}", response.get_ref().status)),
+        Ok(response) => Err(ServingStatus::try_from(response.get_ref().status)
+            .map(|status| status.as_str_name().to_owned())
+            .unwrap_or_else(|_| format!("status {}", response.get_ref().status))),
         Err(status) => Err(status.message().to_owned()),
     }
 }

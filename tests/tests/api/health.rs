@@ -1,4 +1,5 @@
-//! Every service answers tonic-health and reflection; the BFF reports readiness and metrics.
+//! Every service answers tonic-health (liveness under the empty name, readiness under its
+//! own) and reflection; the BFF reports liveness, readiness and metrics.
 
 use bookstore_tests::TestMesh;
 use platform::ServiceName;
@@ -14,6 +15,11 @@ async fn every_service_reports_serving_once_its_stores_answer() {
             ServingStatus::Serving,
             "{service}"
         );
+        assert_eq!(
+            liveness(mesh.channel(service)).await,
+            ServingStatus::Serving,
+            "{service}"
+        );
     }
 
     mesh.shutdown().await.unwrap();
@@ -22,7 +28,7 @@ async fn every_service_reports_serving_once_its_stores_answer() {
 #[tokio::test]
 async fn the_bff_is_ready_when_every_upstream_serves_and_exposes_rpc_metrics() {
     let mesh = TestMesh::builder().with_all().start().await.unwrap();
-    let (status, body) = get(&format!("{}/readyz", mesh.bff_url())).await;
+    let (status, body) = get(&format!("{}/readyz?verbose", mesh.bff_url())).await;
     assert_eq!(status, 200, "{body}");
     let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(ready["services"]["inventory"], "SERVING");
@@ -33,21 +39,26 @@ async fn the_bff_is_ready_when_every_upstream_serves_and_exposes_rpc_metrics() {
         metrics.contains("grpc_server_requests_total{service=\"inventory\",method=\"Check\"}"),
         "{metrics}"
     );
-    let (status, _) = get(&format!("{}/healthz", mesh.bff_url())).await;
-    assert_eq!(status, 200);
+    for path in ["/livez", "/healthz", "/readyz"] {
+        let (status, body) = get(&format!("{}{path}", mesh.bff_url())).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
 
     mesh.shutdown().await.unwrap();
 }
 
 #[tokio::test]
-async fn the_bff_is_not_ready_while_an_upstream_is_missing() {
+async fn the_bff_stays_ready_while_an_upstream_is_missing_and_verbose_names_it() {
     let mesh = TestMesh::builder()
         .with(ServiceName::Bff)
         .with(ServiceName::Catalog)
         .start()
         .await
         .unwrap();
+    // An upstream that is down costs its fields, not the BFF's place in its Service.
     let (status, body) = get(&format!("{}/readyz", mesh.bff_url())).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get(&format!("{}/readyz?verbose", mesh.bff_url())).await;
     assert_eq!(status, 503, "{body}");
     let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(ready["services"]["catalog"], "SERVING");
@@ -108,6 +119,17 @@ async fn shutdown_drains_but_does_not_wait_forever_for_open_streams() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Asks the empty health name, as the kubelet's liveness probe does.
+async fn liveness(channel: tonic::transport::Channel) -> ServingStatus {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let request = HealthCheckRequest {
+        service: platform::server::LIVENESS.to_owned(),
+    };
+    let answer = HealthClient::new(channel).check(request).await.unwrap();
+    ServingStatus::try_from(answer.into_inner().status).unwrap()
 }
 
 async fn get(url: &str) -> (u16, String) {
