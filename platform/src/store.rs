@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait as _,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::server::ReadinessCheck;
@@ -108,13 +111,41 @@ pub async fn open_database<M: MigratorTrait>(
     Ok(db)
 }
 
-/// Applies every pending migration of `M`.
+/// Key of the PostgreSQL advisory lock every migration run holds (any fixed number; it
+/// spells "bookmigr"), so replicas starting together with `migrate_on_start` take turns.
+const MIGRATION_LOCK_KEY: i64 = 0x626f_6f6b_6d69_6772;
+
+/// Applies every pending migration of `M`, in one transaction per run: on PostgreSQL it
+/// first takes an advisory transaction lock (`pg_advisory_xact_lock`, released by the
+/// COMMIT or ROLLBACK), on SQLite it begins `IMMEDIATE` (SQLite's own write lock; the busy
+/// timeout makes a second writer wait). A replica that waited finds nothing pending, so N
+/// replicas apply each migration once, and a failed run leaves no half-applied migration.
 ///
 /// # Errors
-/// Fails when a migration fails; sea-orm-migration runs each in a transaction where the
-/// backend allows it.
+/// Fails when the lock cannot be taken or a migration fails (nothing of the run is kept).
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
-    M::up(db, None).await.context("failed to run migrations")
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    let transaction = db
+        .begin_with_options(options)
+        .await
+        .context("failed to begin the migration transaction")?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        transaction
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [MIGRATION_LOCK_KEY.into()],
+            ))
+            .await
+            .context("failed to take the migration lock")?;
+    }
+    M::up(&transaction, None)
+        .await
+        .context("failed to run migrations")?;
+    transaction.commit().await.context("failed to commit migrations")
 }
 
 /// Returns a readiness check that pings the database.

@@ -111,6 +111,9 @@ impl TestMeshBuilder {
         config.auth.common.issuer = platform::testing::TEST_ISSUER.to_owned();
         config.grpc.health_interval_ms = 200;
         config.grpc.drain_timeout_ms = 1_000;
+        // Inventory asks the catalog whether a book exists; a mesh without a catalog has
+        // nobody to ask, so its tests set stock for made-up ids.
+        config.inventory.own.verify_books = self.services.contains(&ServiceName::Catalog);
         if let Some(tls) = &self.tls {
             config.grpc.tls_cert_file = Some(tls.cert_file.clone());
             config.grpc.tls_key_file = Some(tls.key_file.clone());

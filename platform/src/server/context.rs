@@ -39,7 +39,7 @@ pub struct Stores {
     /// `redis://`, `rediss://` or `redis-cluster://`.
     pub redis_url: String,
     /// Every Redis key of the deployment is `<redis_key_prefix>:<name>`, the name starting
-    /// with its service (`cart:{u:…}`, `user:login-failures:…`) or naming a shared stream
+    /// with its service (`cart:{u:…}`, `user:{login}:…`) or naming a shared stream
     /// (`stock-events`), so tenants and tests never collide.
     pub redis_key_prefix: String,
 }
