@@ -23,9 +23,13 @@ use serde::de::MapAccess;
 pub struct BookstoreConfig {
     /// Where embedded SQLite files (and `up`'s generated signing key) live.
     pub data_dir: PathBuf,
-    /// `redis://host:port` (or `rediss://`) for one node, `redis-cluster://host:port,host:port`
-    /// for a Redis Cluster (svc-cart only: see the README); a service section may override it.
+    /// `redis://host:port` (or `rediss://` over TLS) for one node,
+    /// `redis-cluster://host:port,host:port` (or `redis-cluster+tls://…`) for a Redis
+    /// Cluster; a service section may override it.
     pub redis_url: String,
+    /// PEM CA certificates that signed Redis's TLS certificate (a private CA); without it
+    /// the system's roots are trusted.
+    pub redis_tls_ca_file: Option<PathBuf>,
     /// Prefix of every Redis key, so several deployments can share one Redis.
     pub redis_key_prefix: String,
     /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 4). Size it
@@ -58,6 +62,7 @@ impl Default for BookstoreConfig {
         Self {
             data_dir: PathBuf::from("data"),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_tls_ca_file: None,
             redis_key_prefix: "bookstore".to_owned(),
             database_pool_size: 16,
             database_acquire_timeout_ms: 5_000,
@@ -224,10 +229,22 @@ impl BookstoreConfig {
 }
 
 fn is_redis_url(url: &str) -> bool {
-    ["redis://", "rediss://", platform::store::CLUSTER_SCHEME]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
+    [
+        "redis://",
+        "rediss://",
+        platform::store::CLUSTER_SCHEME,
+        platform::store::CLUSTER_TLS_SCHEME,
+    ]
+    .iter()
+    .any(|scheme| url.starts_with(scheme))
 }
+
+fn is_tls_redis_url(url: &str) -> bool {
+    url.starts_with("rediss://") || url.starts_with(platform::store::CLUSTER_TLS_SCHEME)
+}
+
+/// What a bad Redis URL is told.
+const REDIS_SCHEMES: &str = "must start with redis://, rediss://, redis-cluster:// or redis-cluster+tls://";
 
 fn is_database_url(url: &str) -> bool {
     url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -240,10 +257,7 @@ fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
 impl Validate for BookstoreConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if !is_redis_url(&self.redis_url) {
-            return Err(ConfigError::invalid(
-                "redis_url",
-                "must start with redis://, rediss:// or redis-cluster://",
-            ));
+            return Err(ConfigError::invalid("redis_url", REDIS_SCHEMES));
         }
         if self.redis_key_prefix.is_empty() || self.redis_key_prefix.contains(char::is_whitespace) {
             return Err(ConfigError::invalid(
@@ -314,7 +328,7 @@ impl BookstoreConfig {
             {
                 return Err(ConfigError::invalid(
                     format!("{service}.redis_url"),
-                    "must start with redis://, rediss:// or redis-cluster://",
+                    REDIS_SCHEMES,
                 ));
             }
             for endpoint in &wiring.endpoints {
@@ -329,6 +343,20 @@ impl BookstoreConfig {
                 return Err(ConfigError::invalid(
                     format!("{service}.request_timeout_ms"),
                     "timeouts must be greater than 0",
+                ));
+            }
+        }
+        if let Some(path) = &self.redis_tls_ca_file {
+            platform::store::read_ca_file(path)
+                .map_err(|error| ConfigError::invalid("redis_tls_ca_file", format!("{error:#}")))?;
+            let mut urls = vec![self.redis_url.clone()];
+            for service in ServiceName::grpc_services() {
+                urls.push(self.redis_url(service));
+            }
+            if !urls.iter().any(|url| is_tls_redis_url(url)) {
+                return Err(ConfigError::invalid(
+                    "redis_tls_ca_file",
+                    "is set but no redis url uses TLS (rediss:// or redis-cluster+tls://)",
                 ));
             }
         }

@@ -11,8 +11,10 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+mod cluster;
 mod loadgen;
 mod migrations;
+mod redis_tls;
 
 // mimalloc, as every binary of the mesh (why: the README's benchmark section).
 #[global_allocator]
