@@ -30,6 +30,8 @@ pub struct BookstoreConfig {
     /// PEM CA certificates that signed Redis's TLS certificate (a private CA); without it
     /// the system's roots are trusted.
     pub redis_tls_ca_file: Option<PathBuf>,
+    /// `redis_url` read from this file (see [`read_secret_files`]).
+    pub redis_url_file: Option<PathBuf>,
     /// Prefix of every Redis key, so several deployments can share one Redis.
     pub redis_key_prefix: String,
     /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 4). Size it
@@ -55,6 +57,8 @@ pub struct BookstoreConfig {
     /// level, where the chart and users set it.
     pub bootstrap_admin_email: Option<String>,
     pub bootstrap_admin_password: Option<SecretString>,
+    /// `bootstrap_admin_password` read from this file.
+    pub bootstrap_admin_password_file: Option<PathBuf>,
 }
 
 impl Default for BookstoreConfig {
@@ -63,6 +67,7 @@ impl Default for BookstoreConfig {
             data_dir: PathBuf::from("data"),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             redis_tls_ca_file: None,
+            redis_url_file: None,
             redis_key_prefix: "bookstore".to_owned(),
             database_pool_size: 16,
             database_acquire_timeout_ms: 5_000,
@@ -78,6 +83,7 @@ impl Default for BookstoreConfig {
             bff: bff::Settings::default(),
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
+            bootstrap_admin_password_file: None,
         }
     }
 }
@@ -99,6 +105,8 @@ pub struct AuthKeys {
     /// This service's own client secret: its outgoing calls carry tokens from svc-user's
     /// `IssueServiceToken` (client id = the service's name).
     pub client_secret: Option<SecretString>,
+    /// `auth.client_secret` read from this file.
+    pub client_secret_file: Option<PathBuf>,
     /// How often services that fetched svc-user's key set fetch it again.
     pub jwks_refresh_secs: u64,
 }
@@ -112,6 +120,7 @@ impl Default for AuthKeys {
             signing_key_file: None,
             service_token_ttl_secs: 300,
             client_secret: None,
+            client_secret_file: None,
             jwks_refresh_secs: 300,
         }
     }
@@ -126,6 +135,7 @@ impl Common for AuthKeys {
             "signing_key_file" => self.signing_key_file = map.next_value()?,
             "service_token_ttl_secs" => self.service_token_ttl_secs = map.next_value()?,
             "client_secret" => self.client_secret = map.next_value()?,
+            "client_secret_file" => self.client_secret_file = map.next_value()?,
             "jwks_refresh_secs" => self.jwks_refresh_secs = map.next_value()?,
             _ => return Ok(false),
         }
@@ -373,3 +383,6 @@ impl BookstoreConfig {
 
 #[cfg(test)]
 mod tests;
+
+mod secret_files;
+pub use secret_files::read_secret_files;

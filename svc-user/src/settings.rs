@@ -97,9 +97,12 @@ impl Validate for Settings {
             ));
         }
         for name in self.service_clients.keys() {
-            name.parse::<ServiceName>().map_err(|error| {
-                ConfigError::invalid(format!("auth.service_clients.{name}"), error.to_string())
-            })?;
+            // `<service>_file` is the file form, read by the binary at start.
+            name.trim_end_matches("_file")
+                .parse::<ServiceName>()
+                .map_err(|error| {
+                    ConfigError::invalid(format!("auth.service_clients.{name}"), error.to_string())
+                })?;
         }
         Ok(())
     }

@@ -34,7 +34,17 @@ async fn four_inventory_replicas_migrating_at_once_apply_each_migration_once_and
         children.push(child);
     }
     for port in ports {
-        wait_for_serving(port, ServiceName::Inventory).await.unwrap();
+        if let Err(error) = wait_for_serving(port, ServiceName::Inventory).await {
+            // Say why: what each replica wrote before it stopped or hung.
+            let mut logs = String::new();
+            for child in children {
+                terminate(&child);
+                if let Ok(output) = child.wait_with_output().await {
+                    logs.push_str(&String::from_utf8_lossy(&output.stderr));
+                }
+            }
+            panic!("{error}; the replicas said: {logs}");
+        }
     }
 
     let db = Database::connect(&database.url).await.unwrap();

@@ -186,16 +186,21 @@ back from the live Secrets (lookup is empty under `helm template`, which then ge
 {{- printf "%s-stores" (include "bookstore.fullname" .) -}}
 {{- end -}}
 
-{{/* secretKeyRef of a service's database URL. */}}
+{{/* A projected volume's Secret source of a service's database URL, as `database-url`. */}}
 {{- define "bookstore.databaseUrlRef" -}}
 {{- $db := .root.Values.externalDatabase -}}
 name: {{ default (include "bookstore.storesSecret" .root) $db.existingSecret }}
-key: {{ .service }}-database-url
+items:
+  - key: {{ .service }}-database-url
+    path: database-url
 {{- end -}}
 
+{{/* The same of the Redis URL, as `redis-url`. */}}
 {{- define "bookstore.redisUrlRef" -}}
 name: {{ default (include "bookstore.storesSecret" .) .Values.externalRedis.existingSecret }}
-key: redis-url
+items:
+  - key: redis-url
+    path: redis-url
 {{- end -}}
 
 {{/* The demo stores' URLs. */}}
