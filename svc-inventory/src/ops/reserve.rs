@@ -28,7 +28,8 @@ impl Inventory {
     /// before it was reserved (a tombstone) is refused, so a late Reserve cannot strand stock.
     ///
     /// A book the catalog no longer sells (deleted) has nothing to sell: its line is short
-    /// with 0 available, whatever stock row it left behind.
+    /// with 0 available, whatever stock row it left behind (a deletion is seen within
+    /// [`crate::upstream::RESERVE_CONFIRMATION_TTL`]).
     ///
     /// # Errors
     /// `OutOfStock` naming every short line with what is available; `FailedPrecondition` for
@@ -105,7 +106,7 @@ impl Inventory {
             return Ok(());
         };
         let books: Vec<BookId> = command.lines.iter().map(|line| line.book_id).collect();
-        let missing = catalog.missing(&books).await?;
+        let missing = catalog.missing_for_reserve(&books).await?;
         if missing.is_empty()
             || reservation::find_by_order(&self.db, command.order_id)
                 .await?

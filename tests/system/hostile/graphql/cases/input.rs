@@ -34,7 +34,6 @@ const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, passw
 const CREATE_BOOK: &str = "mutation($input: BookInput!) { createBook(input: $input) { id } }";
 const SET_STOCK: &str = "mutation($id: ID!, $n: Int!) { setStock(bookId: $id, onHand: $n) { available } }";
 const RESTOCK: &str = "mutation($id: ID!, $n: Int!) { restock(bookId: $id, quantity: $n) { available } }";
-const RESTOCK: &str = "mutation($id: ID!, $n: Int!) { restock(bookId: $id, quantity: $n) { available } }";
 const DELETE_BOOK: &str = "mutation($id: ID!) { deleteBook(id: $id) }";
 const ORDER_STATUS: &str = "mutation($id: ID!) { updateOrderStatus(id: $id, status: SHIPPED) { id } }";
 const GOOD_CARD: &str = "4242424242424242";
