@@ -217,6 +217,8 @@ bad_values() {
   # The shop's Ingress paths must never expose the BFF's metrics or probes.
   must_fail 'ingress.storefrontPaths.0: Must not validate the schema (not)' \
     --set 'ingress.storefrontPaths={/metrics}' || status=1
+  must_fail 'config.bff.trusted_proxies.0: Does not match pattern' \
+    --set 'config.bff.trusted_proxies={proxy.local}' || status=1
   return $status
 }
 

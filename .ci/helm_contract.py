@@ -151,17 +151,22 @@ def resolve_pod(cluster, pod_spec, work, label):
         volume = volumes[mount["name"]]
         local = os.path.join(root, "mounts", mount["mountPath"].strip("/"))
         os.makedirs(local, exist_ok=True)
-        if "secret" in volume or "configMap" in volume:
-            kind, ref = ("secret", volume["secret"]) if "secret" in volume else ("configmap", volume["configMap"])
-            data = cluster.source(kind, ref.get("secretName") or ref.get("name"))
-            items = ref.get("items") or [{"key": k, "path": k} for k in data]
-            for item in items:
-                if item["key"] not in data:
-                    raise AssertionError(f"{label}: volume {mount['name']} wants key {item['key']}, not in its {kind}")
-                path = os.path.join(local, item["path"])
-                with open(path, "w") as handle:
-                    handle.write(data[item["key"]])
-                os.chmod(path, 0o600)
+        # A projected volume is several Secret/ConfigMap sources in one directory.
+        sources = volume["projected"].get("sources", []) if "projected" in volume else [volume]
+        if "projected" in volume or "secret" in volume or "configMap" in volume:
+            for source in sources:
+                if "secret" not in source and "configMap" not in source:
+                    raise AssertionError(f"{label}: a source of {mount['name']} is not a Secret or ConfigMap")
+                kind, ref = ("secret", source["secret"]) if "secret" in source else ("configmap", source["configMap"])
+                data = cluster.source(kind, ref.get("secretName") or ref.get("name"))
+                items = ref.get("items") or [{"key": k, "path": k} for k in data]
+                for item in items:
+                    if item["key"] not in data:
+                        raise AssertionError(f"{label}: volume {mount['name']} wants key {item['key']}, not in its {kind}")
+                    path = os.path.join(local, item["path"])
+                    with open(path, "w") as handle:
+                        handle.write(data[item["key"]])
+                    os.chmod(path, 0o600)
         elif "emptyDir" not in volume:
             raise AssertionError(f"{label}: volume type of {mount['name']} not handled by the contract test")
         mounts[mount["mountPath"].rstrip("/")] = local
@@ -183,7 +188,10 @@ def resolve_pod(cluster, pod_spec, work, label):
             env[var["name"]] = var["value"]
             continue
         ref_from = var.get("valueFrom", {})
-        if "secretKeyRef" in ref_from or "configMapKeyRef" in ref_from:
+        if "secretKeyRef" in ref_from:
+            # Secrets reach the binary as mounted files (its `_file` forms), never as variables.
+            raise AssertionError(f"{label}: {var['name']} takes a Secret as an environment variable; mount it as a file")
+        if "configMapKeyRef" in ref_from:
             kind, ref = (("secret", ref_from["secretKeyRef"]) if "secretKeyRef" in ref_from
                          else ("configmap", ref_from["configMapKeyRef"]))
             data = cluster.source(kind, ref["name"])
@@ -436,7 +444,9 @@ def main():
             admin = deployments["user"]["spec"]["template"]["spec"]["containers"][0]
             email = next((v.get("value") for v in admin.get("env", []) if v["name"] == "BOOKSTORE_BOOTSTRAP_ADMIN_EMAIL"), None)
             if email:
-                password = pods["user"][1]["BOOKSTORE_BOOTSTRAP_ADMIN_PASSWORD"]
+                # The password is a mounted file (its `_FILE` variable holds the local path).
+                with open(pods["user"][1]["BOOKSTORE_BOOTSTRAP_ADMIN_PASSWORD_FILE"]) as handle:
+                    password = handle.read()
                 login = json.dumps({"query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
                                              "{ accessToken user { role } } }",
                                     "variables": {"e": email, "p": password}}).encode()

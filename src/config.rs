@@ -23,9 +23,15 @@ use serde::de::MapAccess;
 pub struct BookstoreConfig {
     /// Where embedded SQLite files (and `up`'s generated signing key) live.
     pub data_dir: PathBuf,
-    /// `redis://host:port` (or `rediss://`) for one node, `redis-cluster://host:port,host:port`
-    /// for a Redis Cluster (svc-cart only: see the README); a service section may override it.
+    /// `redis://host:port` (or `rediss://` over TLS) for one node,
+    /// `redis-cluster://host:port,host:port` (or `redis-cluster+tls://…`) for a Redis
+    /// Cluster; a service section may override it.
     pub redis_url: String,
+    /// PEM CA certificates that signed Redis's TLS certificate (a private CA); without it
+    /// the system's roots are trusted.
+    pub redis_tls_ca_file: Option<PathBuf>,
+    /// `redis_url` read from this file (see [`read_secret_files`]).
+    pub redis_url_file: Option<PathBuf>,
     /// Prefix of every Redis key, so several deployments can share one Redis.
     pub redis_key_prefix: String,
     /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 4). Size it
@@ -51,6 +57,8 @@ pub struct BookstoreConfig {
     /// level, where the chart and users set it.
     pub bootstrap_admin_email: Option<String>,
     pub bootstrap_admin_password: Option<SecretString>,
+    /// `bootstrap_admin_password` read from this file.
+    pub bootstrap_admin_password_file: Option<PathBuf>,
 }
 
 impl Default for BookstoreConfig {
@@ -58,6 +66,8 @@ impl Default for BookstoreConfig {
         Self {
             data_dir: PathBuf::from("data"),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_tls_ca_file: None,
+            redis_url_file: None,
             redis_key_prefix: "bookstore".to_owned(),
             database_pool_size: 16,
             database_acquire_timeout_ms: 5_000,
@@ -73,6 +83,7 @@ impl Default for BookstoreConfig {
             bff: bff::Settings::default(),
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
+            bootstrap_admin_password_file: None,
         }
     }
 }
@@ -94,6 +105,8 @@ pub struct AuthKeys {
     /// This service's own client secret: its outgoing calls carry tokens from svc-user's
     /// `IssueServiceToken` (client id = the service's name).
     pub client_secret: Option<SecretString>,
+    /// `auth.client_secret` read from this file.
+    pub client_secret_file: Option<PathBuf>,
     /// How often services that fetched svc-user's key set fetch it again.
     pub jwks_refresh_secs: u64,
 }
@@ -107,6 +120,7 @@ impl Default for AuthKeys {
             signing_key_file: None,
             service_token_ttl_secs: 300,
             client_secret: None,
+            client_secret_file: None,
             jwks_refresh_secs: 300,
         }
     }
@@ -121,6 +135,7 @@ impl Common for AuthKeys {
             "signing_key_file" => self.signing_key_file = map.next_value()?,
             "service_token_ttl_secs" => self.service_token_ttl_secs = map.next_value()?,
             "client_secret" => self.client_secret = map.next_value()?,
+            "client_secret_file" => self.client_secret_file = map.next_value()?,
             "jwks_refresh_secs" => self.jwks_refresh_secs = map.next_value()?,
             _ => return Ok(false),
         }
@@ -224,10 +239,22 @@ impl BookstoreConfig {
 }
 
 fn is_redis_url(url: &str) -> bool {
-    ["redis://", "rediss://", platform::store::CLUSTER_SCHEME]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
+    [
+        "redis://",
+        "rediss://",
+        platform::store::CLUSTER_SCHEME,
+        platform::store::CLUSTER_TLS_SCHEME,
+    ]
+    .iter()
+    .any(|scheme| url.starts_with(scheme))
 }
+
+fn is_tls_redis_url(url: &str) -> bool {
+    url.starts_with("rediss://") || url.starts_with(platform::store::CLUSTER_TLS_SCHEME)
+}
+
+/// What a bad Redis URL is told.
+const REDIS_SCHEMES: &str = "must start with redis://, rediss://, redis-cluster:// or redis-cluster+tls://";
 
 fn is_database_url(url: &str) -> bool {
     url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -240,10 +267,7 @@ fn sqlite_url(data_dir: &Path, service: ServiceName) -> String {
 impl Validate for BookstoreConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if !is_redis_url(&self.redis_url) {
-            return Err(ConfigError::invalid(
-                "redis_url",
-                "must start with redis://, rediss:// or redis-cluster://",
-            ));
+            return Err(ConfigError::invalid("redis_url", REDIS_SCHEMES));
         }
         if self.redis_key_prefix.is_empty() || self.redis_key_prefix.contains(char::is_whitespace) {
             return Err(ConfigError::invalid(
@@ -314,7 +338,7 @@ impl BookstoreConfig {
             {
                 return Err(ConfigError::invalid(
                     format!("{service}.redis_url"),
-                    "must start with redis://, rediss:// or redis-cluster://",
+                    REDIS_SCHEMES,
                 ));
             }
             for endpoint in &wiring.endpoints {
@@ -332,6 +356,20 @@ impl BookstoreConfig {
                 ));
             }
         }
+        if let Some(path) = &self.redis_tls_ca_file {
+            platform::store::read_ca_file(path)
+                .map_err(|error| ConfigError::invalid("redis_tls_ca_file", format!("{error:#}")))?;
+            let mut urls = vec![self.redis_url.clone()];
+            for service in ServiceName::grpc_services() {
+                urls.push(self.redis_url(service));
+            }
+            if !urls.iter().any(|url| is_tls_redis_url(url)) {
+                return Err(ConfigError::invalid(
+                    "redis_tls_ca_file",
+                    "is set but no redis url uses TLS (rediss:// or redis-cluster+tls://)",
+                ));
+            }
+        }
         // Inventory publishes stock events to the stream catalog reads: one Redis for both.
         if self.redis_url(ServiceName::Catalog) != self.redis_url(ServiceName::Inventory) {
             return Err(ConfigError::invalid(
@@ -345,3 +383,6 @@ impl BookstoreConfig {
 
 #[cfg(test)]
 mod tests;
+
+mod secret_files;
+pub use secret_files::read_secret_files;

@@ -202,6 +202,13 @@ pub fn serve_context(
             database_url: config.database_url(service),
             migrate_on_start: service == ServiceName::Bff || config.wiring(service).migrate_on_start,
             redis_url: config.redis_url(service),
+            redis_ca_pem: match &config.redis_tls_ca_file {
+                Some(path) => Some(std::sync::Arc::new(
+                    platform::store::read_ca_file(path)
+                        .context("invalid configuration `redis_tls_ca_file`")?,
+                )),
+                None => None,
+            },
             redis_key_prefix: config.redis_key_prefix.clone(),
         },
         upstreams: ServiceName::grpc_services()

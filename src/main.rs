@@ -10,11 +10,24 @@ use clap::Parser as _;
 #[global_allocator]
 static ALLOCATOR: platform::Allocator = platform::Allocator;
 
+/// Loads and validates the configuration, with every `_file` form read (then validated
+/// again: a URL from a file follows the same rules).
+fn load_config(
+    cli: &Cli,
+    env: &std::collections::HashMap<String, String>,
+) -> Result<BookstoreConfig, platform::config::ConfigError> {
+    use platform::config::Validate as _;
+    let mut config: BookstoreConfig = platform::config::load(cli.config.as_deref(), env)?;
+    bookstore::config::read_secret_files(&mut config)?;
+    config.validate()?;
+    Ok(config)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = platform::config::process_env();
-    let config: BookstoreConfig = match platform::config::load(cli.config.as_deref(), &env) {
+    let config: BookstoreConfig = match load_config(&cli, &env) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");

@@ -105,6 +105,11 @@ pub async fn serve(
             limiter,
             http::rate_limit::limit,
         ))
+        // Outside the limiter: it keys anonymous callers on the resolved address.
+        .layer(axum::middleware::from_fn_with_state(
+            settings.trusted_proxies(),
+            http::client_address::resolve,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(axum::middleware::map_response(http::close_after_refused_body))
         .layer(cors(&settings.cors_origins));

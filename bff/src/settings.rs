@@ -9,6 +9,7 @@ use platform::config::{ConfigError, Validate};
 use serde::Deserialize;
 
 use crate::graphql::Limits;
+use crate::http::client_address::{TrustedProxies, parse_network};
 use crate::http::rate_limit::RateLimits;
 
 /// The BFF's knobs.
@@ -52,6 +53,10 @@ pub struct Settings {
     /// `bff.storefront_dir`: a built shop (a folder with `index.html`) to serve at `/`
     /// instead of the one built into the binary.
     pub storefront_dir: Option<PathBuf>,
+    /// `bff.trusted_proxies`: CIDRs (or single addresses) of the proxies in front of the
+    /// BFF; from a peer inside them the client address is read from `Forwarded` or
+    /// `X-Forwarded-For` (default none: the peer is the client).
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Settings {
@@ -76,12 +81,16 @@ impl Default for Settings {
             rate_per_address: rates.per_address_per_second,
             rate_burst: rates.burst,
             storefront_dir: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        for entry in &self.trusted_proxies {
+            parse_network(entry).map_err(|reason| ConfigError::invalid("bff.trusted_proxies", reason))?;
+        }
         if let Some(directory) = &self.storefront_dir
             && !directory.join("index.html").is_file()
         {
@@ -107,6 +116,18 @@ impl Settings {
             introspection: self.introspection,
             persisted_queries: self.persisted_queries,
         }
+    }
+
+    /// The proxies whose forwarding headers are believed (entries that do not parse were
+    /// refused by `validate`).
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        let mut networks = Vec::new();
+        for entry in &self.trusted_proxies {
+            if let Ok(network) = parse_network(entry) {
+                networks.push(network);
+            }
+        }
+        TrustedProxies::new(networks)
     }
 
     /// The request rates allowed.

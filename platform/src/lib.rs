@@ -25,6 +25,7 @@ pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod error_code;
+pub mod known_ids;
 pub mod server;
 pub mod service_name;
 pub mod shutdown;

@@ -77,8 +77,8 @@ impl ServiceName {
     /// Returns the services this one calls: the audiences its service tokens need.
     pub fn callees(&self) -> &'static [ServiceName] {
         match self {
-            ServiceName::User | ServiceName::Catalog | ServiceName::Inventory => &[],
-            ServiceName::Cart => &[ServiceName::Catalog],
+            ServiceName::User | ServiceName::Catalog => &[],
+            ServiceName::Cart | ServiceName::Inventory => &[ServiceName::Catalog],
             ServiceName::Order => &[
                 ServiceName::User,
                 ServiceName::Catalog,

@@ -6,17 +6,22 @@ mod lazy;
 mod sql;
 mod transient;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use redis::TlsCertificates;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait as _,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::server::ReadinessCheck;
 
-pub use connection::{CLUSTER_SCHEME, RedisConnection, cluster_nodes};
+pub use connection::{CLUSTER_SCHEME, CLUSTER_TLS_SCHEME, RedisConnection, cluster_nodes};
 pub use lazy::LazyRedis;
 pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
@@ -25,8 +30,9 @@ pub use sql::{
 pub use transient::is_transient;
 
 /// The Redis Stream (a key under the deployment's prefix) inventory publishes stock changes
-/// to and catalog follows.
-pub const STOCK_EVENTS: &str = "stock-events";
+/// to and catalog follows. Its own hash tag: on a cluster it lives in one slot, whichever
+/// the prefix, and catalog's blocking reads go to the master of that slot.
+pub const STOCK_EVENTS: &str = "{stock-events}";
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
@@ -108,13 +114,41 @@ pub async fn open_database<M: MigratorTrait>(
     Ok(db)
 }
 
-/// Applies every pending migration of `M`.
+/// Key of the PostgreSQL advisory lock every migration run holds (any fixed number; it
+/// spells "bookmigr"), so replicas starting together with `migrate_on_start` take turns.
+const MIGRATION_LOCK_KEY: i64 = 0x626f_6f6b_6d69_6772;
+
+/// Applies every pending migration of `M`, in one transaction per run: on PostgreSQL it
+/// first takes an advisory transaction lock (`pg_advisory_xact_lock`, released by the
+/// COMMIT or ROLLBACK), on SQLite it begins `IMMEDIATE` (SQLite's own write lock; the busy
+/// timeout makes a second writer wait). A replica that waited finds nothing pending, so N
+/// replicas apply each migration once, and a failed run leaves no half-applied migration.
 ///
 /// # Errors
-/// Fails when a migration fails; sea-orm-migration runs each in a transaction where the
-/// backend allows it.
+/// Fails when the lock cannot be taken or a migration fails (nothing of the run is kept).
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
-    M::up(db, None).await.context("failed to run migrations")
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    let transaction = db
+        .begin_with_options(options)
+        .await
+        .context("failed to begin the migration transaction")?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        transaction
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [MIGRATION_LOCK_KEY.into()],
+            ))
+            .await
+            .context("failed to take the migration lock")?;
+    }
+    M::up(&transaction, None)
+        .await
+        .context("failed to run migrations")?;
+    transaction.commit().await.context("failed to commit migrations")
 }
 
 /// Returns a readiness check that pings the database.
@@ -128,6 +162,47 @@ pub fn database_readiness(db: DatabaseConnection) -> ReadinessCheck {
                 .map_err(|error| format!("database: {error}"))
         })
     })
+}
+
+/// Reads the PEM CA certificates of `redis_tls_ca_file`.
+///
+/// # Errors
+/// Fails, naming the file, when it cannot be read or holds no PEM certificate that parses.
+pub fn read_ca_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let pem = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    let mut certificates = 0;
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        certificate.with_context(|| format!("{} holds a certificate that does not parse", path.display()))?;
+        certificates += 1;
+    }
+    if certificates == 0 {
+        anyhow::bail!("{} holds no PEM certificate", path.display());
+    }
+    Ok(pem)
+}
+
+/// Whether `error` says that a TLS peer's certificate was not trusted (an unknown issuer, a
+/// wrong name, expired): a configuration error, unlike a Redis that is late.
+pub fn is_untrusted_certificate(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| matches!(rustls_error(cause), Some(rustls::Error::InvalidCertificate(_))))
+}
+
+/// The rustls error inside `error`: itself, inside an `io::Error` (tokio-rustls), or inside
+/// the `Arc` the redis crate keeps its causes in.
+fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(rustls) = error.downcast_ref::<rustls::Error>() {
+        return Some(rustls);
+    }
+    if let Some(shared) = error.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>() {
+        return rustls_error(shared.as_ref());
+    }
+    let io = error.downcast_ref::<std::io::Error>()?;
+    io.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 /// Hides the password of a database URL for log lines and errors.
@@ -146,11 +221,16 @@ pub fn redact(url: &str) -> String {
 
 /// A Redis connection whose keys all live under one prefix, so tests and tenants never
 /// collide. It reconnects by itself; clones share the connection. `url` is a single node
-/// (`redis://`, `rediss://`) or a cluster (`redis-cluster://host:port,host:port`).
+/// (`redis://`, `rediss://`) or a cluster (`redis-cluster://host:port,host:port`, or
+/// `redis-cluster+tls://…`).
 #[derive(Clone)]
 pub struct RedisStore {
     /// The single-node client, for dedicated connections; `None` on a cluster.
     client: Option<redis::Client>,
+    /// A cluster's node URLs (scheme and credentials for a dedicated connection to one node).
+    cluster_nodes: Vec<String>,
+    /// PEM CA certificates that replace the system's roots for TLS (`redis_tls_ca_file`).
+    ca_pem: Option<Arc<Vec<u8>>>,
     connection: RedisConnection,
     prefix: String,
 }
@@ -165,25 +245,59 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// The certificates a TLS connection trusts: `ca_pem` instead of the system's roots.
+fn certificates(ca_pem: Option<&Arc<Vec<u8>>>) -> Option<TlsCertificates> {
+    ca_pem.map(|pem| TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.as_ref().clone()),
+    })
+}
+
+/// A client of one node, trusting `ca_pem` when given (for `rediss://`).
+fn node_client(url: &str, ca_pem: Option<&Arc<Vec<u8>>>) -> redis::RedisResult<redis::Client> {
+    match certificates(ca_pem) {
+        Some(certificates) if url.starts_with("rediss://") => {
+            redis::Client::build_with_tls(url, certificates)
+        }
+        _ => redis::Client::open(url),
+    }
+}
+
 impl RedisStore {
     /// Connects to `url`, failing fast when Redis does not answer.
     ///
     /// # Errors
     /// Fails with a message naming the URL when Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        Self::connect_with_ca(url, prefix, None).await
+    }
+
+    /// [`RedisStore::connect`], trusting the PEM CA certificates `ca_pem` for TLS instead
+    /// of the system's roots.
+    ///
+    /// # Errors
+    /// Fails with a message naming the URL when Redis cannot be reached or its certificate
+    /// is not trusted.
+    pub async fn connect_with_ca(
+        url: &str,
+        prefix: &str,
+        ca_pem: Option<Arc<Vec<u8>>>,
+    ) -> anyhow::Result<Self> {
         if let Some(nodes) = cluster_nodes(url) {
             let nodes = nodes.with_context(|| format!("invalid redis url {}", redact(url)))?;
-            let connection = connection::connect_cluster(nodes)
+            let connection = connection::connect_cluster(nodes.clone(), certificates(ca_pem.as_ref()))
                 .await
                 .with_context(|| format!("redis cluster at {} does not answer", redact(url)))?;
             return Ok(Self {
                 client: None,
+                cluster_nodes: nodes,
+                ca_pem,
                 connection: RedisConnection::Cluster(connection),
                 prefix: prefix.to_owned(),
             });
         }
-        let client =
-            redis::Client::open(url).with_context(|| format!("invalid redis url {}", redact(url)))?;
+        let client = node_client(url, ca_pem.as_ref())
+            .with_context(|| format!("invalid redis url {}", redact(url)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(connection::NODE_TIMEOUT))
             .set_response_timeout(Some(redis_timeout()))
@@ -194,6 +308,8 @@ impl RedisStore {
             .with_context(|| format!("redis at {} does not answer", redact(url)))?;
         Ok(Self {
             client: Some(client),
+            cluster_nodes: Vec::new(),
+            ca_pem,
             connection: RedisConnection::Single(connection),
             prefix: prefix.to_owned(),
         })
@@ -214,23 +330,39 @@ impl RedisStore {
         self.connection.clone()
     }
 
-    /// Opens a connection of its own for blocking commands (`XREADGROUP … BLOCK`), which would
-    /// stall every other user of the shared multiplexed connection. Its response timeout is
-    /// `block` plus a margin.
+    /// Opens a connection of its own for blocking commands (`XREADGROUP … BLOCK`) on `key`,
+    /// which would stall every other user of the shared multiplexed connection. On a
+    /// cluster it goes to the master serving `key`'s slot (a command there that meets a
+    /// moved slot fails, and its caller opens a new one). Its response timeout is `block`
+    /// plus a margin.
     ///
     /// # Errors
-    /// Fails when Redis does not answer, and on a cluster: the stream consumers that need it
-    /// run against a single node.
-    pub async fn dedicated_connection(&self, block: Duration) -> anyhow::Result<ConnectionManager> {
-        let Some(client) = &self.client else {
-            anyhow::bail!(
-                "a dedicated (blocking) redis connection needs a single-node redis:// url, not a cluster"
-            );
-        };
+    /// Fails when Redis does not answer.
+    pub async fn dedicated_connection(
+        &self,
+        block: Duration,
+        key: &str,
+    ) -> anyhow::Result<ConnectionManager> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(block + Duration::from_secs(2)))
             .set_number_of_retries(2);
+        let client = match (&self.client, &self.connection) {
+            (Some(client), _) => client.clone(),
+            (None, RedisConnection::Cluster(cluster)) => {
+                let (host, port) = connection::master_of_key(&mut cluster.clone(), key).await?;
+                let template = self
+                    .cluster_nodes
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("redis://");
+                node_client(&connection::node_url(template, &host, port), self.ca_pem.as_ref())
+                    .context("invalid redis cluster node")?
+            }
+            (None, RedisConnection::Single(_)) => {
+                anyhow::bail!("a single-node redis store without its client")
+            }
+        };
         client
             .get_connection_manager_with_config(config)
             .await

@@ -17,7 +17,6 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
-mod known_books;
 pub mod ops;
 pub mod policy;
 pub mod settings;

@@ -1,5 +1,5 @@
 //! The one call svc-cart makes: asking the catalog whether a book exists before it goes into
-//! a cart, remembered for a minute (see [`KnownBooks`]). The only place besides `grpc.rs`
+//! a cart, remembered for a minute (see [`KnownIds`]). The only place besides `grpc.rs`
 //! that builds protobuf messages.
 
 use std::num::NonZeroUsize;
@@ -12,7 +12,7 @@ use proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use proto::types::BookId;
 
 use crate::error::{CartError, CartRefusal, CartResult};
-use crate::known_books::KnownBooks;
+use platform::known_ids::KnownIds;
 
 /// How many confirmed books a replica remembers, and for how long.
 const KNOWN_BOOKS: NonZeroUsize = NonZeroUsize::new(100_000).expect("non-zero");
@@ -22,7 +22,7 @@ const KNOWN_BOOK_TTL: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct Catalog {
     channel: MeshChannel,
-    known_books: Arc<KnownBooks>,
+    known_books: Arc<KnownIds>,
 }
 
 impl Catalog {
@@ -30,7 +30,7 @@ impl Catalog {
     pub fn new(channel: MeshChannel) -> Self {
         Self {
             channel,
-            known_books: Arc::new(KnownBooks::new(KNOWN_BOOKS, KNOWN_BOOK_TTL)),
+            known_books: Arc::new(KnownIds::new(KNOWN_BOOKS, KNOWN_BOOK_TTL)),
         }
     }
 

@@ -18,6 +18,9 @@ pub enum InventoryRefusal {
     FailedPrecondition(String),
     #[error("{0}")]
     Conflict(&'static str),
+    /// The catalog, asked whether a book exists, does not answer.
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 /// Every error of svc-inventory.
@@ -31,6 +34,7 @@ impl Refusal for InventoryRefusal {
         match self {
             InventoryRefusal::OutOfStock { .. } => ErrorCode::OutOfStock,
             InventoryRefusal::FailedPrecondition(_) | InventoryRefusal::Conflict(_) => ErrorCode::Conflict,
+            InventoryRefusal::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 
@@ -38,7 +42,7 @@ impl Refusal for InventoryRefusal {
         match self {
             InventoryRefusal::OutOfStock { lines } => Detail::ShortLines(lines),
             InventoryRefusal::FailedPrecondition(_) => Detail::Precondition,
-            InventoryRefusal::Conflict(_) => Detail::None,
+            InventoryRefusal::Conflict(_) | InventoryRefusal::Unavailable(_) => Detail::None,
         }
     }
 

@@ -13,6 +13,7 @@
 //!   `sweeper.rs`, `relay.rs`.
 //! - [`store`]: `stock.rs`, `reservation.rs`, `ledger.rs`, `outbox.rs`: the SQL.
 //! - [`domain`]: reservation lines and states. [`clock`]: time, movable in tests.
+//! - [`upstream`]: the catalog, asked whether books exist.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`error`]: `InventoryError`.
 //! - [`settings`]: `Settings`, the `inventory.*` knobs.
 
@@ -25,6 +26,7 @@ pub mod ops;
 pub mod policy;
 pub mod settings;
 pub mod store;
+pub mod upstream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +47,8 @@ const RELAY_INTERVAL: Duration = Duration::from_millis(200);
 /// running beside it.
 ///
 /// # Errors
-/// Fails when the database cannot be reached, a migration fails, or the server or one of
+/// Fails when the database cannot be reached, a migration fails, the catalog's endpoints
+/// are invalid, or the server or one of
 /// its loops stops with an error.
 pub async fn serve(
     settings: &Settings,
@@ -55,11 +58,14 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let db = context.open_database::<migration::Migrator>().await?;
     let redis = context.redis();
-    let inventory = Inventory::new(
+    let mut inventory = Inventory::new(
         db.clone(),
         Arc::new(clock::SystemClock),
         settings.reservation_ttl(),
     );
+    if settings.verify_books {
+        inventory = inventory.verifying_books(upstream::Catalog::new(context.channel(ServiceName::Catalog)?));
+    }
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(InventoryServiceServer::new(grpc::InventoryGrpc::new(
         inventory.clone(),

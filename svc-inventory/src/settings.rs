@@ -16,6 +16,10 @@ pub struct Settings {
     /// `inventory.sweep_interval_ms`: how often the sweeper releases expired reservations
     /// (default 1000).
     pub sweep_interval_ms: u64,
+    /// `inventory.verify_books`: ask the catalog whether a book exists before SetStock or
+    /// Restock (an unknown id is NOT_FOUND) and before Reserve (a deleted book has nothing
+    /// to sell) (default true).
+    pub verify_books: bool,
 }
 
 impl Default for Settings {
@@ -23,6 +27,7 @@ impl Default for Settings {
         Self {
             reservation_ttl_secs: 15 * 60,
             sweep_interval_ms: 1_000,
+            verify_books: true,
         }
     }
 }

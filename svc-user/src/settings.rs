@@ -30,12 +30,18 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// `auth.login_max_failures_per_account`, `auth.login_max_failures_per_address`,
-    /// `auth.login_failure_window_secs`: failed logins allowed per account and per client
-    /// address within the window (default 5, 50, 900).
-    pub login_max_failures_per_account: u32,
+    /// `auth.login_max_failures_per_account_address`, `auth.login_max_failures_per_address`,
+    /// `auth.login_failure_window_secs`: failed logins one client address may have on one
+    /// account, and on all accounts, within the window before it is refused until the
+    /// window ends (default 5, 50, 900).
+    pub login_max_failures_per_account_address: u32,
     pub login_max_failures_per_address: u32,
     pub login_failure_window_secs: u64,
+    /// `auth.login_account_slow_after`, `auth.login_account_delay_ms`: after this many
+    /// failures of one account from any addresses in the window, each of its logins waits
+    /// this long; an account is never refused for everyone (default 20, 1000).
+    pub login_account_slow_after: u32,
+    pub login_account_delay_ms: u64,
     /// `auth.service_clients.<service>`: the client secret of each mesh service, registered
     /// at start so those services can obtain service tokens.
     pub service_clients: BTreeMap<String, SecretString>,
@@ -51,9 +57,11 @@ impl Default for Settings {
             argon2_memory_kib: argon2.memory_kib,
             argon2_iterations: argon2.iterations,
             argon2_parallelism: argon2.parallelism,
-            login_max_failures_per_account: throttle.max_failures_per_account,
+            login_max_failures_per_account_address: throttle.max_failures_per_account_address,
             login_max_failures_per_address: throttle.max_failures_per_address,
             login_failure_window_secs: throttle.window.as_secs(),
+            login_account_slow_after: throttle.account_slow_after,
+            login_account_delay_ms: u64::try_from(throttle.account_delay.as_millis()).unwrap_or(u64::MAX),
             service_clients: BTreeMap::new(),
         }
     }
@@ -61,10 +69,40 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            (
+                "auth.login_max_failures_per_account_address",
+                self.login_max_failures_per_account_address,
+            ),
+            (
+                "auth.login_max_failures_per_address",
+                self.login_max_failures_per_address,
+            ),
+            ("auth.login_account_slow_after", self.login_account_slow_after),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be at least 1"));
+            }
+        }
+        if self.login_failure_window_secs == 0 {
+            return Err(ConfigError::invalid(
+                "auth.login_failure_window_secs",
+                "must be greater than 0",
+            ));
+        }
+        if self.login_account_delay_ms > 60_000 {
+            return Err(ConfigError::invalid(
+                "auth.login_account_delay_ms",
+                "must be at most 60000 (it slows, it must not hang a login)",
+            ));
+        }
         for name in self.service_clients.keys() {
-            name.parse::<ServiceName>().map_err(|error| {
-                ConfigError::invalid(format!("auth.service_clients.{name}"), error.to_string())
-            })?;
+            // `<service>_file` is the file form, read by the binary at start.
+            name.trim_end_matches("_file")
+                .parse::<ServiceName>()
+                .map_err(|error| {
+                    ConfigError::invalid(format!("auth.service_clients.{name}"), error.to_string())
+                })?;
         }
         Ok(())
     }
@@ -83,8 +121,10 @@ impl Settings {
     /// The login throttle's limits.
     pub fn throttle(&self) -> ThrottleSettings {
         ThrottleSettings {
-            max_failures_per_account: self.login_max_failures_per_account,
+            max_failures_per_account_address: self.login_max_failures_per_account_address,
             max_failures_per_address: self.login_max_failures_per_address,
+            account_slow_after: self.login_account_slow_after,
+            account_delay: Duration::from_millis(self.login_account_delay_ms),
             window: Duration::from_secs(self.login_failure_window_secs),
         }
     }

@@ -11,7 +11,10 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+mod cluster;
 mod loadgen;
+mod migrations;
+mod redis_tls;
 
 // mimalloc, as every binary of the mesh (why: the README's benchmark section).
 #[global_allocator]
@@ -310,6 +313,8 @@ fn spawn_inventory(port: u16, database_url: &str, jwks: &str, redis_prefix: &str
         .env("BOOKSTORE_INVENTORY__LISTEN", format!("127.0.0.1:{port}"))
         .env("BOOKSTORE_INVENTORY__DATABASE_URL", database_url)
         .env("BOOKSTORE_INVENTORY__MIGRATE_ON_START", "false")
+        // No catalog here: the stock is for made-up book ids.
+        .env("BOOKSTORE_INVENTORY__VERIFY_BOOKS", "false")
         .env("BOOKSTORE_REDIS_URL", platform::testing::redis_url())
         .env("BOOKSTORE_REDIS_KEY_PREFIX", redis_prefix)
         .spawn()

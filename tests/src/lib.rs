@@ -16,6 +16,7 @@
 pub mod audit;
 pub mod bench;
 pub mod invariants;
+pub mod redis_cluster;
 pub mod stack;
 mod support;
 
@@ -67,6 +68,41 @@ pub struct TestTls {
     pub key_file: PathBuf,
 }
 
+impl TestTls {
+    /// Writes a fresh CA and a `localhost` leaf it signed to a new temp directory.
+    ///
+    /// # Panics
+    /// When the files cannot be written or rcgen refuses the parameters.
+    pub fn generate() -> TestTls {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let directory = std::env::temp_dir()
+            .join("bookstore-tests")
+            .join(format!("tls-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&directory).unwrap_or_else(|error| panic!("test pki dir: {error}"));
+        let generated = (|| -> Result<(String, String, String), rcgen::Error> {
+            let ca_key = KeyPair::generate()?;
+            let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+            ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let ca_cert = ca_params.self_signed(&ca_key)?;
+            let issuer = Issuer::new(ca_params, ca_key);
+            let leaf_key = KeyPair::generate()?;
+            let leaf_cert =
+                CertificateParams::new(vec!["localhost".to_owned()])?.signed_by(&leaf_key, &issuer)?;
+            Ok((ca_cert.pem(), leaf_cert.pem(), leaf_key.serialize_pem()))
+        })();
+        let (ca, cert, key) = generated.unwrap_or_else(|error| panic!("test pki: {error}"));
+        let tls = TestTls {
+            ca_file: directory.join("ca.pem"),
+            cert_file: directory.join("server.pem"),
+            key_file: directory.join("server.key"),
+        };
+        for (path, pem) in [(&tls.ca_file, ca), (&tls.cert_file, cert), (&tls.key_file, key)] {
+            std::fs::write(path, pem).unwrap_or_else(|error| panic!("test pki file: {error}"));
+        }
+        tls
+    }
+}
+
 impl TestMeshBuilder {
     /// Adds one service.
     pub fn with(mut self, service: ServiceName) -> Self {
@@ -111,6 +147,9 @@ impl TestMeshBuilder {
         config.auth.common.issuer = platform::testing::TEST_ISSUER.to_owned();
         config.grpc.health_interval_ms = 200;
         config.grpc.drain_timeout_ms = 1_000;
+        // Inventory asks the catalog whether a book exists; a mesh without a catalog has
+        // nobody to ask, so its tests set stock for made-up ids.
+        config.inventory.own.verify_books = self.services.contains(&ServiceName::Catalog);
         if let Some(tls) = &self.tls {
             config.grpc.tls_cert_file = Some(tls.cert_file.clone());
             config.grpc.tls_key_file = Some(tls.key_file.clone());

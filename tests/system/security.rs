@@ -111,7 +111,7 @@ async fn attackers_are_refused_and_card_numbers_are_kept_nowhere() {
     access::other_users_data_is_out_of_reach(&stack, &victims, &mut counts).await;
     admin::customers_cannot_administer(&stack, &victims, &mut counts).await;
     admin::service_only_rpcs_refuse_users(&stack, &victims, &mut counts).await;
-    secrets::wrong_passwords_lock_the_account(&stack, &victims, &mut counts).await;
+    secrets::wrong_passwords_refuse_that_address_on_that_account(&stack, &victims, &mut counts).await;
     let dumped = secrets::card_numbers_are_kept_nowhere(&stack, &victims).await;
 
     report(

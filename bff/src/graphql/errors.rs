@@ -1,5 +1,6 @@
 //! gRPC statuses to GraphQL errors, exactly as the contract names them: `extensions.code`,
-//! plus `bookIds` for OUT_OF_STOCK and `field` for BAD_USER_INPUT. Internal details never
+//! plus `bookIds` for OUT_OF_STOCK, `field` for BAD_USER_INPUT and `retryAfterSeconds` for
+//! a throttled call (UNAVAILABLE). Internal details never
 //! reach a storefront: an INTERNAL error keeps only the mesh's reference.
 
 use async_graphql::{Error, ErrorExtensions as _};
@@ -78,12 +79,32 @@ pub fn from_status_within(status: &tonic::Status, wire_message: &str) -> Error {
                 extensions.set("bookIds", book_ids.clone());
             })
         }
-        ErrorCode::Unavailable | ErrorCode::Throttled => {
-            error(graphql_code, "a service is unavailable, retry shortly")
+        ErrorCode::Throttled => {
+            // The contract has no throttling code: UNAVAILABLE, and when to retry.
+            let seconds = retry_after_seconds(status);
+            Error::new(format!("too many attempts, retry in {seconds} s")).extend_with(
+                move |_, extensions| {
+                    extensions.set("code", graphql_code);
+                    extensions.set("retryAfterSeconds", seconds);
+                },
+            )
         }
+        ErrorCode::Unavailable => error(graphql_code, "a service is unavailable, retry shortly"),
         ErrorCode::Internal => error(graphql_code, status.message().to_owned()),
         _ => error(graphql_code, status.message().to_owned()),
     }
+}
+
+/// Whole seconds until a throttled call may be retried: the status's `RetryInfo`, rounded
+/// up, at least 1.
+fn retry_after_seconds(status: &tonic::Status) -> u64 {
+    let delay = status
+        .get_error_details()
+        .retry_info()
+        .and_then(|info| info.retry_delay)
+        .unwrap_or_default();
+    let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+    seconds.max(1)
 }
 
 /// The services name fields as in their contracts (`payment.card.exp_month`); storefronts
@@ -107,6 +128,24 @@ pub fn graphql_field(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_throttled_call_is_unavailable_and_says_when_to_retry() {
+        let status = ErrorCode::Throttled.status(
+            "too many failed logins",
+            tonic_types::ErrorDetails::with_retry_info(Some(std::time::Duration::from_millis(41_200))),
+        );
+        let error = from_status(&status).into_server_error(async_graphql::Pos::default());
+        let extensions = error.extensions.unwrap();
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("UNAVAILABLE"))
+        );
+        assert_eq!(
+            extensions.get("retryAfterSeconds"),
+            Some(&async_graphql::Value::from(42))
+        );
+    }
 
     #[test]
     fn field_names_follow_the_graphql_input() {

@@ -3,18 +3,19 @@
 //! at `/graphql/ws`. Each request gets its caller (token from the bearer header or the
 //! session cookie, guest cart session, address), fresh DataLoaders and a deadline.
 
+pub mod client_address;
 pub mod rate_limit;
 mod request;
 pub mod storefront;
 mod ws;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -26,6 +27,7 @@ use crate::graphql::session::{
     self, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
 };
 use crate::graphql::{Limits, RefreshCookie};
+use client_address::ClientAddress;
 
 pub use ws::subscriptions;
 
@@ -62,9 +64,9 @@ pub(crate) fn request_data(
     state: &GraphqlState,
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
-    peer: Option<SocketAddr>,
+    client: Option<IpAddr>,
 ) -> async_graphql::Data {
-    request_data_counted(state, headers, verified, peer).data
+    request_data_counted(state, headers, verified, client).data
 }
 
 /// What one request brings: its GraphQL data, the upstream call counter when reporting is
@@ -86,7 +88,7 @@ fn request_data_counted(
     state: &GraphqlState,
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
-    peer: Option<SocketAddr>,
+    client: Option<IpAddr>,
 ) -> RequestData {
     let cookies = session::cookies(headers);
     let presented = session::presented_token(headers);
@@ -108,7 +110,7 @@ fn request_data_counted(
         token,
         via_cookie,
         cart_session,
-        peer.map(|address| address.ip().to_string()),
+        client.map(|address| address.to_string()),
         tokio::time::Instant::now() + state.request_timeout,
     );
     if state.report_upstream_calls {
@@ -167,13 +169,13 @@ async fn run(
     graphql_request: async_graphql::Request,
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
-    peer: Option<SocketAddr>,
+    client: Option<IpAddr>,
 ) -> Response {
     let RequestData {
         data,
         calls,
         stale_cookie,
-    } = request_data_counted(state, headers, verified, peer);
+    } = request_data_counted(state, headers, verified, client);
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
     let mut timed_out = false;
@@ -256,7 +258,7 @@ async fn run(
 /// `POST /graphql`.
 pub async fn post(
     State(state): State<GraphqlState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     body: Bytes,
@@ -280,13 +282,13 @@ pub async fn post(
         Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(peer)).await
+    run(&state, media, graphql_request, &headers, verified, Some(client)).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
 pub async fn get(
     State(state): State<GraphqlState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -321,7 +323,7 @@ pub async fn get(
         }
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(peer)).await
+    run(&state, media, graphql_request, &headers, verified, Some(client)).await
 }
 
 /// Whether the client is a browser opening the URL (it accepts HTML).

@@ -1,18 +1,19 @@
-//! A rate limit per client: per user when the request carries a valid token, per address
-//! otherwise. The defaults are far above what one storefront tab sends, and a checkout rush
+//! A rate limit per client: per user when the request carries a valid token, per client
+//! address otherwise (behind a trusted proxy, the address it forwarded: `client_address.rs`). The defaults are far above what one storefront tab sends, and a checkout rush
 //! of many distinct users is many keys, each with its own budget.
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::Extension;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use super::client_address::ClientAddress;
 use crate::graphql::caller::VerifiedToken;
 use crate::graphql::session::presented_token;
 
@@ -81,7 +82,7 @@ impl Limiter {
 /// The middleware: 429 with `Retry-After` past the budget.
 pub async fn limit(
     State(limiter): State<Limiter>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -89,7 +90,7 @@ pub async fn limit(
         presented_token(request.headers()).map(|(token, _)| VerifiedToken::verify(&limiter.verifier, token));
     let verdict = match verified.as_ref().and_then(|checked| checked.user) {
         Some(user) => limiter.users.check_key(&user.id.to_string()),
-        None => limiter.addresses.check_key(&peer.ip().to_string()),
+        None => limiter.addresses.check_key(&client.to_string()),
     };
     match verdict {
         Ok(()) => {

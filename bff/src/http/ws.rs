@@ -2,23 +2,22 @@
 //! the `connection_init` payload (`{"authorization": "Bearer …"}`) or the session cookie of
 //! the upgrade request.
 
-use std::net::SocketAddr;
-
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Extension;
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use super::client_address::ClientAddress;
 use super::{GraphqlState, request_data};
 use crate::graphql::caller::VerifiedToken;
 
 /// Upgrades to a GraphQL WebSocket.
 pub async fn subscriptions(
     State(state): State<GraphqlState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
@@ -38,7 +37,7 @@ pub async fn subscriptions(
                     }
                     // A token from the payload differs from the checked one and is verified anew.
                     let verified = verified.map(|Extension(checked)| checked);
-                    Ok(request_data(&state, &headers, verified, Some(peer)))
+                    Ok(request_data(&state, &headers, verified, Some(client)))
                 })
                 .serve()
         })

@@ -63,7 +63,7 @@ from it, so every service may reach svc-user.
 {{- define "bookstore.callers" -}}
 {{- $callers := dict
   "user" (list "catalog" "cart" "order" "inventory" "bff")
-  "catalog" (list "cart" "order" "bff")
+  "catalog" (list "cart" "order" "inventory" "bff")
   "cart" (list "order" "bff")
   "order" (list "bff")
   "inventory" (list "order" "bff") -}}
@@ -71,7 +71,7 @@ from it, so every service may reach svc-user.
 {{- end -}}
 
 {{/* Services that call others and so hold a client secret. */}}
-{{- define "bookstore.clientServices" -}}cart order bff{{- end -}}
+{{- define "bookstore.clientServices" -}}cart order inventory bff{{- end -}}
 
 {{/* Env var name of a config key path: BOOKSTORE_ + upper-case keys joined by `__`. */}}
 {{- define "bookstore.envName" -}}
@@ -173,6 +173,7 @@ back from the live Secrets (lookup is empty under `helm template`, which then ge
   "signing-key.pem" (get $auth "signing-key.pem" | b64dec | default (genPrivateKey "ed25519"))
   "client-secret-cart" (get $auth "client-secret-cart" | b64dec | default (randAlphaNum 32))
   "client-secret-order" (get $auth "client-secret-order" | b64dec | default (randAlphaNum 32))
+  "client-secret-inventory" (get $auth "client-secret-inventory" | b64dec | default (randAlphaNum 32))
   "client-secret-bff" (get $auth "client-secret-bff" | b64dec | default (randAlphaNum 32))
   "postgresql-password" (get $pg "password" | b64dec | default (randAlphaNum 32))
   "redis-password" (get $redis "password" | b64dec | default (randAlphaNum 32)) -}}
@@ -194,16 +195,21 @@ back from the live Secrets (lookup is empty under `helm template`, which then ge
 {{- printf "%s-stores" (include "bookstore.fullname" .) -}}
 {{- end -}}
 
-{{/* secretKeyRef of a service's database URL. */}}
+{{/* A projected volume's Secret source of a service's database URL, as `database-url`. */}}
 {{- define "bookstore.databaseUrlRef" -}}
 {{- $db := .root.Values.externalDatabase -}}
 name: {{ default (include "bookstore.storesSecret" .root) $db.existingSecret }}
-key: {{ .service }}-database-url
+items:
+  - key: {{ .service }}-database-url
+    path: database-url
 {{- end -}}
 
+{{/* The same of the Redis URL, as `redis-url`. */}}
 {{- define "bookstore.redisUrlRef" -}}
 name: {{ default (include "bookstore.storesSecret" .) .Values.externalRedis.existingSecret }}
-key: redis-url
+items:
+  - key: redis-url
+    path: redis-url
 {{- end -}}
 
 {{/* The demo stores' URLs. */}}

@@ -13,6 +13,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeSeed, IntoDeserializer as _, MapAccess, Visitor};
@@ -95,9 +96,13 @@ pub struct ServiceWiring {
     pub metrics_listen: Option<SocketAddr>,
     /// Default: `sqlite://<data_dir>/<service>.db?mode=rwc`. Unused by cart (Redis).
     pub database_url: Option<String>,
+    /// `database_url` read from this file (a mounted Secret); the binary reads it at start.
+    pub database_url_file: Option<PathBuf>,
     /// This service's Redis instead of the top-level `redis_url`, e.g. carts on a cluster
     /// while catalog's stock-event consumer stays on one node.
     pub redis_url: Option<String>,
+    /// `redis_url` read from this file.
+    pub redis_url_file: Option<PathBuf>,
     /// Apply pending migrations before serving (`bookstore migrate` does it otherwise).
     pub migrate_on_start: bool,
     /// How other services reach it; default `http://<listen>`.
@@ -114,7 +119,9 @@ impl Default for ServiceWiring {
             listen: None,
             metrics_listen: None,
             database_url: None,
+            database_url_file: None,
             redis_url: None,
+            redis_url_file: None,
             migrate_on_start: true,
             endpoints: Vec::new(),
             connect_timeout_ms: client.connect_timeout_ms,
@@ -130,6 +137,8 @@ impl Common for ServiceWiring {
             "metrics_listen" => self.metrics_listen = map.next_value()?,
             "database_url" => self.database_url = map.next_value()?,
             "redis_url" => self.redis_url = map.next_value()?,
+            "database_url_file" => self.database_url_file = map.next_value()?,
+            "redis_url_file" => self.redis_url_file = map.next_value()?,
             "migrate_on_start" => self.migrate_on_start = map.next_value()?,
             "endpoints" => self.endpoints = map.next_value()?,
             "connect_timeout_ms" => self.connect_timeout_ms = map.next_value()?,

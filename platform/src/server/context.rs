@@ -36,11 +36,14 @@ pub struct Stores {
     pub database_url: String,
     /// Apply pending migrations before serving.
     pub migrate_on_start: bool,
-    /// `redis://`, `rediss://` or `redis-cluster://`.
+    /// `redis://`, `rediss://`, `redis-cluster://` or `redis-cluster+tls://`.
     pub redis_url: String,
+    /// PEM CA certificates trusted for Redis TLS instead of the system's roots (the
+    /// contents of `redis_tls_ca_file`).
+    pub redis_ca_pem: Option<std::sync::Arc<Vec<u8>>>,
     /// Every Redis key of the deployment is `<redis_key_prefix>:<name>`, the name starting
-    /// with its service (`cart:{u:…}`, `user:login-failures:…`) or naming a shared stream
-    /// (`stock-events`), so tenants and tests never collide.
+    /// with its service (`cart:{u:…}`, `user:{login}:…`) or naming a shared stream
+    /// (`{stock-events}`), so tenants and tests never collide.
     pub redis_key_prefix: String,
 }
 
@@ -59,6 +62,7 @@ impl ServeContext {
             self.stores.redis_url.clone(),
             self.stores.redis_key_prefix.clone(),
         )
+        .with_ca(self.stores.redis_ca_pem.clone())
     }
 
     /// Returns a channel to `callee` carrying this service's tokens.

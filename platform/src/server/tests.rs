@@ -30,6 +30,7 @@ fn context() -> ServeContext {
             database_url: String::new(),
             migrate_on_start: false,
             redis_url: String::new(),
+            redis_ca_pem: None,
             redis_key_prefix: "test".to_owned(),
         },
         upstreams: std::collections::BTreeMap::new(),

@@ -1,9 +1,10 @@
 //! One Redis connection type for a single node and for Redis Cluster, so callers (Lua
 //! scripts, pipelines, plain commands) are written once.
 //!
-//! A cluster is named by `redis-cluster://[user:password@]host:port,host:port,…`: any
-//! reachable node is enough to learn the slot map, listing several only helps when one is
-//! down at start-up. `redis://` and `rediss://` stay a single node.
+//! A cluster is named by `redis-cluster://[user:password@]host:port,host:port,…` (or
+//! `redis-cluster+tls://…` over TLS): any reachable node is enough to learn the slot map,
+//! listing several only helps when one is down at start-up. `redis://` and `rediss://` stay
+//! a single node.
 
 use std::time::Duration;
 
@@ -12,10 +13,12 @@ use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
 
 /// The URL scheme that names a Redis Cluster by some of its nodes.
 pub const CLUSTER_SCHEME: &str = "redis-cluster://";
+/// The same over TLS (each node is then reached as `rediss://`).
+pub const CLUSTER_TLS_SCHEME: &str = "redis-cluster+tls://";
 
 /// How long one node may take to accept a connection, so a dead node shows as an error (and
 /// health as NOT_SERVING) instead of a hang. Answers get `redis_timeout_ms`.
@@ -72,13 +75,16 @@ impl ConnectionLike for RedisConnection {
     }
 }
 
-/// Returns the node URLs of a `redis-cluster://` URL (each `redis://[credentials@]host:port`),
-/// or `None` for any other scheme.
+/// Returns the node URLs of a `redis-cluster://` URL (each `redis://[credentials@]host:port`)
+/// or of a `redis-cluster+tls://` URL (each `rediss://…`), or `None` for any other scheme.
 ///
 /// # Errors
 /// Fails when the list is empty or a node lacks a host or port.
 pub fn cluster_nodes(url: &str) -> Option<anyhow::Result<Vec<String>>> {
-    let rest = url.strip_prefix(CLUSTER_SCHEME)?;
+    let (rest, node_scheme) = match url.strip_prefix(CLUSTER_TLS_SCHEME) {
+        Some(rest) => (rest, "rediss://"),
+        None => (url.strip_prefix(CLUSTER_SCHEME)?, "redis://"),
+    };
     let (credentials, hosts) = match rest.rsplit_once('@') {
         Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
         None => (String::new(), rest),
@@ -96,15 +102,22 @@ pub fn cluster_nodes(url: &str) -> Option<anyhow::Result<Vec<String>>> {
                 "cluster node `{node}` is not host:port (want {CLUSTER_SCHEME}host:port,host:port)"
             )));
         }
-        nodes.push(format!("redis://{credentials}{node}"));
+        nodes.push(format!("{node_scheme}{credentials}{node}"));
     }
     Some(Ok(nodes))
 }
 
 /// Connects to the cluster whose nodes are `nodes`, with the same per-node timeouts as a
-/// single node.
-pub(super) async fn connect_cluster(nodes: Vec<String>) -> anyhow::Result<ClusterConnection> {
-    let client = ClusterClient::builder(nodes)
+/// single node; `certificates` replace the system's roots for `rediss://` nodes.
+pub(super) async fn connect_cluster(
+    nodes: Vec<String>,
+    certificates: Option<TlsCertificates>,
+) -> anyhow::Result<ClusterConnection> {
+    let mut builder = ClusterClient::builder(nodes);
+    if let Some(certificates) = certificates {
+        builder = builder.certs(certificates);
+    }
+    let client = builder
         .connection_timeout(NODE_TIMEOUT)
         .response_timeout(super::redis_timeout())
         // Retries and MOVED/ASK redirections share one budget per command, so a command
@@ -143,6 +156,73 @@ pub(super) async fn ping_every_master(connection: &mut ClusterConnection) -> Res
             .map_err(|error| format!("redis cluster master {host}:{port}: {error}"))?;
     }
     Ok(())
+}
+
+/// Returns the master serving `key`'s slot, as `(host, port)`: where a blocking command on
+/// that key must be sent on a connection of its own.
+///
+/// # Errors
+/// Fails when the cluster does not answer or no master serves the slot.
+pub(super) async fn master_of_key(
+    connection: &mut ClusterConnection,
+    key: &str,
+) -> anyhow::Result<(String, u16)> {
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query_async(connection)
+        .await
+        .context("failed to ask the cluster for the key's slot")?;
+    let slots: Value = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(connection)
+        .await
+        .context("failed to read the cluster's slots")?;
+    slot_master(&slots, slot).with_context(|| format!("no master serves slot {slot}"))
+}
+
+/// The master of the `CLUSTER SLOTS` range holding `slot`.
+fn slot_master(slots: &Value, slot: i64) -> Option<(String, u16)> {
+    let Value::Array(ranges) = slots else {
+        return None;
+    };
+    for range in ranges {
+        let Value::Array(fields) = range else { continue };
+        let (Some(Value::Int(start)), Some(Value::Int(end))) = (fields.first(), fields.get(1)) else {
+            continue;
+        };
+        if !(*start..=*end).contains(&slot) {
+            continue;
+        }
+        let Some(Value::Array(master)) = fields.get(2) else {
+            return None;
+        };
+        let (Some(Value::BulkString(host)), Some(Value::Int(port))) = (master.first(), master.get(1)) else {
+            return None;
+        };
+        return Some((String::from_utf8(host.clone()).ok()?, u16::try_from(*port).ok()?));
+    }
+    None
+}
+
+/// The URL of one node of a cluster: `template`'s scheme and credentials (one of the
+/// cluster's node URLs) at `host:port`.
+pub(super) fn node_url(template: &str, host: &str, port: u16) -> String {
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    match template.rsplit_once('@') {
+        Some((head, _)) => format!("{head}@{host}:{port}"),
+        None => {
+            let scheme = match template.split_once("://") {
+                Some((scheme, _)) => scheme,
+                None => "redis",
+            };
+            format!("{scheme}://{host}:{port}")
+        }
+    }
 }
 
 /// Returns the distinct masters of a `CLUSTER SLOTS` reply (each range: start, end, master
@@ -184,6 +264,21 @@ mod tests {
             .and_then(Result::ok)
             .unwrap_or_default();
         assert_eq!(nodes, ["redis://app:s3cret@a:1", "redis://app:s3cret@b:2"]);
+        let nodes = cluster_nodes("redis-cluster+tls://app:s3cret@a:1,b:2")
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        assert_eq!(nodes, ["rediss://app:s3cret@a:1", "rediss://app:s3cret@b:2"]);
+        assert!(cluster_nodes("rediss://a:1").is_none());
+        assert!(matches!(cluster_nodes("redis-cluster+tls://a"), Some(Err(_))));
+    }
+
+    #[test]
+    fn a_node_url_keeps_the_clusters_scheme_and_credentials() {
+        assert_eq!(
+            node_url("rediss://app:pw@a:1", "10.0.0.7", 7002),
+            "rediss://app:pw@10.0.0.7:7002"
+        );
+        assert_eq!(node_url("redis://a:1", "::1", 7002), "redis://[::1]:7002");
     }
 
     #[test]
@@ -208,6 +303,25 @@ mod tests {
             [("127.0.0.1".to_owned(), 7001), ("127.0.0.1".to_owned(), 7002)]
         );
         assert!(masters(&Value::Nil).is_empty());
+    }
+
+    #[test]
+    fn the_master_of_a_slot_is_the_one_whose_range_holds_it() {
+        let range = |start: i64, end: i64, port: i64| {
+            Value::Array(vec![
+                Value::Int(start),
+                Value::Int(end),
+                Value::Array(vec![Value::BulkString(b"127.0.0.1".to_vec()), Value::Int(port)]),
+            ])
+        };
+        let slots = Value::Array(vec![
+            range(0, 5460, 7001),
+            range(5461, 10922, 7002),
+            range(10923, 16383, 7003),
+        ]);
+        assert_eq!(slot_master(&slots, 5461), Some(("127.0.0.1".to_owned(), 7002)));
+        assert_eq!(slot_master(&slots, 16383), Some(("127.0.0.1".to_owned(), 7003)));
+        assert_eq!(slot_master(&Value::Array(vec![range(0, 10, 7001)]), 11), None);
     }
 
     #[test]

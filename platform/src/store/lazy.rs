@@ -3,6 +3,7 @@
 //! serves once Redis answers. The connecting loop is a background task of the service
 //! ([`crate::server::GrpcService::background`]), so it ends with the service.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -16,6 +17,8 @@ use crate::server::ReadinessCheck;
 pub struct LazyRedis {
     url: String,
     prefix: String,
+    /// PEM CA certificates trusted for TLS instead of the system's roots.
+    ca_pem: Option<Arc<Vec<u8>>>,
     /// `None` until [`LazyRedis::connect`] succeeds; readers wait on it or look at it.
     store: watch::Sender<Option<RedisStore>>,
 }
@@ -25,22 +28,40 @@ impl LazyRedis {
     /// [`LazyRedis::connect`] runs.
     pub fn new(url: String, prefix: String) -> Self {
         let (store, _) = watch::channel(None);
-        Self { url, prefix, store }
+        Self {
+            url,
+            prefix,
+            ca_pem: None,
+            store,
+        }
+    }
+
+    /// Trusts the PEM CA certificates `ca_pem` (`redis_tls_ca_file`) for TLS.
+    pub fn with_ca(mut self, ca_pem: Option<Arc<Vec<u8>>>) -> Self {
+        self.ca_pem = ca_pem;
+        self
     }
 
     /// Connects with backoff until Redis answers or `stop`; then returns, the connection
     /// living on in every clone.
     ///
     /// # Errors
-    /// Never: a Redis that does not answer is retried, not fatal.
+    /// Only when Redis answers with a certificate that is not trusted: that is the
+    /// configuration (`redis_tls_ca_file`), which waiting does not fix. A Redis that does
+    /// not answer is retried.
     pub async fn connect(self, stop: CancellationToken) -> anyhow::Result<()> {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match RedisStore::connect(&self.url, &self.prefix).await {
+            match RedisStore::connect_with_ca(&self.url, &self.prefix, self.ca_pem.clone()).await {
                 Ok(connected) => {
                     self.store.send_replace(Some(connected));
                     tracing::info!("redis connected");
                     return Ok(());
+                }
+                Err(error) if super::is_untrusted_certificate(&error) => {
+                    return Err(error.context(
+                        "redis's TLS certificate is not trusted: redis_tls_ca_file must name the CA that signed it",
+                    ));
                 }
                 Err(error) => {
                     tracing::warn!(error.cause_chain = %crate::telemetry::cause_chain(&error), "redis not answering yet, retrying")

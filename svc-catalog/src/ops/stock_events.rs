@@ -74,7 +74,7 @@ impl StockEventConsumer {
         stream: String,
         consumer: String,
     ) -> anyhow::Result<Self> {
-        let mut connection = redis.dedicated_connection(BLOCK).await?;
+        let mut connection = redis.dedicated_connection(BLOCK, &stream).await?;
         let created: redis::RedisResult<()> = redis::cmd("XGROUP")
             .arg("CREATE")
             .arg(&stream)
@@ -118,33 +118,48 @@ impl StockEventConsumer {
         let Some(store) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        let joined = loop {
-            match Self::new(catalog.clone(), &store, stream.clone(), consumer.clone()).await {
-                Ok(joined) => break joined,
-                Err(error) => {
-                    tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event group not joined yet, retrying");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return Ok(()),
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        loop {
+            let joined = loop {
+                match Self::new(catalog.clone(), &store, stream.clone(), consumer.clone()).await {
+                    Ok(joined) => break joined,
+                    Err(error) => {
+                        tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event group not joined yet, retrying");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return Ok(()),
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
                     }
                 }
+            };
+            // The stream's slot moved to another master (a failover, a reshard): join again
+            // on the node that owns it now.
+            if !joined.run(shutdown.clone()).await {
+                return Ok(());
             }
-        };
-        joined.run(shutdown).await;
-        Ok(())
+        }
     }
 
-    /// Runs until `shutdown`; a failing step is logged and retried after a pause.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    /// Runs until `shutdown` (false), or until the stream's slot is served by another
+    /// node of a cluster (true: the connection must be opened again); any other failing step
+    /// is logged and retried after a pause.
+    pub async fn run(mut self, shutdown: CancellationToken) -> bool {
         loop {
             let outcome = tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return false,
                 outcome = self.step() => outcome,
             };
             if let Err(error) = outcome {
+                let moved = error
+                    .chain()
+                    .filter_map(|cause| cause.downcast_ref::<redis::RedisError>())
+                    .any(|redis_error| redis_error.redirect_node().is_some());
+                if moved {
+                    tracing::info!("stock event stream moved to another redis node, joining again");
+                    return true;
+                }
                 tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event consumer step failed, retrying");
                 tokio::select! {
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => return false,
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::domain::ReserveLine;
 use crate::error::InventoryResult;
 use crate::store::{self, ledger, outbox};
+use crate::upstream::Catalog;
 
 /// The logic handle of svc-inventory.
 #[derive(Debug, Clone)]
@@ -25,6 +26,9 @@ pub struct Inventory {
     pub(crate) clock: Arc<dyn Clock>,
     /// How long a reservation holds when the caller does not say.
     pub(crate) default_ttl: Duration,
+    /// Asked before stock is set and before a reservation holds (`inventory.verify_books`);
+    /// `None`: every book id is taken as existing.
+    pub(crate) catalog: Option<Catalog>,
 }
 
 impl Inventory {
@@ -34,7 +38,14 @@ impl Inventory {
             db,
             clock,
             default_ttl,
+            catalog: None,
         }
+    }
+
+    /// Checks every book id against `catalog` before stock is set or reserved.
+    pub fn verifying_books(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
     }
 
     /// Returns the database, for invariant checks in tests and benchmarks.

@@ -27,11 +27,16 @@ impl Inventory {
     /// Idempotent per order: a retry returns the existing reservation. An order released
     /// before it was reserved (a tombstone) is refused, so a late Reserve cannot strand stock.
     ///
+    /// A book the catalog no longer sells (deleted) has nothing to sell: its line is short
+    /// with 0 available, whatever stock row it left behind (a deletion is seen within
+    /// [`crate::upstream::RESERVE_CONFIRMATION_TTL`]).
+    ///
     /// # Errors
     /// `OutOfStock` naming every short line with what is available; `FailedPrecondition` for
     /// an order that was released or expired.
     #[tracing::instrument(name = "inventory.reserve", skip_all, fields(order_id = %command.order_id, lines = command.lines.len()))]
     pub async fn reserve(&self, command: Reserve) -> InventoryResult<Reservation> {
+        self.refuse_unsold_books(&command).await?;
         let ttl = command.ttl.unwrap_or(self.default_ttl);
         let expires_at_ms = self.clock.now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
         let id = ReservationId::generate();
@@ -92,6 +97,34 @@ impl Inventory {
             expires_at_ms,
             lines: command.lines,
         })
+    }
+
+    /// Refuses the lines of books the catalog does not sell, unless the order already holds
+    /// its reservation (a retry answers what the first call did).
+    async fn refuse_unsold_books(&self, command: &Reserve) -> InventoryResult<()> {
+        let Some(catalog) = &self.catalog else {
+            return Ok(());
+        };
+        let books: Vec<BookId> = command.lines.iter().map(|line| line.book_id).collect();
+        let missing = catalog.missing_for_reserve(&books).await?;
+        if missing.is_empty()
+            || reservation::find_by_order(&self.db, command.order_id)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for line in &command.lines {
+            if missing.contains(&line.book_id) {
+                lines.push(ShortLine {
+                    book_id: line.book_id,
+                    requested: line.quantity,
+                    available: 0,
+                });
+            }
+        }
+        Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }))
     }
 
     async fn existing_for(&self, order: OrderId) -> InventoryResult<Reservation> {

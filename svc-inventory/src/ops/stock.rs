@@ -40,7 +40,8 @@ impl Inventory {
     /// Sets a book's `on_hand` (a stock take); never below what is reserved.
     ///
     /// # Errors
-    /// `InvalidArgument` for a negative count; `FailedPrecondition` below the reserved count.
+    /// `InvalidArgument` for a negative count; `NotFound` for a book the catalog does not
+    /// sell; `FailedPrecondition` below the reserved count.
     #[tracing::instrument(name = "inventory.set_stock", skip_all, fields(book_id = %book, on_hand))]
     pub async fn set_stock(
         &self,
@@ -51,6 +52,9 @@ impl Inventory {
     ) -> InventoryResult<StockLevel> {
         if on_hand < 0 {
             return Err(proto::types::InvalidField::new("on_hand", "must not be negative").into());
+        }
+        if let Some(catalog) = &self.catalog {
+            catalog.ensure_exists(book).await?;
         }
         let transaction = self.begin().await?;
         stock::ensure(&transaction, book).await?;
@@ -84,8 +88,12 @@ impl Inventory {
     /// Adds copies (a delivery, or the stock of a cancelled order). With an order id it is
     /// idempotent per (order, book): a retried cancellation never restocks twice.
     ///
+    /// A restock without an order must name a book the catalog sells; one for an order is
+    /// the stock of a sale given back, taken whatever became of the book since.
+    ///
     /// # Errors
-    /// `InvalidArgument` for a quantity below 1.
+    /// `InvalidArgument` for a quantity below 1; `NotFound` for a book the catalog does not
+    /// sell (without an order).
     #[tracing::instrument(name = "inventory.restock", skip_all, fields(book_id = %book, quantity))]
     pub async fn restock(
         &self,
@@ -97,6 +105,9 @@ impl Inventory {
     ) -> InventoryResult<StockLevel> {
         if !(1..=1_000_000).contains(&quantity) {
             return Err(proto::types::InvalidField::new("quantity", "must be between 1 and 1000000").into());
+        }
+        if let (Some(catalog), None) = (&self.catalog, order) {
+            catalog.ensure_exists(book).await?;
         }
         let transaction = self.begin().await?;
         if let Some(order) = order

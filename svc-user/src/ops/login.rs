@@ -1,4 +1,5 @@
-//! `Login`: email and password for a session, throttled per account and per address. A
+//! `Login`: email and password for a session, throttled per (account, address) and per
+//! address, slowed per account (see `throttle.rs`). A
 //! wrong email and a wrong password answer alike: same code, same message, same work.
 
 use super::{Users, load_user};
@@ -21,7 +22,8 @@ impl Users {
     /// Checks the credentials and starts a session.
     ///
     /// # Errors
-    /// `Throttled` after too many failures; `InvalidCredentials` for any wrong email or
+    /// `Throttled` after too many failures of this address on this account, or of this
+    /// address; `InvalidCredentials` for any wrong email or
     /// password.
     #[tracing::instrument(name = "user.login", skip_all)]
     pub async fn login(&self, command: Login) -> UserResult<(Tokens, Account)> {
@@ -39,7 +41,7 @@ impl Users {
             return Err(UserError::from(UserRefusal::InvalidCredentials));
         };
 
-        self.throttle.reset(&command.account).await?;
+        self.throttle.reset(&command.account, address).await?;
         let tokens = self
             .start_session(&self.db, user.user_id(), user.user_role()?)
             .await?;

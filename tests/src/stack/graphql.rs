@@ -39,7 +39,7 @@ impl Reply {
 }
 
 impl GraphQl {
-    pub(crate) fn new(url: String) -> GraphQl {
+    pub fn new(url: String) -> GraphQl {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .pool_max_idle_per_host(1024)

@@ -141,6 +141,24 @@ fn oversized() -> Vec<u8> {
     body
 }
 
+fn unknown_book_set_stock() -> Vec<u8> {
+    let request = proto::inventory::v1::SetStockRequest {
+        book_id: uuid::Uuid::new_v4().to_string(),
+        on_hand: 1,
+        reason: String::new(),
+    };
+    proto::prost::Message::encode_to_vec(&request)
+}
+
+fn unknown_book_restock() -> Vec<u8> {
+    let request = proto::inventory::v1::RestockRequest {
+        book_id: uuid::Uuid::new_v4().to_string(),
+        quantity: 1,
+        ..Default::default()
+    };
+    proto::prost::Message::encode_to_vec(&request)
+}
+
 fn token(stack: &Stack, admin: &str, rpc: &Rpc) -> String {
     let callee = rpc.replica.trim_end_matches("-1");
     match rpc.caller {
@@ -234,6 +252,13 @@ pub(crate) async fn run(stack: &Stack, admin: &str) -> Tally {
         let answer = call(stack, rpc, &token(stack, admin, rpc), oversized()).await;
         let (result, failure) = judge(&answer, &[Code::OutOfRange, Code::ResourceExhausted], None);
         tally.record(&format!("{} 5 MiB", rpc.path), result, failure);
+    }
+    // Stock for a book the catalog does not know: inventory asks the catalog first.
+    for (index, body) in [(11, unknown_book_set_stock()), (12, unknown_book_restock())] {
+        let rpc = &RPCS[index];
+        let answer = call(stack, rpc, admin, body).await;
+        let (result, failure) = judge(&answer, &[Code::NotFound], None);
+        tally.record(&format!("{} unknown book", rpc.path), result, failure);
     }
     // A method no contract has: refused before any handler, by the policy table.
     let unknown = rpc(

@@ -17,13 +17,18 @@ pub(crate) const VISA_WITH_SPACES: &str = "4000 0566 5566 5556";
 const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
 const PASSWORD: &str = "correct horse battery";
 
-/// The stack's default `auth.login_max_failures_per_account`.
+/// The stack's default `auth.login_max_failures_per_account_address`.
 const MAX_FAILURES: usize = 5;
 
-/// Five wrong passwords for one account, then the right one: refused through the BFF (the
-/// contract has no throttling code: UNAVAILABLE, retry later) and straight at svc-user
-/// (RESOURCE_EXHAUSTED). Other accounts still sign in.
-pub(crate) async fn wrong_passwords_lock_the_account(stack: &Stack, victims: &Victims, counts: &mut Counts) {
+/// Five wrong passwords for one account from one address, then the right one: refused
+/// through the BFF (the contract has no throttling code: UNAVAILABLE with
+/// `retryAfterSeconds`) and straight at svc-user for that address (RESOURCE_EXHAUSTED). The
+/// account is not locked for everyone: from another address it signs in, as do other accounts.
+pub(crate) async fn wrong_passwords_refuse_that_address_on_that_account(
+    stack: &Stack,
+    victims: &Victims,
+    counts: &mut Counts,
+) {
     let email = format!("throttled-{}@shoppers.test", uuid::Uuid::new_v4().simple());
     stack.graphql().register(&email, PASSWORD).await.unwrap();
     for attempt in 1..=MAX_FAILURES {
@@ -50,6 +55,8 @@ pub(crate) async fn wrong_passwords_lock_the_account(stack: &Stack, victims: &Vi
         reply.body
     );
     assert_eq!(reply.code(), "UNAVAILABLE", "{}", reply.body);
+    let retry_after = reply.body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64();
+    assert!(matches!(retry_after, Some(1..=900)), "{}", reply.body);
     // Upper case and spaces are the same account, not a fresh counter.
     let variant = format!("  {}  ", email.to_uppercase());
     let reply = send(stack, None, LOGIN, json!({ "e": variant, "p": PASSWORD })).await;
@@ -57,18 +64,27 @@ pub(crate) async fn wrong_passwords_lock_the_account(stack: &Stack, victims: &Vi
     assert_eq!(reply.code(), "UNAVAILABLE", "{}", reply.body);
 
     let mut user = proto::user::v1::user_service_client::UserServiceClient::new(channel(stack, "user-1"));
-    let request = proto::user::v1::LoginRequest {
+    let request = |address: &str| proto::user::v1::LoginRequest {
         email: email.clone(),
         password: PASSWORD.to_owned(),
-        client_address: Some("198.51.100.23".to_owned()),
+        client_address: Some(address.to_owned()),
     };
     let token = stack.keys().service_token("bff", "user");
+    // The BFF passed the loopback peer (no trusted proxies in this stack).
     let status = user
-        .login(bookstore_tests::with_token(request, &token))
+        .login(bookstore_tests::with_token(request("127.0.0.1"), &token))
         .await
         .unwrap_err();
     counts.login_attempts += 1;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let elsewhere = user
+        .login(bookstore_tests::with_token(request("198.51.100.23"), &token))
+        .await;
+    counts.login_attempts += 1;
+    assert!(
+        elsewhere.is_ok(),
+        "the account is locked for everyone: {elsewhere:?}"
+    );
 
     let other = stack
         .graphql()

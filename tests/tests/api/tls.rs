@@ -4,38 +4,12 @@
 use bookstore_tests::{TestMesh, TestTls};
 use platform::ServiceName;
 use platform::client::{MeshChannel, UpstreamConfig};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 fn write_test_pki() -> TestTls {
-    let directory = std::env::temp_dir()
-        .join("bookstore-tests")
-        .join(format!("tls-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&directory).unwrap();
-
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf_cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-
-    let tls = TestTls {
-        ca_file: directory.join("ca.pem"),
-        cert_file: directory.join("server.pem"),
-        key_file: directory.join("server.key"),
-    };
-    std::fs::write(&tls.ca_file, ca_cert.pem()).unwrap();
-    std::fs::write(&tls.cert_file, leaf_cert.pem()).unwrap();
-    std::fs::write(&tls.key_file, leaf_key.serialize_pem()).unwrap();
-    tls
+    TestTls::generate()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod account;
 mod catalog;
 mod checkout;
 mod limits;
+mod proxy;
 mod storefront;
 mod subscription;
 

@@ -64,7 +64,7 @@ async fn the_flag_follows_events_in_version_order_and_feeds_the_filter() {
     let redis = RedisStore::connect(&platform::testing::redis_url(), "")
         .await
         .unwrap();
-    let stream = format!("{}:stock-events", mesh.redis_prefix());
+    let stream = format!("{}:{}", mesh.redis_prefix(), platform::store::STOCK_EVENTS);
     let created = create(&mesh, book(300, "Stocked")).await;
 
     publish(&redis, &stream, &event(&created.id, 3, 1)).await;

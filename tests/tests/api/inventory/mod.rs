@@ -6,6 +6,7 @@ mod events;
 mod random_interleavings;
 mod reserve_commit_release;
 mod sweeper;
+mod unknown_books;
 
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;

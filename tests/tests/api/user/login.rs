@@ -1,5 +1,5 @@
-//! `Login`: wrong email and wrong password look alike; failures are throttled per account and
-//! per client address.
+//! `Login`: wrong email and wrong password look alike; failures are refused per (account,
+//! client address) and per client address, and only slow an account down.
 
 use std::time::{Duration, Instant};
 
@@ -42,17 +42,20 @@ async fn the_right_password_signs_in_and_the_wrong_one_looks_like_an_unknown_ema
 }
 
 #[tokio::test]
-async fn repeated_failures_for_one_account_are_throttled_with_a_retry_after() {
+async fn repeated_failures_from_one_address_refuse_that_pair_with_a_retry_after_and_nobody_else() {
     let mesh = user_mesh().await;
     let email = unique_email("throttled");
     register(&mesh, &email).await;
+    let guesser = Some("203.0.113.50");
 
     for attempt in 0..5 {
-        let status = login(&mesh, &email, "wrong password here").await.unwrap_err();
+        let status = login_from(&mesh, &email, "wrong password here", guesser)
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "attempt {attempt}");
     }
-    // Throttled now, even with the right password.
-    let status = login(&mesh, &email, PASSWORD).await.unwrap_err();
+    // Refused now from that address, even with the right password.
+    let status = login_from(&mesh, &email, PASSWORD, guesser).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     let retry_after: u64 = status
         .metadata()
@@ -72,10 +75,58 @@ async fn repeated_failures_for_one_account_are_throttled_with_a_retry_after() {
         .unwrap();
     assert!(retry_delay > Duration::ZERO);
 
-    // Another account is unaffected.
+    // The account owner elsewhere, and another account from the guesser's address, sign in.
+    assert!(
+        login_from(&mesh, &email, PASSWORD, Some("198.51.100.60"))
+            .await
+            .is_ok()
+    );
     let other = unique_email("other");
     register(&mesh, &other).await;
-    assert!(login(&mesh, &other, PASSWORD).await.is_ok());
+    assert!(login_from(&mesh, &other, PASSWORD, guesser).await.is_ok());
+    mesh.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn failures_of_one_account_from_many_addresses_slow_it_but_never_lock_it() {
+    let mesh = bookstore_tests::TestMesh::builder()
+        .with(platform::ServiceName::User)
+        .configure(|config| {
+            config.auth.own.login_account_slow_after = 3;
+            config.auth.own.login_account_delay_ms = 1_500;
+        })
+        .start()
+        .await
+        .unwrap();
+    let email = unique_email("slowed");
+    register(&mesh, &email).await;
+    for index in 0..6 {
+        let address = format!("192.0.2.{index}");
+        let status = login_from(&mesh, &email, "wrong password here", Some(&address))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated, "attempt {index}");
+    }
+    let started = Instant::now();
+    assert!(
+        login_from(&mesh, &email, PASSWORD, Some("198.51.100.9"))
+            .await
+            .is_ok()
+    );
+    let slowed = started.elapsed();
+    assert!(slowed >= Duration::from_millis(1_500), "{slowed:?}");
+    // The success reset the account's count: the next login is not slowed.
+    let started = Instant::now();
+    assert!(
+        login_from(&mesh, &email, PASSWORD, Some("198.51.100.9"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1_500),
+        "{:?}",
+        started.elapsed()
+    );
     mesh.shutdown().await.unwrap();
 }
 

@@ -1,8 +1,7 @@
-//! Books the catalog recently confirmed to exist. Adding to a cart is the hottest write of a
-//! shop, and asking the catalog every time put a SQL read and a gRPC hop in front of the
-//! Redis write it guards. A book confirmed within the last minute is taken as existing; a
-//! book deleted meanwhile can still reach a cart for that minute, and checkout, which prices
-//! every line from the catalog, refuses it there.
+//! Ids another service recently confirmed to exist: the catalog's books, for the hot writes
+//! that must not put a gRPC hop in front of every call (svc-cart's AddItem remembers a book
+//! for a minute, svc-inventory's Reserve for two seconds). A hint, never an invariant: an id
+//! deleted meanwhile is taken as existing until its confirmation expires.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -10,44 +9,45 @@ use std::time::{Duration, Instant};
 
 use lru::LruCache;
 
-/// A bounded, per-replica memory of existing books (a hint, never an invariant).
-pub(crate) struct KnownBooks {
+/// A bounded, per-replica memory of existing ids (a hint, never an invariant).
+pub struct KnownIds {
     seen: Mutex<LruCache<uuid::Uuid, Instant>>,
     ttl: Duration,
 }
 
-impl std::fmt::Debug for KnownBooks {
+impl std::fmt::Debug for KnownIds {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
-            .debug_struct("KnownBooks")
+            .debug_struct("KnownIds")
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
 }
 
-impl KnownBooks {
-    pub(crate) fn new(capacity: NonZeroUsize, ttl: Duration) -> Self {
+impl KnownIds {
+    /// Remembers up to `capacity` ids, each for `ttl`.
+    pub fn new(capacity: NonZeroUsize, ttl: Duration) -> Self {
         Self {
             seen: Mutex::new(LruCache::new(capacity)),
             ttl,
         }
     }
 
-    /// Whether the catalog confirmed `book` within the TTL.
-    pub(crate) fn contains(&self, book: uuid::Uuid) -> bool {
+    /// Whether `id` was confirmed within the TTL.
+    pub fn contains(&self, id: uuid::Uuid) -> bool {
         let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
-        match seen.get(&book) {
+        match seen.get(&id) {
             Some(confirmed) => confirmed.elapsed() < self.ttl,
             None => false,
         }
     }
 
-    /// Remembers that the catalog just confirmed `book`.
-    pub(crate) fn insert(&self, book: uuid::Uuid) {
+    /// Remembers that `id` was just confirmed.
+    pub fn insert(&self, id: uuid::Uuid) {
         if let Ok(mut seen) = self.seen.lock() {
-            seen.put(book, Instant::now());
+            seen.put(id, Instant::now());
         }
     }
 }
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn a_book_is_known_until_its_confirmation_is_older_than_the_ttl() {
-        let known = KnownBooks::new(NonZeroUsize::MIN.saturating_add(1), Duration::from_millis(50));
+        let known = KnownIds::new(NonZeroUsize::MIN.saturating_add(1), Duration::from_millis(50));
         let (first, second, third) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         assert!(!known.contains(first));
         known.insert(first);
