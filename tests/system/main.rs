@@ -8,6 +8,8 @@
 
 mod chaos;
 mod hostile;
+mod overload;
+mod scale_out;
 mod security;
 mod storm;
 mod support;

@@ -5,6 +5,7 @@
 
 pub mod rate_limit;
 mod request;
+pub mod shed;
 pub mod storefront;
 mod ws;
 

@@ -37,7 +37,7 @@ use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use graphql::{GraphQl, Reply};
-pub use process::{Process, probe};
+pub use process::{Process, probe, probe_at};
 
 use crate::{bookstore_command, free_port};
 use redis::PrivateRedis;
@@ -56,9 +56,23 @@ pub struct StackBuilder {
     replicas: BTreeMap<ServiceName, usize>,
     settings: Vec<(String, String)>,
     private_redis: bool,
+    /// Replicas that listen on addresses of their own (one port, one loopback IP each).
+    hosts: BTreeMap<ServiceName, Vec<std::net::IpAddr>>,
+    ports: BTreeMap<ServiceName, u16>,
 }
 
 impl StackBuilder {
+    /// Runs one replica of `service` on each of `hosts` (loopback addresses such as
+    /// 127.0.0.2), all on `port`: what a DNS name with several addresses stands for.
+    /// Callers still get every replica's URL as `<service>.endpoints` unless a setting
+    /// replaces it.
+    pub fn replicas_on(mut self, service: ServiceName, port: u16, hosts: Vec<std::net::IpAddr>) -> Self {
+        self.replicas.insert(service, hosts.len().max(1));
+        self.hosts.insert(service, hosts);
+        self.ports.insert(service, port);
+        self
+    }
+
     /// Runs the stack on a Redis of its own (started here) that the test may kill.
     pub fn private_redis(mut self) -> Self {
         self.private_redis = true;
@@ -144,21 +158,27 @@ impl StackBuilder {
             common.push((variable(*service, "DATABASE_URL"), database.url.clone()));
             common.push((variable(*service, "MIGRATE_ON_START"), "false".to_owned()));
         }
+        let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
         let mut ports = BTreeMap::new();
         for service in ServiceName::all() {
             let count = self.replicas.get(&service).copied().unwrap_or(1);
+            let hosts = self.hosts.get(&service);
+            let shared_port = self.ports.get(&service).copied().unwrap_or_default();
             let mut replicas = Vec::new();
-            for _ in 0..count {
-                let port = free_port();
+            for index in 0..count {
+                let (host, port) = match hosts.and_then(|hosts| hosts.get(index)) {
+                    Some(host) => (*host, shared_port),
+                    None => (loopback, free_port()),
+                };
                 let metrics = (service != ServiceName::Bff).then(free_port);
-                replicas.push((port, metrics));
+                replicas.push((host, port, metrics));
             }
             ports.insert(service, replicas);
         }
         for service in ServiceName::grpc_services() {
             let endpoints: Vec<String> = ports[&service]
                 .iter()
-                .map(|(port, _)| format!("\"http://127.0.0.1:{port}\""))
+                .map(|(host, port, _)| format!("\"http://{}\"", std::net::SocketAddr::new(*host, *port)))
                 .collect();
             common.push((
                 variable(service, "ENDPOINTS"),
@@ -176,9 +196,12 @@ impl StackBuilder {
 
         let mut processes = Vec::new();
         for (service, replicas) in &ports {
-            for (index, (port, metrics_port)) in replicas.iter().enumerate() {
+            for (index, (host, port, metrics_port)) in replicas.iter().enumerate() {
                 let mut environment = common.clone();
-                environment.push((variable(*service, "LISTEN"), format!("127.0.0.1:{port}")));
+                environment.push((
+                    variable(*service, "LISTEN"),
+                    std::net::SocketAddr::new(*host, *port).to_string(),
+                ));
                 if let Some(metrics_port) = metrics_port {
                     environment.push((
                         variable(*service, "METRICS_LISTEN"),
@@ -218,7 +241,7 @@ impl StackBuilder {
                     index + 1,
                     self.binary.clone(),
                     log,
-                    (*port, *metrics_port),
+                    (*host, *port, *metrics_port),
                     environment,
                 ));
             }
@@ -229,7 +252,7 @@ impl StackBuilder {
         for process in &mut processes {
             process.wait_ready().await?;
         }
-        let bff_port = ports[&ServiceName::Bff][0].0;
+        let bff_port = ports[&ServiceName::Bff][0].1;
         Ok(Stack {
             dir,
             keys,
@@ -265,6 +288,8 @@ impl Stack {
             replicas: BTreeMap::new(),
             settings: Vec::new(),
             private_redis: false,
+            hosts: BTreeMap::new(),
+            ports: BTreeMap::new(),
         }
     }
 
@@ -315,13 +340,12 @@ impl Stack {
             .unwrap_or_else(|| panic!("no process {name}"))
     }
 
-    /// `http://127.0.0.1:<port>` of a gRPC replica.
+    /// `http://<host>:<port>` of a gRPC replica.
     pub fn grpc_url(&self, name: &str) -> String {
-        let process = self.processes.iter().find(|process| process.name == name);
-        format!(
-            "http://127.0.0.1:{}",
-            process.map(|process| process.port).unwrap_or_default()
-        )
+        match self.processes.iter().find(|process| process.name == name) {
+            Some(process) => format!("http://{}", std::net::SocketAddr::new(process.host, process.port)),
+            None => "http://127.0.0.1:0".to_owned(),
+        }
     }
 
     /// SIGKILLs one process.
