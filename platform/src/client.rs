@@ -483,6 +483,77 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
+    /// An upstream that answers every call OK and keeps the `grpc-timeout` each one carried.
+    async fn recording_upstream() -> (std::net::SocketAddr, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let app = axum::Router::new().fallback(move |headers: http::HeaderMap| {
+            let record = Arc::clone(&record);
+            async move {
+                let timeout = headers
+                    .get("grpc-timeout")
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned);
+                record.lock().unwrap().push(timeout);
+                (
+                    [("content-type", "application/grpc"), ("grpc-status", "0")],
+                    axum::body::Body::empty(),
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (address, seen)
+    }
+
+    fn call(channel: &MeshChannel) -> impl std::future::Future<Output = http::Response<Body>> + use<> {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("http://upstream/pkg.Inventory/Reserve")
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(Body::empty())
+            .unwrap();
+        let mut channel = channel.clone();
+        async move {
+            tower::ServiceExt::ready(&mut channel).await.unwrap();
+            tower::Service::call(&mut channel, request).await.unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outgoing_call_gets_what_is_left_of_the_incoming_deadline_and_none_once_it_passed() {
+        let (address, seen) = recording_upstream().await;
+        let channel =
+            MeshChannel::new(ServiceName::Inventory, &UpstreamConfig::local(address), None).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+        crate::deadline::scope(deadline, call(&channel)).await;
+        // Outside a request: the channel's own cap (request_timeout_ms) applies, no header.
+        call(&channel).await;
+        let past = tokio::time::Instant::now();
+        let refused = crate::deadline::scope(past, call(&channel)).await;
+        let status = tonic::Status::from_header_map(refused.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "the call past its deadline was not made: {seen:?}");
+        let sent = seen[0]
+            .as_deref()
+            .and_then(crate::deadline::parse_grpc_timeout)
+            .unwrap();
+        assert!(
+            sent <= Duration::from_millis(300) && sent > Duration::from_millis(200),
+            "{sent:?}"
+        );
+        // tonic's own timeout layer writes the cap when the request carries none.
+        let capped = seen[1].as_deref().and_then(crate::deadline::parse_grpc_timeout);
+        assert!(
+            capped.is_none() || capped <= Some(Duration::from_millis(5_000)),
+            "{capped:?}"
+        );
+    }
+
     #[tokio::test]
     async fn a_config_without_endpoints_is_refused_with_the_service_named() {
         let error = MeshChannel::new(ServiceName::Inventory, &UpstreamConfig::default(), None).unwrap_err();
