@@ -56,8 +56,11 @@ pub struct GrpcServerConfig {
     /// Age after which a client connection is asked to go away (GOAWAY), so clients
     /// reconnect and spread over the replicas that exist now.
     pub max_connection_age_ms: u64,
-    /// How long calls on a connection past its age may still run before it is closed.
-    pub max_connection_age_grace_ms: u64,
+    /// How long calls on a connection past its age may still run before it is closed;
+    /// unset (the default), open calls and streams finish however long they take (only new
+    /// calls move): a shorter grace cuts what a caller is still waiting for (a checkout queued
+    /// in a storm, an order being watched).
+    pub max_connection_age_grace_ms: Option<u64>,
 }
 
 /// Default of `grpc.max_concurrent_requests`: 64 calls per CPU. A gRPC call mostly waits
@@ -84,7 +87,7 @@ impl Default for GrpcServerConfig {
             tls_ca_file: None,
             max_concurrent_requests: default_max_concurrent_requests(),
             max_connection_age_ms: 60_000,
-            max_connection_age_grace_ms: 10_000,
+            max_connection_age_grace_ms: None,
         }
     }
 }
@@ -260,9 +263,11 @@ async fn serve_routes(
     routes.add_service(reflection(service.name).build_v1()?);
     routes.add_service(reflection(service.name).build_v1alpha()?);
 
-    let mut builder = Server::builder()
-        .max_connection_age(Duration::from_millis(config.max_connection_age_ms))
-        .max_connection_age_grace(Duration::from_millis(config.max_connection_age_grace_ms));
+    let mut builder =
+        Server::builder().max_connection_age(Duration::from_millis(config.max_connection_age_ms));
+    if let Some(grace) = config.max_connection_age_grace_ms {
+        builder = builder.max_connection_age_grace(Duration::from_millis(grace));
+    }
     if let (Some(cert_file), Some(key_file)) = (&config.tls_cert_file, &config.tls_key_file) {
         let cert = tokio::fs::read(cert_file)
             .await
