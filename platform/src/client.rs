@@ -81,6 +81,8 @@ pub struct MeshChannel {
     callee: ServiceName,
     tokens: Option<TokenSource>,
     budget: RetryBudget,
+    /// The longest a call may wait for its answer when it carries no deadline of its own.
+    request_timeout: Duration,
 }
 
 impl MeshChannel {
@@ -177,6 +179,7 @@ impl MeshChannel {
             callee,
             tokens,
             budget: RetryBudget::default(),
+            request_timeout,
         })
     }
 
@@ -230,6 +233,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
         let mut channel = std::mem::replace(&mut self.inner, ready_channel);
         let tokens = self.tokens.clone();
         let callee = self.callee;
+        let request_timeout = self.request_timeout;
         Box::pin(async move {
             // Health is public (probes carry no token), and must answer even while svc-user,
             // which mints tokens, is down.
@@ -266,7 +270,22 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                     request.headers_mut().insert("grpc-timeout", value);
                 }
             }
-            match channel.call(request).await {
+            // The answer's headers must come within the call's deadline even when no endpoint
+            // is there to take it (a name that does not resolve yet queues the call in the
+            // balancer, where the endpoints' own timeouts do not reach).
+            let limit = request
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|value| value.to_str().ok())
+                .and_then(crate::deadline::parse_grpc_timeout)
+                .unwrap_or(request_timeout);
+            let Ok(answer) = tokio::time::timeout(limit, channel.call(request)).await else {
+                return Ok(tonic::Status::deadline_exceeded(format!(
+                    "no {callee} endpoint answered in time"
+                ))
+                .into_http());
+            };
+            match answer {
                 Ok(response) => Ok(response.map(|body| {
                     Body::new(http_body_util::BodyExt::map_err(body, move |status| {
                         body_status(callee, status)
@@ -551,6 +570,25 @@ mod tests {
         assert!(
             capped.is_none() || capped <= Some(Duration::from_millis(5_000)),
             "{capped:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_to_a_name_that_never_resolves_ends_at_its_deadline() {
+        let config = UpstreamConfig {
+            endpoints: vec!["http://inventory.invalid:50055".to_owned()],
+            request_timeout_ms: 300,
+            ..UpstreamConfig::default()
+        };
+        let channel = MeshChannel::new(ServiceName::Inventory, &config, None).unwrap();
+        let started = std::time::Instant::now();
+        let answer = call(&channel).await;
+        let status = tonic::Status::from_header_map(answer.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
         );
     }
 
