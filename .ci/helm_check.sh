@@ -197,8 +197,32 @@ must_fail() {
   echo "refused ($*): $expected"
 }
 
+# Callers reach each gRPC service through one headless Service name, resolved again and again
+# by the binary (discovery.resolve_interval_ms); no list of spellings of it.
+one_name_per_upstream() {
+  "$helm" template bookstore "$chart" --namespace shop >"$work/upstreams.yaml"
+  python3 - "$work/upstreams.yaml" <<'EOF'
+import json, re, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+headless = {d["metadata"]["name"] for d in docs if d["kind"] == "Service" and d["spec"].get("clusterIP") == "None"}
+env = {}
+for d in docs:
+    if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config"):
+        env.update(d["data"])
+endpoints = {k: json.loads(v) for k, v in env.items() if k.endswith("__ENDPOINTS")}
+assert len(endpoints) == 5, f"expected the endpoints of five gRPC services: {sorted(endpoints)}"
+for key, urls in endpoints.items():
+    assert len(urls) == 1, f"{key}: one name per upstream, got {urls}"
+    host = re.match(r"^http://([^:/]+):\d+$", urls[0])
+    assert host and host.group(1) in headless, f"{key}: {urls[0]} is not a headless Service of the chart"
+print(f"{len(endpoints)} upstreams, one headless Service name each")
+EOF
+}
+
 bad_values() {
   local status=0
+  # The spellings workaround is gone: the binary follows the Service's pods itself.
+  must_fail 'Additional property mesh is not allowed' --set mesh.connectionsPerUpstream=3 || status=1
   must_fail 'services.user.replicas: Must be greater than or equal to 1' --set services.user.replicas=-1 || status=1
   must_fail 'services: Additional property payments is not allowed' --set services.payments.replicas=1 || status=1
   # External stores without the secret or URL they need.
@@ -235,6 +259,7 @@ for version in 1.30.0 1.37.0; do
   step "kubernetes-validate --strict $version (operator's stores and Secrets)" validate "external-$version" \
     "$version" -f "$chart/ci/external-values.yaml"
 done
+step "one headless Service name per upstream" one_name_per_upstream
 step "bad values fail with a message" bad_values
 step "default requests fit a 2-CPU / 4 GiB node" default_requests_fit_a_small_node
 

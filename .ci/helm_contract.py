@@ -133,7 +133,7 @@ class Cluster:
         return store[name]
 
     def host_pattern(self):
-        # Any spelling of a rendered Service: name, name.ns, name.ns.svc, name.ns.svc.<domain>.
+        # A rendered Service's name (the chart's endpoints), or a longer spelling of it.
         names = "|".join(re.escape(n) for n in sorted(self.services, key=len, reverse=True))
         return re.compile(rf"\b(https?)://(?:{names})(?:\.{re.escape(NAMESPACE)}(?:\.svc(?:\.[a-z0-9.-]+?)?)?)?:(\d+)")
 

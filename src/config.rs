@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use platform::ServiceName;
-use platform::client::UpstreamConfig;
+use platform::client::{DiscoveryConfig, UpstreamConfig};
 use platform::config::{Common, ConfigError, Section, ServiceWiring, Validate};
 use platform::server::GrpcServerConfig;
 use platform::telemetry::TelemetryConfig;
@@ -46,6 +46,8 @@ pub struct BookstoreConfig {
     pub auth: Section<AuthKeys, svc_user::Settings>,
     pub telemetry: TelemetryConfig,
     pub grpc: GrpcServerConfig,
+    /// How upstream names are resolved (`discovery.*`).
+    pub discovery: DiscoveryConfig,
     /// svc-user's wiring; its knobs are under `auth`.
     pub user: ServiceWiring,
     pub catalog: Section<ServiceWiring, svc_catalog::Settings>,
@@ -75,6 +77,7 @@ impl Default for BookstoreConfig {
             auth: Section::default(),
             telemetry: TelemetryConfig::default(),
             grpc: GrpcServerConfig::default(),
+            discovery: DiscoveryConfig::default(),
             user: ServiceWiring::default(),
             catalog: Section::default(),
             cart: Section::default(),
@@ -201,6 +204,7 @@ impl BookstoreConfig {
             connect_timeout_ms: wiring.connect_timeout_ms,
             request_timeout_ms: wiring.request_timeout_ms,
             tls_ca_file: self.grpc.tls_ca_file.clone(),
+            discovery: self.discovery.clone(),
         }
     }
 
@@ -299,6 +303,7 @@ impl Validate for BookstoreConfig {
             }
         }
         self.grpc.validate()?;
+        self.discovery.validate()?;
         self.auth.own.validate()?;
         self.catalog.own.validate()?;
         self.cart.own.validate()?;

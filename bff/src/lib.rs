@@ -112,6 +112,9 @@ pub async fn serve(
         ))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(axum::middleware::map_response(http::close_after_refused_body))
+        // Outside the rate limit and the body limit: a shed request is refused before its
+        // token is verified or its body read.
+        .layer(http::shed::layer(settings.max_concurrent_requests))
         .layer(cors(&settings.cors_origins));
     // Compressed: the shop's files are fetched once per visitor and shrink threefold; GraphQL
     // answers are small and hot, and stay as they are.

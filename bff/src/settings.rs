@@ -50,6 +50,9 @@ pub struct Settings {
     pub rate_per_user: u32,
     pub rate_per_address: u32,
     pub rate_burst: u32,
+    /// `bff.max_concurrent_requests`: GraphQL requests run at once; one more is refused at
+    /// once with 503 and `Retry-After` (default 2 per CPU).
+    pub max_concurrent_requests: usize,
     /// `bff.storefront_dir`: a built shop (a folder with `index.html`) to serve at `/`
     /// instead of the one built into the binary.
     pub storefront_dir: Option<PathBuf>,
@@ -80,6 +83,7 @@ impl Default for Settings {
             rate_per_user: rates.per_user_per_second,
             rate_per_address: rates.per_address_per_second,
             rate_burst: rates.burst,
+            max_concurrent_requests: crate::http::shed::default_max_concurrent_requests(),
             storefront_dir: None,
             trusted_proxies: Vec::new(),
         }
@@ -88,6 +92,12 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_concurrent_requests == 0 {
+            return Err(ConfigError::invalid(
+                "bff.max_concurrent_requests",
+                "must be greater than 0",
+            ));
+        }
         for entry in &self.trusted_proxies {
             parse_network(entry).map_err(|reason| ConfigError::invalid("bff.trusted_proxies", reason))?;
         }

@@ -109,16 +109,22 @@ fn refusal_status(refusal: &impl Refusal) -> tonic::Status {
             details.set_error_info(ErrorCode::Conflict.reason(), ERROR_DOMAIN, HashMap::new());
             tonic::Status::with_error_details(Code::FailedPrecondition, message, details)
         }
-        Detail::RetryAfter(retry_after) => {
-            let mut details = ErrorDetails::new();
-            details.set_retry_info(Some(retry_after));
-            let mut status = refusal.error_code().status(message, details);
-            if let Ok(value) = retry_after.as_secs().to_string().parse() {
-                status.metadata_mut().insert("retry-after", value);
-            }
-            status
-        }
+        Detail::RetryAfter(retry_after) => retry_later(refusal.error_code(), message, retry_after),
     }
+}
+
+/// A refusal to come back later: `code` with `RetryInfo` and a `retry-after` header (whole
+/// seconds, at least 1, as HTTP's header has no smaller unit). Shed requests, full queues
+/// and throttled logins all say it this way.
+pub fn retry_later(code: ErrorCode, message: impl Into<String>, retry_after: Duration) -> tonic::Status {
+    let mut details = ErrorDetails::new();
+    details.set_retry_info(Some(retry_after));
+    let mut status = code.status(message, details);
+    let seconds = retry_after.as_millis().div_ceil(1000).max(1);
+    if let Ok(value) = seconds.to_string().parse() {
+        status.metadata_mut().insert("retry-after", value);
+    }
+    status
 }
 
 #[cfg(test)]

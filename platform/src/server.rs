@@ -12,9 +12,11 @@
 
 mod background;
 mod context;
+mod shed;
 
 pub use background::Background;
 pub use context::{ServeContext, Stores};
+pub use shed::{SHED_RETRY_AFTER, ShedLayer};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +58,30 @@ pub struct GrpcServerConfig {
     pub tls_key_file: Option<PathBuf>,
     /// PEM CA that signed the other services' certificates, for calls between services.
     pub tls_ca_file: Option<PathBuf>,
+    /// Calls one server runs at once; one more is refused at once with RESOURCE_EXHAUSTED
+    /// and a retry hint (health exempt). Default: 64 per CPU the process may use.
+    pub max_concurrent_requests: usize,
+    /// Age after which a client connection is asked to go away (GOAWAY), so clients
+    /// reconnect and spread over the replicas that exist now.
+    pub max_connection_age_ms: u64,
+    /// How long calls on a connection past its age may still run before it is closed;
+    /// unset (the default), open calls and streams finish however long they take (only new
+    /// calls move): a shorter grace cuts what a caller is still waiting for (a checkout queued
+    /// in a storm, an order being watched).
+    pub max_connection_age_grace_ms: Option<u64>,
+}
+
+/// Default of `grpc.max_concurrent_requests`: 64 calls per CPU. A gRPC call mostly waits
+/// for its database or another service, so this is a guard against pile-ups (a burst of
+/// hundreds at once is refused rather than queued past its deadline), not the latency
+/// control: that is the BFF's tighter limit at the mesh's edge.
+pub fn default_max_concurrent_requests() -> usize {
+    64 * available_cpus()
+}
+
+/// The CPUs this process may run on (its affinity mask or cgroup quota), at least 1.
+pub fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or_else(|_| 1, std::num::NonZeroUsize::get)
 }
 
 impl Default for GrpcServerConfig {
@@ -67,6 +93,9 @@ impl Default for GrpcServerConfig {
             tls_cert_file: None,
             tls_key_file: None,
             tls_ca_file: None,
+            max_concurrent_requests: default_max_concurrent_requests(),
+            max_connection_age_ms: 60_000,
+            max_connection_age_grace_ms: None,
         }
     }
 }
@@ -89,6 +118,18 @@ impl crate::config::Validate for GrpcServerConfig {
         if self.health_interval_ms == 0 {
             return Err(ConfigError::invalid(
                 "grpc.health_interval_ms",
+                "must be greater than 0",
+            ));
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err(ConfigError::invalid(
+                "grpc.max_concurrent_requests",
+                "must be greater than 0",
+            ));
+        }
+        if self.max_connection_age_ms == 0 {
+            return Err(ConfigError::invalid(
+                "grpc.max_connection_age_ms",
                 "must be greater than 0",
             ));
         }
@@ -233,7 +274,11 @@ async fn serve_routes(
     routes.add_service(reflection(service.name).build_v1()?);
     routes.add_service(reflection(service.name).build_v1alpha()?);
 
-    let mut builder = Server::builder();
+    let mut builder =
+        Server::builder().max_connection_age(Duration::from_millis(config.max_connection_age_ms));
+    if let Some(grace) = config.max_connection_age_grace_ms {
+        builder = builder.max_connection_age_grace(Duration::from_millis(grace));
+    }
     if let (Some(cert_file), Some(key_file)) = (&config.tls_cert_file, &config.tls_key_file) {
         let cert = tokio::fs::read(cert_file)
             .await
@@ -266,6 +311,11 @@ async fn serve_routes(
     );
     let server = builder
         .layer(GrpcTelemetryLayer::new(service.name.as_str(), known_paths))
+        // Shed before auth: a refusal must cost less than verifying a token.
+        .layer(ShedLayer::new(
+            service.name.as_str(),
+            config.max_concurrent_requests,
+        ))
         .layer(AuthLayer::new(verifier, service.policies))
         .layer(deadline)
         .add_routes(routes.routes())

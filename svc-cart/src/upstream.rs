@@ -46,7 +46,7 @@ impl Catalog {
         let request = GetBookRequest {
             book_id: book.to_string(),
         };
-        let lookup = retry_idempotent(RetryPolicy::default(), || {
+        let lookup = retry_idempotent(self.channel.budget(), RetryPolicy::default(), || {
             let mut catalog = CatalogServiceClient::new(self.channel.clone());
             let request = request.clone();
             async move { catalog.get_book(request).await }

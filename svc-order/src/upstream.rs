@@ -77,7 +77,7 @@ impl Upstreams {
     /// The user's cart lines: (book id, quantity).
     pub async fn cart(&self, user: UserId) -> OrderResult<Vec<(BookId, i32)>> {
         let client = cart::cart_service_client::CartServiceClient::new(self.cart.clone());
-        let cart = retry_idempotent(RetryPolicy::default(), || {
+        let cart = retry_idempotent(self.cart.budget(), RetryPolicy::default(), || {
             let mut client = client.clone();
             async move { client.get_cart(cart::GetCartRequest { owner: owner(user) }).await }
         })
@@ -99,7 +99,7 @@ impl Upstreams {
     /// Empties the user's cart after a confirmed order.
     pub async fn clear_cart(&self, user: UserId) -> OrderResult<()> {
         let client = cart::cart_service_client::CartServiceClient::new(self.cart.clone());
-        retry_idempotent(RetryPolicy::default(), || {
+        retry_idempotent(self.cart.budget(), RetryPolicy::default(), || {
             let mut client = client.clone();
             async move {
                 client
@@ -116,7 +116,7 @@ impl Upstreams {
     pub async fn books(&self, ids: &[BookId]) -> OrderResult<(Vec<PricedBook>, Vec<String>)> {
         let ids: Vec<String> = ids.iter().map(BookId::to_string).collect();
         let client = catalog::catalog_service_client::CatalogServiceClient::new(self.catalog.clone());
-        let response = retry_idempotent(RetryPolicy::default(), || {
+        let response = retry_idempotent(self.catalog.budget(), RetryPolicy::default(), || {
             let (mut client, book_ids) = (client.clone(), ids.clone());
             async move {
                 client
@@ -142,7 +142,7 @@ impl Upstreams {
     /// One of the user's saved addresses.
     pub async fn address(&self, user: UserId, address_id: Uuid) -> OrderResult<ShippingAddress> {
         let client = user::user_service_client::UserServiceClient::new(self.user.clone());
-        let addresses = retry_idempotent(RetryPolicy::default(), || {
+        let addresses = retry_idempotent(self.user.budget(), RetryPolicy::default(), || {
             let mut client = client.clone();
             let request = user::ListAddressesRequest {
                 user_id: user.to_string(),
@@ -197,7 +197,7 @@ impl Upstreams {
                 .collect(),
             ttl_seconds,
         };
-        match retry_idempotent(RetryPolicy::default(), || {
+        match retry_idempotent(self.inventory.budget(), RetryPolicy::default(), || {
             let (mut client, request) = (client.clone(), request.clone());
             async move { client.reserve(request).await }
         })
@@ -231,7 +231,7 @@ impl Upstreams {
             reservation_id: reservation.to_string(),
         };
         settled(
-            retry_idempotent(RetryPolicy::default(), || {
+            retry_idempotent(self.inventory.budget(), RetryPolicy::default(), || {
                 let (mut client, request) = (client.clone(), request.clone());
                 async move { client.commit(request).await }
             })
@@ -249,7 +249,7 @@ impl Upstreams {
             reason: reason.to_owned(),
         };
         settled(
-            retry_idempotent(RetryPolicy::default(), || {
+            retry_idempotent(self.inventory.budget(), RetryPolicy::default(), || {
                 let (mut client, request) = (client.clone(), request.clone());
                 async move { client.release(request).await }
             })
@@ -267,7 +267,7 @@ impl Upstreams {
             reason: "order_cancelled".to_owned(),
             order_id: Some(order.to_string()),
         };
-        retry_idempotent(RetryPolicy::default(), || {
+        retry_idempotent(self.inventory.budget(), RetryPolicy::default(), || {
             let (mut client, request) = (client.clone(), request.clone());
             async move { client.restock(request).await }
         })

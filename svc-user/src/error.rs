@@ -25,6 +25,9 @@ pub enum UserRefusal {
     PermissionDenied(&'static str),
     #[error("{0}")]
     Unavailable(&'static str),
+    /// Every place in the password hashing queue is taken.
+    #[error("too many password checks at once, retry in {} s", retry_after.as_secs())]
+    Busy { retry_after: Duration },
 }
 
 /// Every error of svc-user.
@@ -40,7 +43,7 @@ impl Refusal for UserRefusal {
             UserRefusal::InvalidCredentials
             | UserRefusal::InvalidRefreshToken
             | UserRefusal::InvalidClientCredentials => ErrorCode::Unauthenticated,
-            UserRefusal::Throttled { .. } => ErrorCode::Throttled,
+            UserRefusal::Throttled { .. } | UserRefusal::Busy { .. } => ErrorCode::Throttled,
             UserRefusal::PermissionDenied(_) => ErrorCode::Forbidden,
             UserRefusal::Unavailable(_) => ErrorCode::Unavailable,
         }
@@ -48,7 +51,9 @@ impl Refusal for UserRefusal {
 
     fn detail(&self) -> Detail<'_> {
         match self {
-            UserRefusal::Throttled { retry_after } => Detail::RetryAfter(*retry_after),
+            UserRefusal::Throttled { retry_after } | UserRefusal::Busy { retry_after } => {
+                Detail::RetryAfter(*retry_after)
+            }
             _ => Detail::None,
         }
     }

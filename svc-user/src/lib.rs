@@ -75,7 +75,7 @@ pub async fn build(
 ) -> anyhow::Result<(Users, platform::store::LazyRedis)> {
     let db = context.open_database::<migration::Migrator>().await?;
     let redis = context.redis();
-    let hasher = PasswordHasher::new(settings.argon2())?;
+    let hasher = PasswordHasher::new(settings.argon2(), settings.hash_queue())?;
     let lifetimes = TokenLifetimes {
         access: Duration::from_secs(settings.access_token_ttl_secs),
         refresh: Duration::from_secs(settings.refresh_token_ttl_secs),

@@ -1,7 +1,8 @@
-//! Password hashing (argon2id, off the async runtime) and opaque random tokens stored only
-//! as SHA-256 hashes.
+//! Password hashing (argon2id, off the async runtime, through a bounded queue) and opaque
+//! random tokens stored only as SHA-256 hashes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -13,6 +14,68 @@ use sha2::{Digest as _, Sha256};
 use tracing::Instrument as _;
 
 use crate::domain::Password;
+use crate::error::{UserRefusal, UserResult};
+
+/// What a caller refused by a full hashing queue is told to wait.
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// How many hashes run at once and how many may wait (`auth.password_hash_workers`,
+/// `auth.password_hash_queue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashQueueSettings {
+    pub workers: usize,
+    pub queue: usize,
+}
+
+impl Default for HashQueueSettings {
+    /// One hash per CPU (each takes a core for its whole time), and 16 waiting: about 0.4 s
+    /// of waiting at 50 ms a hash on two cores, well inside a login's deadline.
+    fn default() -> Self {
+        Self {
+            workers: platform::server::available_cpus(),
+            queue: 16,
+        }
+    }
+}
+
+/// Admission to hashing: a permit to wait (workers + queue of them) and a permit to run.
+/// A request that finds every waiting place taken is refused at once: a burst of
+/// registrations gets a retry hint instead of a timeout after waiting.
+#[derive(Debug)]
+struct HashQueue {
+    places: Arc<tokio::sync::Semaphore>,
+    workers: Arc<tokio::sync::Semaphore>,
+}
+
+impl HashQueue {
+    fn new(settings: HashQueueSettings) -> Self {
+        let workers = settings.workers.max(1);
+        Self {
+            places: Arc::new(tokio::sync::Semaphore::new(workers + settings.queue)),
+            workers: Arc::new(tokio::sync::Semaphore::new(workers)),
+        }
+    }
+
+    /// Runs `work` on the blocking pool when a worker is free, or refuses at once when the
+    /// queue is full.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> UserResult<T> {
+        let Ok(_place) = Arc::clone(&self.places).try_acquire_owned() else {
+            metrics::counter!("user_password_hash_refused_total").increment(1);
+            return Err(UserRefusal::Busy {
+                retry_after: BUSY_RETRY_AFTER,
+            }
+            .into());
+        };
+        let _worker = Arc::clone(&self.workers)
+            .acquire_owned()
+            .await
+            .map_err(|_| anyhow::anyhow!("password hashing queue closed"))?;
+        let done = tokio::task::spawn_blocking(work)
+            .await
+            .context("password hashing task failed")?;
+        Ok(done)
+    }
+}
 
 /// argon2id cost parameters (`auth.argon2_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +104,7 @@ impl Default for Argon2Settings {
 pub struct PasswordHasher {
     params: Params,
     dummy_hash: Arc<String>,
+    queue: Arc<HashQueue>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -54,7 +118,7 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// Fails when the parameters are out of argon2's range.
-    pub fn new(settings: Argon2Settings) -> anyhow::Result<Self> {
+    pub fn new(settings: Argon2Settings, queue: HashQueueSettings) -> anyhow::Result<Self> {
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -67,41 +131,48 @@ impl PasswordHasher {
         Ok(Self {
             params,
             dummy_hash: Arc::new(dummy_hash),
+            queue: Arc::new(HashQueue::new(queue)),
         })
     }
 
     /// Returns the PHC string of `password`.
     ///
     /// # Errors
-    /// Fails only if the blocking pool is gone or argon2 refuses its input.
-    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+    /// `Busy` when the hashing queue is full; internal if argon2 refuses its input.
+    pub async fn hash(&self, password: &Password) -> UserResult<String> {
         let params = self.params.clone();
         let secret = password.expose().as_bytes().to_vec();
         let span = tracing::info_span!("user.hash_password");
-        tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&params, &secret)))
+        let hash = self
+            .queue
+            .run(move || span.in_scope(|| hash_blocking(&params, &secret)))
             .instrument(tracing::Span::current())
-            .await
-            .context("password hashing task failed")?
+            .await??;
+        Ok(hash)
     }
 
     /// Checks `password` against `stored` (a PHC string); with no stored hash it checks the
     /// dummy and answers false, spending the same time.
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
+    ///
+    /// # Errors
+    /// `Busy` when the hashing queue is full.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> UserResult<bool> {
         let known = stored.is_some();
         let hash = stored
             .map(str::to_owned)
             .unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let secret = password.expose().as_bytes().to_vec();
         let span = tracing::info_span!("user.verify_password");
-        let verified = tokio::task::spawn_blocking(move || {
-            let verified =
-                span.in_scope(|| Argon2::default().verify_password(&secret, hash.as_str()).is_ok());
-            platform::release_freed_memory();
-            verified
-        })
-        .await
-        .unwrap_or(false);
-        verified && known
+        let verified = self
+            .queue
+            .run(move || {
+                let verified =
+                    span.in_scope(|| Argon2::default().verify_password(&secret, hash.as_str()).is_ok());
+                platform::release_freed_memory();
+                verified
+            })
+            .await?;
+        Ok(verified && known)
     }
 }
 
@@ -151,11 +222,14 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(Argon2Settings {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        })
+        PasswordHasher::new(
+            Argon2Settings {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            HashQueueSettings::default(),
+        )
         .unwrap()
     }
 
@@ -166,13 +240,52 @@ mod tests {
         let hash = hasher.hash(&password).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(!hash.contains("correct horse"));
-        assert!(hasher.verify(&password, Some(&hash)).await);
+        assert!(hasher.verify(&password, Some(&hash)).await.unwrap());
         assert!(
             !hasher
                 .verify(&Password::presented("wrong horse battery"), Some(&hash))
                 .await
+                .unwrap()
         );
-        assert!(!hasher.verify(&password, None).await, "no account never verifies");
+        assert!(
+            !hasher.verify(&password, None).await.unwrap(),
+            "no account never verifies"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_with_a_retry_hint() {
+        let queue = HashQueue::new(HashQueueSettings { workers: 1, queue: 1 });
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = std::sync::Mutex::new(wait);
+        let queue = Arc::new(queue);
+        // One hash runs (blocked until released), one waits: the queue is full.
+        let running = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move {
+                queue
+                    .run(move || {
+                        let _ = wait.lock().map(|wait| wait.recv());
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let waiting = tokio::spawn({
+            let queue = Arc::clone(&queue);
+            async move { queue.run(|| ()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let refused = queue.run(|| ()).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(50), "refused at once");
+        let status = tonic::Status::from(refused);
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(status.metadata().get("retry-after").unwrap(), "1");
+        release.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        waiting.await.unwrap().unwrap();
+        queue.run(|| ()).await.expect("places came back");
     }
 
     #[test]

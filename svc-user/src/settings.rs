@@ -11,7 +11,7 @@ use platform::config::{ConfigError, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::secrets::Argon2Settings;
+use crate::secrets::{Argon2Settings, HashQueueSettings};
 use crate::throttle::ThrottleSettings;
 
 /// svc-user's knobs: user token lifetimes, password hashing cost, login throttling and the
@@ -30,6 +30,11 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// `auth.password_hash_workers`, `auth.password_hash_queue`: password hashes (and
+    /// checks) run at once, and how many more may wait; beyond that a register or login is
+    /// refused at once with RESOURCE_EXHAUSTED and a retry hint (default one per CPU, 16).
+    pub password_hash_workers: usize,
+    pub password_hash_queue: usize,
     /// `auth.login_max_failures_per_account_address`, `auth.login_max_failures_per_address`,
     /// `auth.login_failure_window_secs`: failed logins one client address may have on one
     /// account, and on all accounts, within the window before it is refused until the
@@ -50,6 +55,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         let argon2 = Argon2Settings::default();
+        let queue = HashQueueSettings::default();
         let throttle = ThrottleSettings::default();
         Self {
             access_token_ttl_secs: 15 * 60,
@@ -57,6 +63,8 @@ impl Default for Settings {
             argon2_memory_kib: argon2.memory_kib,
             argon2_iterations: argon2.iterations,
             argon2_parallelism: argon2.parallelism,
+            password_hash_workers: queue.workers,
+            password_hash_queue: queue.queue,
             login_max_failures_per_account_address: throttle.max_failures_per_account_address,
             login_max_failures_per_address: throttle.max_failures_per_address,
             login_failure_window_secs: throttle.window.as_secs(),
@@ -96,6 +104,12 @@ impl Validate for Settings {
                 "must be at most 60000 (it slows, it must not hang a login)",
             ));
         }
+        if self.password_hash_workers == 0 {
+            return Err(ConfigError::invalid(
+                "auth.password_hash_workers",
+                "must be greater than 0",
+            ));
+        }
         for name in self.service_clients.keys() {
             // `<service>_file` is the file form, read by the binary at start.
             name.trim_end_matches("_file")
@@ -115,6 +129,14 @@ impl Settings {
             memory_kib: self.argon2_memory_kib,
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,
+        }
+    }
+
+    /// How many password hashes run and wait.
+    pub fn hash_queue(&self) -> HashQueueSettings {
+        HashQueueSettings {
+            workers: self.password_hash_workers,
+            queue: self.password_hash_queue,
         }
     }
 

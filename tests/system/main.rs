@@ -11,6 +11,8 @@
 mod chaos;
 mod hostile;
 mod kubernetes;
+mod overload;
+mod scale_out;
 mod security;
 mod storm;
 mod support;

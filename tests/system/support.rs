@@ -16,6 +16,10 @@ pub(crate) fn storm_stack() -> StackBuilder {
         .replicas(ServiceName::Inventory, 2)
         .setting("BOOKSTORE_BFF__RATE_PER_ADDRESS", 100_000)
         .setting("BOOKSTORE_BFF__RATE_BURST", 100_000)
+        // The storms prove correctness under contention: 500 requests at once must wait,
+        // not be shed (the overload suite proves the shedding).
+        .setting("BOOKSTORE_BFF__MAX_CONCURRENT_REQUESTS", 1_000)
+        .setting("BOOKSTORE_GRPC__MAX_CONCURRENT_REQUESTS", 1_000)
         .setting("BOOKSTORE_BFF__REQUEST_TIMEOUT_MS", 60_000)
         .setting("BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS", 55_000)
         .setting("BOOKSTORE_USER__REQUEST_TIMEOUT_MS", 55_000)
@@ -75,6 +79,8 @@ pub(crate) fn report(suite: &str, started: Instant, figures: &str) {
 /// register a few users, and argon2 at full cost is not what they measure.
 pub(crate) fn small_stack() -> StackBuilder {
     Stack::builder(env!("CARGO_BIN_EXE_bookstore"))
+        // Shoppers are registered 16 at a time; that is set-up, not load to shed.
+        .setting("BOOKSTORE_BFF__MAX_CONCURRENT_REQUESTS", 64)
         .setting("BOOKSTORE_AUTH__ARGON2_MEMORY_KIB", 1024)
         .setting("BOOKSTORE_AUTH__ARGON2_ITERATIONS", 1)
 }

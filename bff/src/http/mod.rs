@@ -6,6 +6,7 @@
 pub mod client_address;
 pub mod rate_limit;
 mod request;
+pub mod shed;
 pub mod storefront;
 mod ws;
 

@@ -106,18 +106,13 @@ valid TOML).
 {{- end -}}
 {{- end -}}
 
-{{/* Endpoints of a gRPC service as a TOML array (see values.yaml `mesh`). */}}
+{{/* Endpoints of a gRPC service as a TOML array: its headless Service's one name. Callers
+resolve it again every discovery.resolve_interval_ms and balance over every ready pod. */}}
 {{- define "bookstore.endpoints" -}}
 {{- $root := .root -}}
 {{- $host := printf "%s-%s" (include "bookstore.fullname" $root) .service -}}
-{{- $ns := $root.Release.Namespace -}}
-{{- $spellings := list $host (printf "%s.%s" $host $ns) (printf "%s.%s.svc" $host $ns) (printf "%s.%s.svc.%s" $host $ns $root.Values.mesh.clusterDomain) -}}
 {{- $port := int (get $root.Values.services .service).port -}}
-{{- $urls := list -}}
-{{- range $spelling := slice $spellings 0 (int $root.Values.mesh.connectionsPerUpstream) -}}
-{{- $urls = append $urls (printf "http://%s:%d" $spelling $port) -}}
-{{- end -}}
-{{- toJson $urls -}}
+{{- toJson (list (printf "http://%s:%d" $host $port)) -}}
 {{- end -}}
 
 {{/* Stores: in-chart demo ones only while no external one is given. */}}

@@ -19,6 +19,26 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A token is renewed this long before it expires, so no request carries an expired one.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
+/// How many times a request shed by the BFF (503 with Retry-After) is sent again.
+const SHED_RETRIES: usize = 5;
+
+/// The wait a shed answer asks for (its `Retry-After`, at most 5 s, plus up to 100 ms of
+/// jitter so refused users do not return all at once); `None` for any other answer.
+fn shed_retry_after(response: &reqwest::Response) -> Option<Duration> {
+    if response.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        return None;
+    }
+    let seconds: u64 = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+    Some(Duration::from_secs(seconds.min(5)) + jitter)
+}
+
 /// One entry of a response's `errors`.
 #[derive(Debug, Clone)]
 pub(crate) struct GraphqlError {
@@ -68,18 +88,28 @@ impl Endpoint {
     }
 
     async fn post(&self, query: &str, variables: &Value, token: Option<&str>) -> Result<Reply, Failure> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        let send = || {
+            let mut request = self
+                .http
+                .post(&self.url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .json(&json!({ "query": query, "variables": variables }));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let transport = |error: reqwest::Error| Failure::Other(format!("transport error: {}", chain(&error)));
+        let mut response = send().await.map_err(transport)?;
+        // A BFF at its concurrency limit refuses at once with 503 and Retry-After, before
+        // anything of the request ran: like a storefront, come back when it says.
+        for _ in 0..SHED_RETRIES {
+            let Some(wait) = shed_retry_after(&response) else {
+                break;
+            };
+            tokio::time::sleep(wait).await;
+            response = send().await.map_err(transport)?;
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| Failure::Other(format!("transport error: {}", chain(&error))))?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(Failure::RateLimited);

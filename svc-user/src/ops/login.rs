@@ -35,7 +35,7 @@ impl Users {
             None => None,
         };
         let stored_hash = user.as_ref().map(|user| user.password_hash.as_str());
-        let password_ok = self.hasher.verify(&command.password, stored_hash).await;
+        let password_ok = self.hasher.verify(&command.password, stored_hash).await?;
         let Some(user) = user.filter(|_| password_ok && !command.password.is_out_of_bounds()) else {
             self.throttle.record_failure(&command.account, address).await?;
             return Err(UserError::from(UserRefusal::InvalidCredentials));

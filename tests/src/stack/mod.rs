@@ -38,7 +38,7 @@ use platform::testing::{Backend, TEST_ISSUER, TestDatabase, TestKeys};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use graphql::{GraphQl, Reply};
-pub use process::{Process, probe};
+pub use process::{Process, probe, probe_at};
 
 use crate::{bookstore_command, free_port};
 use proxy::StoreProxy;
@@ -59,6 +59,9 @@ pub struct StackBuilder {
     settings: Vec<(String, String)>,
     private_redis: bool,
     database_proxy: bool,
+    /// Replicas that listen on addresses of their own (one port, one loopback IP each).
+    hosts: BTreeMap<ServiceName, Vec<std::net::IpAddr>>,
+    ports: BTreeMap<ServiceName, u16>,
 }
 
 impl StackBuilder {
@@ -66,6 +69,17 @@ impl StackBuilder {
     /// ([`Stack::cut_database`]); `bookstore migrate` and the test's own queries go direct.
     pub fn database_proxy(mut self) -> Self {
         self.database_proxy = true;
+        self
+    }
+
+    /// Runs one replica of `service` on each of `hosts` (loopback addresses such as
+    /// 127.0.0.2), all on `port`: what a DNS name with several addresses stands for.
+    /// Callers still get every replica's URL as `<service>.endpoints` unless a setting
+    /// replaces it.
+    pub fn replicas_on(mut self, service: ServiceName, port: u16, hosts: Vec<std::net::IpAddr>) -> Self {
+        self.replicas.insert(service, hosts.len().max(1));
+        self.hosts.insert(service, hosts);
+        self.ports.insert(service, port);
         self
     }
 
@@ -164,21 +178,27 @@ impl StackBuilder {
             common.push((variable(*service, "DATABASE_URL"), database.url.clone()));
             common.push((variable(*service, "MIGRATE_ON_START"), "false".to_owned()));
         }
+        let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
         let mut ports = BTreeMap::new();
         for service in ServiceName::all() {
             let count = self.replicas.get(&service).copied().unwrap_or(1);
+            let hosts = self.hosts.get(&service);
+            let shared_port = self.ports.get(&service).copied().unwrap_or_default();
             let mut replicas = Vec::new();
-            for _ in 0..count {
-                let port = free_port();
+            for index in 0..count {
+                let (host, port) = match hosts.and_then(|hosts| hosts.get(index)) {
+                    Some(host) => (*host, shared_port),
+                    None => (loopback, free_port()),
+                };
                 let metrics = (service != ServiceName::Bff).then(free_port);
-                replicas.push((port, metrics));
+                replicas.push((host, port, metrics));
             }
             ports.insert(service, replicas);
         }
         for service in ServiceName::grpc_services() {
             let endpoints: Vec<String> = ports[&service]
                 .iter()
-                .map(|(port, _)| format!("\"http://127.0.0.1:{port}\""))
+                .map(|(host, port, _)| format!("\"http://{}\"", std::net::SocketAddr::new(*host, *port)))
                 .collect();
             common.push((
                 variable(service, "ENDPOINTS"),
@@ -198,9 +218,12 @@ impl StackBuilder {
 
         let mut processes = Vec::new();
         for (service, replicas) in &ports {
-            for (index, (port, metrics_port)) in replicas.iter().enumerate() {
+            for (index, (host, port, metrics_port)) in replicas.iter().enumerate() {
                 let mut environment = common.clone();
-                environment.push((variable(*service, "LISTEN"), format!("127.0.0.1:{port}")));
+                environment.push((
+                    variable(*service, "LISTEN"),
+                    std::net::SocketAddr::new(*host, *port).to_string(),
+                ));
                 if let Some(metrics_port) = metrics_port {
                     environment.push((
                         variable(*service, "METRICS_LISTEN"),
@@ -240,7 +263,7 @@ impl StackBuilder {
                     index + 1,
                     self.binary.clone(),
                     log,
-                    (*port, *metrics_port),
+                    (*host, *port, *metrics_port),
                     environment,
                 ));
             }
@@ -251,7 +274,7 @@ impl StackBuilder {
         for process in &mut processes {
             process.wait_ready().await?;
         }
-        let bff_port = ports[&ServiceName::Bff][0].0;
+        let bff_port = ports[&ServiceName::Bff][0].1;
         Ok(Stack {
             dir,
             keys,
@@ -290,6 +313,8 @@ impl Stack {
             settings: Vec::new(),
             private_redis: false,
             database_proxy: false,
+            hosts: BTreeMap::new(),
+            ports: BTreeMap::new(),
         }
     }
 
@@ -354,13 +379,12 @@ impl Stack {
             .unwrap_or_else(|| panic!("no process {name}"))
     }
 
-    /// `http://127.0.0.1:<port>` of a gRPC replica.
+    /// `http://<host>:<port>` of a gRPC replica.
     pub fn grpc_url(&self, name: &str) -> String {
-        let process = self.processes.iter().find(|process| process.name == name);
-        format!(
-            "http://127.0.0.1:{}",
-            process.map(|process| process.port).unwrap_or_default()
-        )
+        match self.processes.iter().find(|process| process.name == name) {
+            Some(process) => format!("http://{}", std::net::SocketAddr::new(process.host, process.port)),
+            None => "http://127.0.0.1:0".to_owned(),
+        }
     }
 
     /// SIGKILLs one process.

@@ -24,6 +24,8 @@ pub struct Process {
     /// `order-1`, `inventory-2`, `bff-1`…
     pub name: String,
     pub service: ServiceName,
+    /// Where it listens: 127.0.0.1 unless the stack gave it an address of its own.
+    pub host: std::net::IpAddr,
     /// The gRPC port, or the HTTP port of the BFF.
     pub port: u16,
     /// Where a gRPC service serves `/metrics`.
@@ -40,14 +42,15 @@ impl Process {
         replica: usize,
         binary: PathBuf,
         log: PathBuf,
-        ports: (u16, Option<u16>),
+        ports: (std::net::IpAddr, u16, Option<u16>),
         environment: Vec<(String, String)>,
     ) -> Process {
         Process {
             name: format!("{service}-{replica}"),
             service,
-            port: ports.0,
-            metrics_port: ports.1,
+            host: ports.0,
+            port: ports.1,
+            metrics_port: ports.2,
             log,
             binary,
             environment,
@@ -157,7 +160,7 @@ impl Process {
     /// # Errors
     /// What it answered instead, or why it could not be asked.
     pub async fn probe(&self) -> Result<(), String> {
-        probe(self.service, self.port).await
+        probe_at(self.service, self.host, self.port).await
     }
 
     /// Asks once whether the process is alive: gRPC health's empty name SERVING (what the
@@ -166,7 +169,7 @@ impl Process {
     /// # Errors
     /// What it answered instead, or why it could not be asked.
     pub async fn liveness(&self) -> Result<(), String> {
-        ask(self.service, self.port, Probe::Liveness).await
+        ask(self.service, self.host, self.port, Probe::Liveness).await
     }
 
     /// The last lines of the log, for failure messages.
@@ -180,7 +183,15 @@ impl Process {
 /// Asks `service` on `port` whether it is ready: gRPC health SERVING, or the BFF's
 /// `/readyz` 200. `Err` carries the last answer.
 pub async fn probe(service: ServiceName, port: u16) -> Result<(), String> {
-    ask(service, port, Probe::Readiness).await
+    probe_at(service, std::net::IpAddr::from([127, 0, 0, 1]), port).await
+}
+
+/// [`probe`] of a process listening on `host`.
+///
+/// # Errors
+/// As [`probe`].
+pub async fn probe_at(service: ServiceName, host: std::net::IpAddr, port: u16) -> Result<(), String> {
+    ask(service, host, port, Probe::Readiness).await
 }
 
 /// Which of the two questions the kubelet asks.
@@ -190,20 +201,21 @@ enum Probe {
     Readiness,
 }
 
-async fn ask(service: ServiceName, port: u16, question: Probe) -> Result<(), String> {
+async fn ask(service: ServiceName, host: std::net::IpAddr, port: u16, question: Probe) -> Result<(), String> {
+    let address = std::net::SocketAddr::new(host, port);
     if service == ServiceName::Bff {
         let path = match question {
             Probe::Liveness => "livez",
             Probe::Readiness => "readyz",
         };
-        let url = format!("http://127.0.0.1:{port}/{path}");
+        let url = format!("http://{address}/{path}");
         return match reqwest::get(url).await {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("{path} {}", response.status())),
             Err(error) => Err(error.to_string()),
         };
     }
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
         .map_err(|error| error.to_string())?
         .connect_timeout(Duration::from_secs(1))
         .timeout(Duration::from_secs(2));

@@ -37,7 +37,14 @@ async fn storm(
 
 #[tokio::test]
 async fn two_hundred_buyers_for_twenty_five_copies_reserve_exactly_twenty_five() {
-    let mesh = inventory_mesh().await;
+    // All 200 at once must be decided by the database, not shed by the server's limit
+    // (`grpc.max_concurrent_requests`, 64 per CPU), which its own tests cover.
+    let mesh = bookstore_tests::TestMesh::builder()
+        .with(ServiceName::Inventory)
+        .configure(|config| config.grpc.max_concurrent_requests = 1_000)
+        .start()
+        .await
+        .unwrap();
     let book = new_id();
     set_stock(&mesh, &book, 25).await;
 

@@ -116,3 +116,55 @@ async fn register_is_for_the_bff_not_for_end_users_or_strangers() {
     assert_eq!(status.code(), Code::PermissionDenied);
     mesh.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_burst_of_registrations_beyond_the_hashing_queue_is_refused_at_once_with_a_retry_hint() {
+    // One hash at a time and two waiting: a burst of 24 fills it at once.
+    let mesh = bookstore_tests::TestMesh::builder()
+        .with(ServiceName::User)
+        .configure(|config| {
+            config.auth.own.password_hash_workers = 1;
+            config.auth.own.password_hash_queue = 2;
+        })
+        .start()
+        .await
+        .unwrap();
+    let token = mesh.bff_token(ServiceName::User);
+    let attempts = (0..24).map(|index| {
+        let mut client = mesh.user_client();
+        let request = pb::RegisterRequest {
+            email: unique_email(&format!("burst-{index}")),
+            password: PASSWORD.to_owned(),
+            name: "Ada Reader".to_owned(),
+        };
+        let token = token.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let answer = client.register(with_token(request, &token)).await;
+            (answer, started.elapsed())
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let mut registered = 0;
+    let mut refused = Vec::new();
+    for (answer, took) in answers {
+        match answer {
+            Ok(_) => registered += 1,
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                assert!(status.metadata().get("retry-after").is_some(), "{status:?}");
+                refused.push(took);
+            }
+            Err(status) => panic!("neither registered nor refused with a retry hint: {status:?}"),
+        }
+    }
+    assert!(registered >= 3, "the queue's places were served: {registered}");
+    assert!(!refused.is_empty(), "a full queue refuses");
+    // Refused without waiting for a hash (each takes tens of milliseconds): far sooner than
+    // the registrations that were served one after another.
+    let slowest_refusal = refused.iter().max().copied().unwrap_or_default();
+    assert!(
+        slowest_refusal < std::time::Duration::from_secs(2),
+        "refusals waited {slowest_refusal:?}"
+    );
+    mesh.shutdown().await.unwrap();
+}
