@@ -550,6 +550,9 @@ mod tests {
             failed.first()
         );
         server.abort();
+    }
+
+    #[tokio::test]
     async fn retries_stop_when_the_budget_is_spent() {
         // No retries but the 25 % of first attempts: 10 failing calls may retry twice.
         let budget = RetryBudget::new(0.25, 0);
