@@ -5,6 +5,7 @@
 
 pub mod discovery;
 mod failover;
+mod retry;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,11 +16,11 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use tonic::body::Body;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
-use tower::retry::budget::{Budget as _, TpsBudget};
 
 use crate::ServiceName;
 use crate::auth::TokenSource;
 pub use discovery::DiscoveryConfig;
+pub use retry::{RetryBudget, RetryPolicy, retry_idempotent};
 
 /// How to reach one upstream service (`<caller>.upstreams.<callee>` or the defaults).
 #[derive(Debug, Clone, Deserialize)]
@@ -211,31 +212,6 @@ impl MeshChannel {
     }
 }
 
-/// How many retries a channel may spend: 25 % of its recent first attempts (over 10 s), plus
-/// 20 a second, so a replica killed under a burst can still be ridden out (the replica-kill
-/// chaos run failed 73-88 % of its checkouts with 5 a second, about a third with 20, a fifth
-/// with no budget at all; single runs, random kills). Retries therefore cannot multiply load
-/// on an upstream that is refusing it: each hop adds at most a quarter and the floor.
-#[derive(Debug, Clone)]
-pub struct RetryBudget(Arc<TpsBudget>);
-
-impl Default for RetryBudget {
-    fn default() -> Self {
-        Self::new(0.25, 20)
-    }
-}
-
-impl RetryBudget {
-    /// A budget of `ratio` retries per first attempt plus `min_per_second`.
-    pub fn new(ratio: f32, min_per_second: u32) -> Self {
-        Self(Arc::new(TpsBudget::new(
-            Duration::from_secs(10),
-            min_per_second,
-            ratio,
-        )))
-    }
-}
-
 impl tower::Service<http::Request<Body>> for MeshChannel {
     type Response = http::Response<Body>;
     type Error = tonic::transport::Error;
@@ -377,91 +353,9 @@ fn body_status(callee: ServiceName, status: tonic::Status) -> tonic::Status {
     }
 }
 
-/// Retry settings for idempotent reads.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 3,
-            first_backoff: Duration::from_millis(25),
-            max_backoff: Duration::from_millis(250),
-        }
-    }
-}
-
-/// Calls `call` until it succeeds, fails with a non-transient status, the attempts run
-/// out or `budget` has no retry left, sleeping with exponential backoff and jitter in
-/// between (never past the deadline of the request being served). Use it only for calls that
-/// are safe to repeat (reads, and writes the callee deduplicates).
-///
-/// # Errors
-/// Returns the last status when every attempt failed, or the first non-transient one.
-pub async fn retry_idempotent<T, F, Fut>(
-    budget: &RetryBudget,
-    policy: RetryPolicy,
-    mut call: F,
-) -> Result<T, tonic::Status>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
-{
-    budget.0.deposit();
-    let mut backoff = policy.first_backoff;
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(status)
-                if attempt < policy.attempts
-                    && is_transient(&status)
-                    && time_for(backoff)
-                    && budget.0.withdraw() =>
-            {
-                let jitter = rand::random::<f64>() * 0.5 + 0.75;
-                tokio::time::sleep(backoff.mul_f64(jitter)).await;
-                backoff = (backoff * 2).min(policy.max_backoff);
-                attempt += 1;
-            }
-            Err(status) => return Err(status),
-        }
-    }
-}
-
-/// Whether a pause of `backoff` still leaves time for another attempt within the deadline
-/// of the request being served.
-fn time_for(backoff: Duration) -> bool {
-    match crate::deadline::remaining() {
-        Some(left) => left > backoff * 2,
-        None => true,
-    }
-}
-
-fn is_transient(status: &tonic::Status) -> bool {
-    matches!(
-        status.code(),
-        tonic::Code::Unavailable | tonic::Code::ResourceExhausted
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
-
     use super::*;
-
-    fn fast() -> RetryPolicy {
-        RetryPolicy {
-            attempts: 3,
-            first_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-        }
-    }
 
     #[test]
     fn an_answer_cut_off_mid_body_is_unavailable() {
@@ -475,121 +369,6 @@ mod tests {
             tonic::Code::Cancelled,
             "other codes pass through"
         );
-    }
-
-    #[tokio::test]
-    async fn transient_failures_are_retried_until_success() {
-        let calls = AtomicU32::new(0);
-        let result = retry_idempotent(&RetryBudget::default(), fast(), || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
-                Err(tonic::Status::unavailable("down"))
-            } else {
-                Ok("book")
-            }
-        })
-        .await;
-        assert_eq!(result.unwrap(), "book");
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn permanent_failures_and_exhausted_attempts_are_returned() {
-        let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry_idempotent(&RetryBudget::default(), fast(), || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(tonic::Status::not_found("no such book"))
-        })
-        .await;
-        assert_eq!(result.unwrap_err().code(), tonic::Code::NotFound);
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-
-        calls.store(0, Ordering::SeqCst);
-        let result: Result<(), _> = retry_idempotent(&RetryBudget::default(), fast(), || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(tonic::Status::unavailable("down"))
-        })
-        .await;
-        assert_eq!(result.unwrap_err().code(), tonic::Code::Unavailable);
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn calls_go_to_the_replica_that_runs_when_the_other_refuses_connections() {
-        use tonic_health::pb::HealthCheckRequest;
-        use tonic_health::pb::health_client::HealthClient;
-        let live = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let live_address = live.local_addr().unwrap();
-        let (_reporter, health) = tonic_health::server::health_reporter();
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(health)
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(live)),
-        );
-        let stopped = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stopped_address = stopped.local_addr().unwrap();
-        drop(stopped);
-        let config = UpstreamConfig {
-            endpoints: vec![
-                format!("http://{stopped_address}"),
-                format!("http://{live_address}"),
-            ],
-            ..UpstreamConfig::default()
-        };
-        let channel = MeshChannel::new(ServiceName::Inventory, &config, None).unwrap();
-        let mut failed = Vec::new();
-        for _ in 0..50 {
-            let request = HealthCheckRequest::default();
-            if let Err(status) = HealthClient::new(channel.clone()).check(request).await {
-                failed.push(status);
-            }
-        }
-        assert!(
-            failed.is_empty(),
-            "{} of 50 failed: {:?}",
-            failed.len(),
-            failed.first()
-        );
-        server.abort();
-    }
-
-    #[tokio::test]
-    async fn retries_stop_when_the_budget_is_spent() {
-        // No retries but the 25 % of first attempts: 10 failing calls may retry twice.
-        let budget = RetryBudget::new(0.25, 0);
-        let calls = AtomicU32::new(0);
-        for _ in 0..10 {
-            let _: Result<(), _> = retry_idempotent(&budget, fast(), || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(tonic::Status::unavailable("down"))
-            })
-            .await;
-        }
-        let made = calls.load(Ordering::SeqCst);
-        assert!(
-            (10..=12).contains(&made),
-            "10 first attempts and at most 2 retries, not 30 calls: {made}"
-        );
-    }
-
-    #[tokio::test]
-    async fn no_retry_is_made_that_the_deadline_leaves_no_room_for() {
-        let calls = AtomicU32::new(0);
-        let slow = RetryPolicy {
-            attempts: 3,
-            first_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(100),
-        };
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(150);
-        let result: Result<(), _> = crate::deadline::scope(
-            deadline,
-            retry_idempotent(&RetryBudget::default(), slow, || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(tonic::Status::unavailable("down"))
-            }),
-        )
-        .await;
-        assert_eq!(result.unwrap_err().code(), tonic::Code::Unavailable);
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     /// An upstream that answers every call OK and keeps the `grpc-timeout` each one carried.

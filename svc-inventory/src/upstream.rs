@@ -76,7 +76,7 @@ impl Catalog {
         let request = BatchGetBooksRequest {
             book_ids: books.iter().map(BookId::to_string).collect(),
         };
-        let answer = retry_idempotent(RetryPolicy::default(), || {
+        let answer = retry_idempotent(self.channel.budget(), RetryPolicy::default(), || {
             let mut catalog = CatalogServiceClient::new(self.channel.clone());
             let request = request.clone();
             async move { catalog.batch_get_books(request).await }

@@ -170,4 +170,45 @@ mod tests {
         let error = channel.ready().await.unwrap().call(request).await.unwrap_err();
         assert!(never_sent(&error), "{error:?}");
     }
+
+    #[tokio::test]
+    async fn calls_go_to_the_replica_that_runs_when_the_other_refuses_connections() {
+        use crate::ServiceName;
+        use crate::client::{MeshChannel, UpstreamConfig};
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_client::HealthClient;
+        let live = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live_address = live.local_addr().unwrap();
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(live)),
+        );
+        let stopped = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stopped_address = stopped.local_addr().unwrap();
+        drop(stopped);
+        let config = UpstreamConfig {
+            endpoints: vec![
+                format!("http://{stopped_address}"),
+                format!("http://{live_address}"),
+            ],
+            ..UpstreamConfig::default()
+        };
+        let channel = MeshChannel::new(ServiceName::Inventory, &config, None).unwrap();
+        let mut failed = Vec::new();
+        for _ in 0..50 {
+            let request = HealthCheckRequest::default();
+            if let Err(status) = HealthClient::new(channel.clone()).check(request).await {
+                failed.push(status);
+            }
+        }
+        assert!(
+            failed.is_empty(),
+            "{} of 50 failed: {:?}",
+            failed.len(),
+            failed.first()
+        );
+        server.abort();
+    }
 }
