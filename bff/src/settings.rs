@@ -51,7 +51,7 @@ pub struct Settings {
     pub rate_per_address: u32,
     pub rate_burst: u32,
     /// `bff.max_concurrent_requests`: GraphQL requests run at once; one more is refused at
-    /// once with 503 and `Retry-After` (default 2 per CPU).
+    /// once with 503 and `Retry-After` (default 16 per CPU).
     pub max_concurrent_requests: usize,
     /// `bff.storefront_dir`: a built shop (a folder with `index.html`) to serve at `/`
     /// instead of the one built into the binary.
