@@ -190,10 +190,11 @@ fn judge(expect: &Expect, status: u16, body: &Value) -> (String, Option<String>)
         Expect::Codes(expected) => {
             if !graphql_answer || codes.is_empty() {
                 Some(format!("expected a GraphQL error {expected:?}"))
-            } else if let Some(code) = codes.iter().find(|code| !expected.contains(code)) {
-                Some(format!("expected {expected:?}, not {code}"))
             } else {
-                None
+                codes
+                    .iter()
+                    .find(|code| !expected.contains(code))
+                    .map(|code| format!("expected {expected:?}, not {code}"))
             }
         }
         Expect::Null(field) => {
@@ -212,10 +213,11 @@ fn judge(expect: &Expect, status: u16, body: &Value) -> (String, Option<String>)
         Expect::DataOr(expected) => {
             if !graphql_answer {
                 Some(format!("expected data or {expected:?}"))
-            } else if let Some(code) = codes.iter().find(|code| !expected.contains(code)) {
-                Some(format!("expected data or {expected:?}, not {code}"))
             } else {
-                None
+                codes
+                    .iter()
+                    .find(|code| !expected.contains(code))
+                    .map(|code| format!("expected data or {expected:?}, not {code}"))
             }
         }
     };
