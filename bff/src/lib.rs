@@ -136,7 +136,9 @@ pub async fn serve(
             }),
         )
         .merge(graphql)
-        .merge(shop);
+        .merge(shop)
+        // Outermost: the span covers the shedding, the limits and the storefront too.
+        .layer(axum::middleware::from_fn(http::trace::server_span));
     let address = listener.local_addr()?;
     tracing::info!(%address, "bff listening");
     axum::serve(

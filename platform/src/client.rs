@@ -16,9 +16,11 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use tonic::body::Body;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tower::Layer as _;
 
 use crate::ServiceName;
 use crate::auth::TokenSource;
+use crate::telemetry::client_spans::{ClientSpanLayer, ClientSpans};
 pub use discovery::DiscoveryConfig;
 pub use retry::{RetryBudget, RetryPolicy, retry_idempotent};
 
@@ -80,12 +82,12 @@ pub enum ClientError {
 /// carries a user's) and the current trace context to every call. Clone it freely.
 #[derive(Debug, Clone)]
 pub struct MeshChannel {
-    inner: Channel,
+    inner: ClientSpans<Channel>,
     callee: ServiceName,
     tokens: Option<TokenSource>,
     /// One lazily connecting channel per address of a fixed list of several: where a call
     /// the balanced channel could not send goes next (see [`failover`]).
-    replicas: Arc<[Channel]>,
+    replicas: Arc<[ClientSpans<Channel>]>,
     budget: RetryBudget,
     /// The longest a call may wait for its answer when it carries no deadline of its own.
     request_timeout: Duration,
@@ -153,7 +155,7 @@ impl MeshChannel {
             let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
             let endpoint = make(address, &host).map_err(|reason| invalid(address, reason))?;
             if host.parse::<std::net::IpAddr>().is_ok() {
-                fixed.push(endpoint);
+                fixed.push((endpoint, ClientSpanLayer::new(Some((&host, port)))));
             }
             upstreams.push(discovery::Upstream {
                 scheme: scheme.to_owned(),
@@ -164,20 +166,25 @@ impl MeshChannel {
         // A fixed list of several addresses gets one channel per replica besides the balanced
         // one: where a call the balancer could not send goes next (see [`failover`]). Names are
         // followed by discovery instead, which drops an address once DNS does.
-        let replicas: Arc<[Channel]> = if fixed.len() == upstreams.len() && fixed.len() > 1 {
+        let replicas: Arc<[ClientSpans<Channel>]> = if fixed.len() == upstreams.len() && fixed.len() > 1 {
             fixed
                 .iter()
-                .map(|endpoint| endpoint.clone().connect_lazy())
+                .map(|(endpoint, spans)| spans.layer(endpoint.clone().connect_lazy()))
                 .collect()
         } else {
             Arc::new([])
         };
+        // Client spans name the server when the channel has one (one address, or one name).
+        let spans = match upstreams.as_slice() {
+            [one] => ClientSpanLayer::new(Some((&one.host, one.port))),
+            _ => ClientSpanLayer::new(None),
+        };
         let inner = if fixed.len() == upstreams.len() {
             // Addresses only: nothing to resolve.
             if fixed.len() == 1 {
-                fixed.remove(0).connect_lazy()
+                fixed.remove(0).0.connect_lazy()
             } else {
-                Channel::balance_list(fixed.into_iter())
+                Channel::balance_list(fixed.into_iter().map(|(endpoint, _)| endpoint))
             }
         } else {
             let (channel, changes) = Channel::balance_channel(64);
@@ -192,7 +199,7 @@ impl MeshChannel {
             channel
         };
         Ok(Self {
-            inner,
+            inner: spans.layer(inner),
             callee,
             tokens,
             replicas,
@@ -222,7 +229,6 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        crate::telemetry::propagation::inject_current(request.headers_mut());
         // The channel that was polled ready must be the one that is called.
         let ready_channel = self.inner.clone();
         let mut channel = std::mem::replace(&mut self.inner, ready_channel);

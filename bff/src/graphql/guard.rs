@@ -8,9 +8,10 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::futures_util::stream::{self, BoxStream, StreamExt as _};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use sha2::{Digest as _, Sha256};
+use tracing::Instrument as _;
 
 use super::aliases::{aliases, repeated_root_fields};
 use super::{BffSchema, Limits};
@@ -113,13 +114,53 @@ impl GuardedSchema {
         self.persisted.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs one query or mutation.
+    /// Runs one query or mutation, in a span named after the operation.
     pub async fn execute(&self, request: Request) -> Response {
         match self.admit(request) {
-            Ok(request) => self.schema.execute(request).await,
+            Ok(mut request) => {
+                let span = operation_span(&mut request);
+                self.schema.execute(request).instrument(span).await
+            }
             Err(error) => Response::from_errors(vec![error]),
         }
     }
+}
+
+/// The span of the operation `request` runs (`mutation placeOrder`, `query` for an anonymous
+/// one), with the OpenTelemetry GraphQL attributes; a document that does not parse or names
+/// no operation it holds gets none (the executor reports why).
+fn operation_span(request: &mut Request) -> tracing::Span {
+    let chosen = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return tracing::Span::none();
+    };
+    let (name, operation) = match (&document.operations, chosen) {
+        (DocumentOperations::Single(operation), None) => (None, operation),
+        (DocumentOperations::Multiple(operations), Some(chosen)) => {
+            match operations.get_key_value(chosen.as_str()) {
+                Some((name, operation)) => (Some(name.as_str()), operation),
+                None => return tracing::Span::none(),
+            }
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            match operations.iter().next() {
+                Some((name, operation)) => (Some(name.as_str()), operation),
+                None => return tracing::Span::none(),
+            }
+        }
+        _ => return tracing::Span::none(),
+    };
+    let kind = operation.node.ty.to_string();
+    let span_name = match name {
+        Some(name) => format!("{kind} {name}"),
+        None => kind.clone(),
+    };
+    tracing::info_span!(
+        "graphql.operation",
+        otel.name = %span_name,
+        graphql.operation.type = %kind,
+        graphql.operation.name = name,
+    )
 }
 
 impl Executor for GuardedSchema {

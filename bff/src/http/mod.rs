@@ -8,6 +8,7 @@ pub mod rate_limit;
 mod request;
 pub mod shed;
 pub mod storefront;
+pub mod trace;
 mod ws;
 
 use std::net::IpAddr;

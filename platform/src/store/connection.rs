@@ -14,6 +14,9 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
+use tracing::Instrument as _;
+
+use crate::telemetry::db_spans;
 
 /// The URL scheme that names a Redis Cluster by some of its nodes.
 pub const CLUSTER_SCHEME: &str = "redis-cluster://";
@@ -49,10 +52,12 @@ impl std::fmt::Debug for RedisConnection {
 
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
+        let span = db_spans::redis(&command_name(cmd));
+        let sent = match self {
             RedisConnection::Single(connection) => connection.req_packed_command(cmd),
             RedisConnection::Cluster(connection) => connection.req_packed_command(cmd),
-        }
+        };
+        traced(span, sent)
     }
 
     fn req_packed_commands<'a>(
@@ -61,10 +66,12 @@ impl ConnectionLike for RedisConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
+        let span = db_spans::redis("PIPELINE");
+        let sent = match self {
             RedisConnection::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
             RedisConnection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
-        }
+        };
+        traced(span, sent)
     }
 
     fn get_db(&self) -> i64 {
@@ -73,6 +80,38 @@ impl ConnectionLike for RedisConnection {
             RedisConnection::Cluster(connection) => connection.get_db(),
         }
     }
+}
+
+/// A command's name as the conventions want it (`GET`, `EVALSHA`); only looked at when a
+/// span will carry it.
+fn command_name(cmd: &Cmd) -> std::borrow::Cow<'static, str> {
+    if tracing::Span::current().is_none() {
+        return "".into();
+    }
+    match cmd.args_iter().next() {
+        Some(redis::Arg::Simple(name)) => String::from_utf8_lossy(name).to_ascii_uppercase().into(),
+        _ => "COMMAND".into(),
+    }
+}
+
+/// Runs a command in its span, marked failed when Redis refused it or did not answer.
+fn traced<'a, T: Send + 'a>(span: tracing::Span, sent: RedisFuture<'a, T>) -> RedisFuture<'a, T> {
+    if span.is_none() {
+        return sent;
+    }
+    Box::pin(async move {
+        let result = sent.instrument(span.clone()).await;
+        db_spans::record(&span, &result, |error: &redis::RedisError| {
+            if error.is_timeout() {
+                "timeout"
+            } else if error.is_io_error() || error.is_connection_dropped() {
+                "unavailable"
+            } else {
+                "refused"
+            }
+        });
+        result
+    })
 }
 
 /// Returns the node URLs of a `redis-cluster://` URL (each `redis://[credentials@]host:port`)

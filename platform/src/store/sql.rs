@@ -2,6 +2,9 @@
 //! database failures every service maps into its own error: a constraint refused the
 //! write, the store is briefly gone, or something else went wrong.
 
+use tracing::Instrument as _;
+
+use crate::telemetry::db_spans;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult, SqlErr,
     Statement, TransactionTrait as _, TryGetable, Value,
@@ -73,6 +76,15 @@ impl StoreError {
         }
     }
 
+    /// The kind of failure, for the `error.type` of a store call's span.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Constraint { .. } => "constraint",
+            StoreError::Transient { .. } => "unavailable",
+            StoreError::Other { .. } => "other",
+        }
+    }
+
     /// Returns what the failed statement was about.
     pub fn what(&self) -> &'static str {
         match self {
@@ -137,9 +149,15 @@ pub async fn execute(
     sql: &str,
     values: impl IntoIterator<Item = Value>,
 ) -> Result<u64, StoreError> {
+    let span = db_spans::sql(db.get_database_backend(), sql);
     let statement = statement(db.get_database_backend(), sql, values);
-    let result = db.execute_raw(statement).await.classify(what)?;
-    Ok(result.rows_affected())
+    let result = db
+        .execute_raw(statement)
+        .instrument(span.clone())
+        .await
+        .classify(what);
+    db_spans::record(&span, &result, StoreError::kind);
+    Ok(result?.rows_affected())
 }
 
 /// Runs a query about `what`; returns its rows.
@@ -152,8 +170,15 @@ pub async fn query(
     sql: &str,
     values: impl IntoIterator<Item = Value>,
 ) -> Result<Vec<QueryResult>, StoreError> {
+    let span = db_spans::sql(db.get_database_backend(), sql);
     let statement = statement(db.get_database_backend(), sql, values);
-    db.query_all_raw(statement).await.classify(what)
+    let result = db
+        .query_all_raw(statement)
+        .instrument(span.clone())
+        .await
+        .classify(what);
+    db_spans::record(&span, &result, StoreError::kind);
+    result
 }
 
 /// Reads a column of a row.
@@ -169,7 +194,10 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
 /// # Errors
 /// The classified database error.
 pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<DatabaseTransaction, StoreError> {
-    db.begin().await.classify(what)
+    let span = db_spans::sql(db.get_database_backend(), "BEGIN");
+    let result = db.begin().instrument(span.clone()).await.classify(what);
+    db_spans::record(&span, &result, StoreError::kind);
+    result
 }
 
 /// Commits a transaction.
@@ -177,7 +205,10 @@ pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<Databa
 /// # Errors
 /// The classified database error.
 pub async fn commit(transaction: DatabaseTransaction, what: &'static str) -> Result<(), StoreError> {
-    transaction.commit().await.classify(what)
+    let span = db_spans::sql(transaction.get_database_backend(), "COMMIT");
+    let result = transaction.commit().instrument(span.clone()).await.classify(what);
+    db_spans::record(&span, &result, StoreError::kind);
+    result
 }
 
 #[cfg(test)]

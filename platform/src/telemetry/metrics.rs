@@ -116,21 +116,13 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        let (span_name, method) = if self.known.access(&path).is_some() {
-            let method = path.rsplit('/').next().unwrap_or_default().to_owned();
-            (path.clone(), method)
+        let known = self.known.access(&path).is_some();
+        let method = if known {
+            path.rsplit('/').next().unwrap_or_default().to_owned()
         } else {
-            ("unknown".to_owned(), "unknown".to_owned())
+            "unknown".to_owned()
         };
-        let span = tracing::info_span!(
-            "grpc.request",
-            otel.name = %span_name,
-            otel.kind = "server",
-            rpc.system = "grpc",
-            rpc.service = self.service,
-            rpc.method = %method,
-            rpc.grpc.status_code = tracing::field::Empty,
-        );
+        let span = super::rpc::span(super::rpc::Side::Server, &path, known);
         super::propagation::adopt_remote_parent(&span, request.headers());
         let service = self.service;
         let started = Instant::now();
@@ -145,7 +137,7 @@ where
                     Ok(response) => grpc_code(response),
                     Err(_) => tonic::Code::Internal,
                 };
-                tracing::Span::current().record("rpc.grpc.status_code", code as i32);
+                super::rpc::record_status(&tracing::Span::current(), super::rpc::Side::Server, code);
                 let labels = [("service", service.to_owned()), ("method", method)];
                 metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
                 metrics::histogram!(DURATION_SECONDS, &labels).record(started.elapsed().as_secs_f64());

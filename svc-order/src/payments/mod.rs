@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use proto::types::{Money, OrderId};
 use sea_orm::DatabaseConnection;
+use tracing::Instrument as _;
 
 use crate::domain::payment::PaymentMethod;
 use crate::error::OrderResult;
@@ -78,18 +79,43 @@ pub struct Payments {
     deadline: Duration,
 }
 
-/// Bounds a provider call by `deadline`: a processor that hangs is an unavailable one.
+/// Bounds a provider call by `deadline` (a processor that hangs is an unavailable one), in
+/// a client span of its own (`payment authorize`): the card network is a hop of the
+/// checkout's trace like any service.
 async fn bounded<T>(
     deadline: Duration,
+    operation: &'static str,
     call: impl std::future::Future<Output = Result<T, ProviderError>>,
 ) -> Result<T, ProviderError> {
-    match tokio::time::timeout(deadline, call).await {
+    let span = tracing::info_span!(
+        "payment.call",
+        otel.name = %format_args!("payment {operation}"),
+        otel.kind = "client",
+        payment.operation = operation,
+        otel.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    let result = match tokio::time::timeout(deadline, call)
+        .instrument(span.clone())
+        .await
+    {
         Ok(result) => result,
         Err(_) => Err(ProviderError::Unavailable(format!(
             "no answer within {} ms",
             deadline.as_millis()
         ))),
+    };
+    if let Err(error) = &result {
+        span.record("otel.status_code", "ERROR");
+        span.record(
+            "error.type",
+            match error {
+                ProviderError::Unavailable(_) => "unavailable",
+                ProviderError::Refused(_) => "refused",
+            },
+        );
     }
+    result
 }
 
 /// The keys of one order's payment operations: derived from the order id, so every
@@ -154,7 +180,7 @@ impl Payments {
             currency: &currency,
             method,
         };
-        let result = bounded(self.deadline, self.provider.authorize(&request)).await;
+        let result = bounded(self.deadline, "authorize", self.provider.authorize(&request)).await;
         let recorded = outcome(&result, |answer| match answer {
             Authorization::Approved { id } => ("approved".to_owned(), id.clone()),
             Authorization::Declined { reason } => ("declined".to_owned(), reason.clone()),
@@ -170,6 +196,7 @@ impl Payments {
     pub async fn capture(&self, order: OrderId, amount: Money) -> OrderResult<Result<(), ProviderError>> {
         let result = bounded(
             self.deadline,
+            "capture",
             self.provider
                 .capture(&key(order, "authorize"), &key(order, "capture")),
         )
@@ -186,6 +213,7 @@ impl Payments {
     pub async fn void(&self, order: OrderId, amount: Money) -> OrderResult<Result<Voided, ProviderError>> {
         let result = bounded(
             self.deadline,
+            "void",
             self.provider.void(&key(order, "authorize"), &key(order, "void")),
         )
         .await;
@@ -201,6 +229,7 @@ impl Payments {
     pub async fn refund(&self, order: OrderId, amount: Money) -> OrderResult<Result<(), ProviderError>> {
         let result = bounded(
             self.deadline,
+            "refund",
             self.provider
                 .refund(&key(order, "authorize"), &key(order, "refund")),
         )
