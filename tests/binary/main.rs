@@ -15,6 +15,7 @@ mod cluster;
 mod loadgen;
 mod migrations;
 mod redis_tls;
+mod traces;
 
 // mimalloc, as every binary of the mesh (why: the README's benchmark section).
 #[global_allocator]
