@@ -35,7 +35,10 @@ struct Received {
 
 impl Received {
     fn attribute(&self, key: &str) -> &str {
-        self.attributes.get(key).map_or("", String::as_str)
+        match self.attributes.get(key) {
+            Some(value) => value,
+            None => "",
+        }
     }
 }
 
@@ -89,7 +92,7 @@ impl TraceService for Receiver {
                         span_id: hex(&span.span_id),
                         parent_span_id: hex(&span.parent_span_id),
                         kind: SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified),
-                        failed: span.status.is_some_and(|status| status.code == 2),
+                        failed: matches!(span.status, Some(status) if status.code == 2),
                         attributes: map(&span.attributes),
                         name: span.name,
                     });

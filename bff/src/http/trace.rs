@@ -18,7 +18,9 @@ pub async fn server_span(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned());
-    if route.as_deref().is_some_and(|route| UNTRACED.contains(&route)) {
+    if let Some(route) = route.as_deref()
+        && UNTRACED.contains(&route)
+    {
         return next.run(request).await;
     }
     // The conventions' rule for methods: the known ones as they are, any other `_OTHER`.

@@ -52,7 +52,7 @@ impl std::fmt::Debug for RedisConnection {
 
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        let span = db_spans::redis(&command_name(cmd));
+        let span = db_spans::redis(|| command_name(cmd));
         let sent = match self {
             RedisConnection::Single(connection) => connection.req_packed_command(cmd),
             RedisConnection::Cluster(connection) => connection.req_packed_command(cmd),
@@ -66,7 +66,7 @@ impl ConnectionLike for RedisConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        let span = db_spans::redis("PIPELINE");
+        let span = db_spans::redis(|| "PIPELINE".into());
         let sent = match self {
             RedisConnection::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
             RedisConnection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
@@ -82,12 +82,8 @@ impl ConnectionLike for RedisConnection {
     }
 }
 
-/// A command's name as the conventions want it (`GET`, `EVALSHA`); only looked at when a
-/// span will carry it.
+/// A command's name as the conventions want it (`GET`, `EVALSHA`).
 fn command_name(cmd: &Cmd) -> std::borrow::Cow<'static, str> {
-    if tracing::Span::current().is_none() {
-        return "".into();
-    }
     match cmd.args_iter().next() {
         Some(redis::Arg::Simple(name)) => String::from_utf8_lossy(name).to_ascii_uppercase().into(),
         _ => "COMMAND".into(),

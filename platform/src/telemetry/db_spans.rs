@@ -4,12 +4,29 @@
 //! OpenTelemetry database conventions (`db.system.name`, `db.operation.name`,
 //! `db.collection.name`, span `{operation} {collection}`).
 //!
-//! Only inside a span: a store call made while serving a request joins its trace, while the
-//! loops that poll a store on their own (relays, sweepers, the stock-event consumer) start
-//! no trace of their own every few hundred milliseconds. Outside a span this costs one
-//! thread-local look-up; inside one, a span (what it costs: the README, "Observability").
+//! Only while traces are exported, and only inside a span: spans that go nowhere would be
+//! pure cost on the hottest paths (a few microseconds each, against the tens a query takes:
+//! the README, "Observability"), and a store call made while serving a request joins its
+//! trace while the loops that poll a store on their own (relays, sweepers, the stock-event
+//! consumer) start no trace of their own every few hundred milliseconds. When not wanted a
+//! store call pays one atomic load.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::field::Empty;
+
+/// Whether spans are exported (set once by [`super::init`]).
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Turns store spans on or off; [`super::init`] turns them on when it builds an exporter.
+pub fn set_exporting(exporting: bool) {
+    EXPORTING.store(exporting, Ordering::Relaxed);
+}
+
+/// Whether a store call now gets a span.
+fn wanted() -> bool {
+    EXPORTING.load(Ordering::Relaxed) && !tracing::Span::current().is_none()
+}
 
 /// `sqlite` or `postgresql`, as the conventions spell them.
 pub fn sql_system(backend: sea_orm::DatabaseBackend) -> &'static str {
@@ -50,9 +67,9 @@ pub fn sql_summary(sql: &str) -> (String, Option<&str>) {
     (operation, table)
 }
 
-/// The span of one SQL statement, or a disabled span outside any span.
+/// The span of one SQL statement, or a disabled span when none is wanted.
 pub fn sql(backend: sea_orm::DatabaseBackend, sql: &str) -> tracing::Span {
-    if tracing::Span::current().is_none() {
+    if !wanted() {
         return tracing::Span::none();
     }
     let (operation, table) = sql_summary(sql);
@@ -72,18 +89,19 @@ pub fn sql(backend: sea_orm::DatabaseBackend, sql: &str) -> tracing::Span {
     )
 }
 
-/// The span of one Redis command (`operation` is its name, `EVALSHA` for a script) or of
-/// a pipeline, or a disabled span outside any span.
-pub fn redis(operation: &str) -> tracing::Span {
-    if tracing::Span::current().is_none() {
+/// The span of one Redis command (`operation` gives its name, `EVALSHA` for a script) or of
+/// a pipeline, or a disabled span when none is wanted.
+pub fn redis(operation: impl FnOnce() -> std::borrow::Cow<'static, str>) -> tracing::Span {
+    if !wanted() {
         return tracing::Span::none();
     }
+    let operation = operation();
     tracing::info_span!(
         "redis.command",
-        otel.name = operation,
+        otel.name = &*operation,
         otel.kind = "client",
         db.system.name = "redis",
-        db.operation.name = operation,
+        db.operation.name = &*operation,
         otel.status_code = Empty,
         error.type = Empty,
     )
@@ -132,14 +150,16 @@ mod tests {
 
     #[test]
     fn outside_a_span_a_store_call_opens_none() {
+        // Other tests never need it off: they assert nothing about store spans.
+        set_exporting(true);
         let subscriber = tracing_subscriber::registry();
         tracing::subscriber::with_default(subscriber, || {
             assert!(sql(sea_orm::DatabaseBackend::Sqlite, "SELECT 1").is_none());
-            assert!(redis("GET").is_none());
+            assert!(redis(|| "GET".into()).is_none());
             let request = tracing::info_span!("request");
             let _entered = request.enter();
             assert!(!sql(sea_orm::DatabaseBackend::Sqlite, "SELECT 1").is_none());
-            assert!(!redis("GET").is_none());
+            assert!(!redis(|| "GET".into()).is_none());
         });
     }
 }

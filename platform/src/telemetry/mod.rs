@@ -178,12 +178,11 @@ impl OtelEnv {
             ),
         };
         let names_service = set("OTEL_SERVICE_NAME").is_some()
-            || set("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|attributes| {
-                attributes.split(',').any(|pair| {
-                    pair.split_once('=')
-                        .is_some_and(|(key, _)| key.trim() == "service.name")
-                })
-            });
+            || set("OTEL_RESOURCE_ATTRIBUTES")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .any(|(key, _)| key.trim() == "service.name");
         let ratio = || -> anyhow::Result<f64> {
             let Some(text) = set("OTEL_TRACES_SAMPLER_ARG") else {
                 return Ok(1.0);
@@ -242,6 +241,7 @@ fn tracer_provider(
             .build()
             .context("failed to build the OTLP trace exporter")?;
         builder = builder.with_batch_exporter(exporter);
+        db_spans::set_exporting(true);
     }
     Ok(builder.build())
 }
