@@ -25,7 +25,7 @@ pub use connection::{CLUSTER_SCHEME, CLUSTER_TLS_SCHEME, RedisConnection, cluste
 pub use lazy::LazyRedis;
 pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
-    query, statement,
+    query, statement, traced,
 };
 pub use transient::is_transient;
 

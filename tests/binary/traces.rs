@@ -332,6 +332,8 @@ async fn one_place_order_is_one_trace_across_every_hop_and_its_log_lines_carry_t
     for (service, system) in [
         ("bookstore-order", None),
         ("bookstore-inventory", None),
+        // Through sea-orm's entity API (`store::traced`).
+        ("bookstore-catalog", None),
         ("bookstore-cart", Some("redis")),
     ] {
         let store_span = trace

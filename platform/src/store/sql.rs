@@ -76,6 +76,17 @@ impl StoreError {
         }
     }
 
+    /// The kind of failure `error` would be classified as (see [`StoreError::kind`]).
+    fn classify_kind(error: &DbErr) -> &'static str {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_) | SqlErr::ForeignKeyConstraintViolation(_)) => {
+                "constraint"
+            }
+            _ if super::transient::is_transient_db(error) => "unavailable",
+            _ => "other",
+        }
+    }
+
     /// The kind of failure, for the `error.type` of a store call's span.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -178,6 +189,23 @@ pub async fn query(
         .await
         .classify(what);
     db_spans::record(&span, &result, StoreError::kind);
+    result
+}
+
+/// Runs a call through sea-orm's entity API in a store span, as [`query`] runs its SQL:
+/// `traced(db, "SELECT", "books", Entity::find().all(db)).await.classify("book")?`.
+///
+/// # Errors
+/// The call's own error, unclassified.
+pub async fn traced<T>(
+    db: &impl ConnectionTrait,
+    operation: &'static str,
+    collection: &'static str,
+    call: impl std::future::Future<Output = Result<T, DbErr>>,
+) -> Result<T, DbErr> {
+    let span = db_spans::entity(db.get_database_backend(), operation, collection);
+    let result = call.instrument(span.clone()).await;
+    db_spans::record(&span, &result, StoreError::classify_kind);
     result
 }
 

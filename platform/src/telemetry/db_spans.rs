@@ -73,16 +73,29 @@ pub fn sql(backend: sea_orm::DatabaseBackend, sql: &str) -> tracing::Span {
         return tracing::Span::none();
     }
     let (operation, table) = sql_summary(sql);
+    statement(backend, &operation, table)
+}
+
+/// The span of a call through sea-orm's entity API, named as a statement's would be
+/// (`SELECT books`), or a disabled span when none is wanted.
+pub fn entity(backend: sea_orm::DatabaseBackend, operation: &str, collection: &str) -> tracing::Span {
+    if !wanted() {
+        return tracing::Span::none();
+    }
+    statement(backend, operation, Some(collection))
+}
+
+fn statement(backend: sea_orm::DatabaseBackend, operation: &str, table: Option<&str>) -> tracing::Span {
     let name = match table {
         Some(table) => format!("{operation} {table}"),
-        None => operation.clone(),
+        None => operation.to_owned(),
     };
     tracing::info_span!(
         "db.query",
         otel.name = %name,
         otel.kind = "client",
         db.system.name = sql_system(backend),
-        db.operation.name = %operation,
+        db.operation.name = operation,
         db.collection.name = table,
         otel.status_code = Empty,
         error.type = Empty,

@@ -3,7 +3,7 @@
 //! sees half a book.
 
 use chrono::{DateTime, SubsecRound as _, Utc};
-use platform::store::Classify as _;
+use platform::store::{Classify as _, traced};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait, DatabaseBackend, QueryOrder as _, Statement};
 
@@ -277,9 +277,10 @@ pub async fn get_live(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Bo
 }
 
 async fn live_model(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Model> {
-    Entity::find_by_id(id.as_uuid())
+    let found = Entity::find_by_id(id.as_uuid())
         .filter(Column::DeletedAt.is_null())
-        .one(db)
+        .one(db);
+    traced(db, "SELECT", "books", found)
         .await
         .classify("book")?
         .ok_or(CatalogError::NotFound { entity: "book" })
@@ -290,12 +291,11 @@ async fn live_model(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Mode
 /// # Errors
 /// Internal on a database failure.
 pub async fn find_live(db: &impl ConnectionTrait, ids: &[BookId]) -> CatalogResult<Vec<Book>> {
-    let rows = Entity::find()
+    let found = Entity::find()
         .filter(Column::Id.is_in(ids.iter().map(BookId::as_uuid)))
         .filter(Column::DeletedAt.is_null())
-        .all(db)
-        .await
-        .classify("book")?;
+        .all(db);
+    let rows = traced(db, "SELECT", "books", found).await.classify("book")?;
     rows.iter().map(Model::to_book).collect()
 }
 
@@ -304,12 +304,11 @@ pub async fn find_live(db: &impl ConnectionTrait, ids: &[BookId]) -> CatalogResu
 /// # Errors
 /// Internal on a database failure.
 pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogResult<Option<Book>> {
-    let row = Entity::find()
+    let found = Entity::find()
         .filter(Column::Isbn13.eq(isbn13))
         .filter(Column::DeletedAt.is_null())
-        .one(db)
-        .await
-        .classify("book")?;
+        .one(db);
+    let row = traced(db, "SELECT", "books", found).await.classify("book")?;
     row.as_ref().map(Model::to_book).transpose()
 }
 

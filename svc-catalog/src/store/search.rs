@@ -2,7 +2,7 @@
 //! `tsvector` `@@` ranked by `ts_rank_cd` on PostgreSQL, plain indexed ordering when there is
 //! no text. Pages are keyset pages: `WHERE (key, id) > (cursor key, cursor id)`.
 
-use platform::store::Classify as _;
+use platform::store::{Classify as _, traced};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
 
 use super::book::Model;
@@ -228,8 +228,12 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
             total: 0,
         });
     };
-    let rows = db.query_all_raw(page).await.classify("search")?;
-    let total_row = db.query_one_raw(count).await.classify("search")?;
+    let rows = traced(db, "SELECT", "books", db.query_all_raw(page))
+        .await
+        .classify("search")?;
+    let total_row = traced(db, "SELECT", "books", db.query_one_raw(count))
+        .await
+        .classify("search")?;
     let total = match total_row {
         Some(row) => row.try_get::<i64>("", "total").classify("search")?,
         None => 0,

@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use chrono::{DateTime, Utc};
-use platform::store::Classify as _;
+use platform::store::{Classify as _, traced};
 use proto::types::UserId;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue, ConnectionTrait};
@@ -94,9 +94,8 @@ pub async fn insert(
 /// # Errors
 /// Internal on a database failure.
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> UserResult<Option<Model>> {
-    Entity::find()
-        .filter(Column::Email.eq(email.as_ref()))
-        .one(db)
+    let found = Entity::find().filter(Column::Email.eq(email.as_ref())).one(db);
+    traced(db, "SELECT", "users", found)
         .await
         .classify("user")
         .map_err(UserError::from)
@@ -107,8 +106,7 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> UserResu
 /// # Errors
 /// [`UserError::NotFound`] when there is none.
 pub async fn get(db: &impl ConnectionTrait, id: UserId) -> UserResult<Model> {
-    Entity::find_by_id(id.as_uuid())
-        .one(db)
+    traced(db, "SELECT", "users", Entity::find_by_id(id.as_uuid()).one(db))
         .await
         .classify("user")?
         .ok_or(UserError::NotFound { entity: "user" })
@@ -120,12 +118,15 @@ pub async fn get(db: &impl ConnectionTrait, id: UserId) -> UserResult<Model> {
 /// Internal on a database failure.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[UserId]) -> UserResult<Vec<Model>> {
     let uuids: Vec<Uuid> = ids.iter().map(UserId::as_uuid).collect();
-    Entity::find()
-        .filter(Column::Id.is_in(uuids))
-        .all(db)
-        .await
-        .classify("user")
-        .map_err(UserError::from)
+    traced(
+        db,
+        "SELECT",
+        "users",
+        Entity::find().filter(Column::Id.is_in(uuids)).all(db),
+    )
+    .await
+    .classify("user")
+    .map_err(UserError::from)
 }
 
 /// Changes the display name.
