@@ -81,7 +81,8 @@ where
             return Box::pin(self.inner.call(request));
         }
         let Ok(permit) = Arc::clone(&self.layer.permits).try_acquire_owned() else {
-            metrics::counter!("grpc_server_shed_total", "service" => self.layer.service).increment(1);
+            metrics::counter!(crate::telemetry::metrics::SHED_TOTAL, "server" => self.layer.service)
+                .increment(1);
             let status = crate::error::retry_later(
                 ErrorCode::Throttled,
                 format!("{} is overloaded, retry later", self.layer.service),

@@ -3,9 +3,10 @@
 //! - [`init`]: the `tracing` subscriber (pretty or JSON), with OpenTelemetry spans so trace
 //!   ids exist and cross services, exported over OTLP when an endpoint is configured.
 //! - [`propagation`]: W3C `traceparent` in and out of gRPC metadata.
-//! - [`metrics`]: the Prometheus recorder, the per-RPC [`metrics::GrpcTelemetryLayer`] and
-//!   the `/metrics` endpoint.
+//! - [`metrics`]: the Prometheus recorder, the per-RPC [`metrics::GrpcTelemetryLayer`],
+//!   process metrics and the `/metrics` endpoint; [`client_metrics`]: outgoing calls.
 
+pub mod client_metrics;
 pub mod metrics;
 pub mod propagation;
 
