@@ -37,6 +37,9 @@ pub struct ShedLayer {
 impl ShedLayer {
     /// Allows `limit` calls at once (at least one).
     pub fn new(service: &'static str, limit: usize) -> Self {
+        // At zero from the start, so a panel or alert reads a series before the first refusal.
+        crate::telemetry::metrics::recorder();
+        metrics::counter!(crate::telemetry::metrics::SHED_TOTAL, "server" => service).absolute(0);
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
             service,
