@@ -120,11 +120,10 @@ pub fn describe() {
 /// layers inside (shed, rate limit, body limit) are counted too.
 pub async fn http(request: Request, next: Next) -> Response {
     let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("storefront", MatchedPath::as_str)
-        .to_owned();
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(path) => path.as_str().to_owned(),
+        None => "storefront".to_owned(),
+    };
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -431,10 +430,8 @@ mod tests {
                         .chars()
                         .take_while(char::is_ascii_alphanumeric)
                         .collect();
-                    let first_upper = name
-                        .chars()
-                        .next()
-                        .is_some_and(|first| first.is_ascii_uppercase());
+                    let first_upper =
+                        matches!(name.chars().next(), Some(first) if first.is_ascii_uppercase());
                     if first_upper && !KNOWN_OPERATIONS.contains(&name.as_str()) {
                         missing.push(format!("{name} ({})", path.display()));
                     }

@@ -53,10 +53,13 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
         .iter()
         .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
         .collect();
-    samples
+    match samples
         .iter()
         .find(|sample| sample.name == name && sample.labels == wanted)
-        .map_or(0.0, |sample| sample.value)
+    {
+        Some(sample) => sample.value,
+        None => 0.0,
+    }
 }
 
 async fn scrape(url: &str) -> Vec<Sample> {
