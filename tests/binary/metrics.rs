@@ -2,7 +2,9 @@
 //! BFF's operation, HTTP and upstream-call counts, and a service's RPC counts under the
 //! `grpc_service` / `grpc_method` / `grpc_code` labels (`bookstore up` serves every service's
 //! metrics on the BFF's port). Counted as the change from a scrape taken just before, so the
-//! background work of `up` (seeding, probes) cannot move them.
+//! background work of `up` (seeding, probes) cannot move them. Then the shop's metrics
+//! (checkouts by outcome, oversell refusals, stock-event lag) against a `bookstore loadgen`
+//! hot-book rush's own report.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use platform::ServiceName;
 
 use bookstore_tests::eventually;
 
-use super::{spawn_up, temp_dir, terminate};
+use super::{bookstore, spawn_up, temp_dir, terminate};
 
 /// One sample of the Prometheus text format: name, labels and value.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,15 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
         Some(sample) => sample.value,
         None => 0.0,
     }
+}
+
+/// The sum of every series `name` whose label `key` is `wanted`.
+fn sum(samples: &[Sample], name: &str, (key, wanted): (&str, &str)) -> f64 {
+    samples
+        .iter()
+        .filter(|sample| sample.name == name && sample.labels.get(key).map(String::as_str) == Some(wanted))
+        .map(|sample| sample.value)
+        .sum()
 }
 
 async fn scrape(url: &str) -> Vec<Sample> {
@@ -219,6 +230,93 @@ async fn metrics_count_exactly_the_graphql_requests_sent_and_the_rpcs_they_made(
     ] {
         assert!(text.contains(help), "{help}");
     }
+
+    // The shop's metrics against what `bookstore loadgen` saw: a rush of 6 shoppers on 3
+    // copies (confirmed and refused orders, stock events).
+    let report = data_dir.join("hot-book.json");
+    let rush = bookstore()
+        .arg("loadgen")
+        .args([
+            "--url",
+            &graphql,
+            "--scenario",
+            "hot-book",
+            "--users",
+            "6",
+            "--stock",
+            "3",
+        ])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--json")
+        .arg(&report)
+        .arg("--quiet")
+        .output()
+        .await
+        .unwrap();
+    assert!(rush.status.success(), "{}", String::from_utf8_lossy(&rush.stderr));
+    let hot: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let confirmed = hot["hot_book"]["confirmed"].as_f64().unwrap();
+    let refused = hot["hot_book"]["out_of_stock"].as_f64().unwrap();
+    assert_eq!(confirmed + refused, 6.0, "{hot:#}");
+    let before = after;
+    // Stock events reach the catalog shortly after the rush.
+    let settled = eventually(Duration::from_secs(10), Duration::from_millis(200), || async {
+        let now = scrape(&metrics_url).await;
+        let lag = value(&now, "catalog_stock_event_lag_seconds_count", &[])
+            - value(&before, "catalog_stock_event_lag_seconds_count", &[]);
+        if lag >= 1.0 {
+            Ok(now)
+        } else {
+            Err(format!("{lag} stock events applied"))
+        }
+    })
+    .await;
+    let after = settled.unwrap();
+    let delta =
+        |name: &str, labels: &[(&str, &str)]| value(&after, name, labels) - value(&before, name, labels);
+    assert_eq!(
+        delta("order_checkouts_total", &[("outcome", "confirmed")]),
+        confirmed
+    );
+    assert_eq!(
+        delta("order_checkouts_total", &[("outcome", "out_of_stock")]),
+        refused
+    );
+    assert_eq!(delta("order_checkouts_total", &[("outcome", "unavailable")]), 0.0);
+    assert_eq!(
+        delta(
+            "order_checkout_duration_seconds_count",
+            &[("outcome", "confirmed")]
+        ),
+        confirmed
+    );
+    assert_eq!(
+        delta("inventory_out_of_stock_total", &[]),
+        refused,
+        "one refused Reserve per refused order"
+    );
+    // Every placeOrder loadgen sent (retries included) is one operation at the BFF.
+    let sent = hot["operations"]["placeOrder"]["count"].as_f64().unwrap();
+    let place_orders = |samples: &[Sample]| {
+        sum(
+            samples,
+            "bff_graphql_operations_total",
+            ("operation", "PlaceOrder"),
+        )
+    };
+    assert_eq!(place_orders(&after) - place_orders(&before), sent, "{hot:#}");
+    assert!(
+        delta(
+            "grpc_client_requests_total",
+            &[
+                ("grpc_service", "bookstore.inventory.v1.InventoryService"),
+                ("grpc_method", "Reserve"),
+                ("grpc_code", "OK")
+            ]
+        ) >= confirmed,
+        "svc-order's calls to inventory are counted on its side too"
+    );
 
     terminate(&up);
     let _ = tokio::time::timeout(Duration::from_secs(15), up.wait_with_output()).await;
