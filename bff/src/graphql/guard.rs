@@ -126,11 +126,8 @@ impl GuardedSchema {
         }
     }
 
-    /// [`Self::admit`], and how the metrics label the request (read from the document admit
-    /// parsed, so it is not parsed twice).
-    ///
-    /// # Errors
-    /// Those of [`Self::admit`].
+    /// [`Self::admit`]'s verdict, with how the metrics label the request (read from the
+    /// document admit parsed, so it is not parsed twice).
     pub fn admit_labelled(&self, request: Request) -> (Operation, Result<Request, ServerError>) {
         match self.admit(request) {
             Ok(mut request) => (self.names.classify(&mut request), Ok(request)),
