@@ -59,7 +59,9 @@ lint() { "$helm" lint --strict "$chart" "$@"; }
 
 # kubernetes-validate --strict rejects unknown fields. It knows no CRDs: it warns and skips
 # them (exit 0), and has no flag to fail instead, so its output is read here: no ERROR at
-# all, and a WARN only for the ServiceMonitors, which a small schema of their own checks.
+# all, and a WARN only for the ServiceMonitors and the PrometheusRule, which small schemas of
+# their own check (the rules' PromQL: .ci/alerts_check.sh, with promtool). The dashboard's
+# ConfigMap must carry the Grafana sidecar's label and hold a dashboard.
 validate() {
   local name=$1 version=$2 out
   shift 2
@@ -69,8 +71,8 @@ validate() {
     return 1
   }
   [ -z "$out" ] || echo "$out"
-  if echo "$out" | grep -v 'Couldn.t find schema for kind ServiceMonitor with api version monitoring.coreos.com/v1 ' | grep -q .; then
-    echo "unexpected kubernetes-validate output (only ServiceMonitor may lack a schema)"
+  if echo "$out" | grep -v -E 'Couldn.t find schema for kind (ServiceMonitor|PrometheusRule) with api version monitoring.coreos.com/v1 ' | grep -q .; then
+    echo "unexpected kubernetes-validate output (only ServiceMonitor and PrometheusRule may lack a schema)"
     return 1
   fi
   python3 - "$work/$name.yaml" <<'EOF'
@@ -78,7 +80,9 @@ import sys, yaml, jsonschema
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 endpoint = {"type": "object", "additionalProperties": False, "required": ["port"],
             "properties": {"port": {"type": "string"}, "path": {"type": "string"},
-                           "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}}}
+                           "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
+                           # The app's grpc_service/grpc_method/grpc_code and bff_* labels kept as they are.
+                           "honorLabels": {"const": True}}}
 schema = {"type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],
           "properties": {"apiVersion": {"const": "monitoring.coreos.com/v1"}, "kind": {"const": "ServiceMonitor"},
                          "metadata": {"type": "object", "required": ["name"]},
@@ -88,7 +92,32 @@ schema = {"type": "object", "additionalProperties": False, "required": ["apiVers
 monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
 for monitor in monitors:
     jsonschema.validate(monitor, schema)
-print(f"{len(docs)} objects valid ({', '.join(sorted({d['kind'] for d in docs}))}); {len(monitors)} ServiceMonitors checked")
+rule = {"type": "object", "additionalProperties": False, "required": ["expr"],
+        "properties": {"alert": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$"}, "expr": {"type": "string", "minLength": 1},
+                       "for": {"type": "string", "pattern": "^[0-9]+(s|m|h)$"},
+                       "labels": {"type": "object", "required": ["severity"], "additionalProperties": {"type": "string"}},
+                       "annotations": {"type": "object", "required": ["summary", "description"],
+                                       "additionalProperties": {"type": "string"}}}}
+rule_schema = {"type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],
+               "properties": {"apiVersion": {"const": "monitoring.coreos.com/v1"}, "kind": {"const": "PrometheusRule"},
+                              "metadata": {"type": "object", "required": ["name"]},
+                              "spec": {"type": "object", "additionalProperties": False, "required": ["groups"],
+                                       "properties": {"groups": {"type": "array", "minItems": 1, "items": {
+                                           "type": "object", "additionalProperties": False, "required": ["name", "rules"],
+                                           "properties": {"name": {"type": "string"},
+                                                          "rules": {"type": "array", "minItems": 1, "items": rule}}}}}}}}
+rules = [d for d in docs if d["kind"] == "PrometheusRule"]
+for prometheus_rule in rules:
+    jsonschema.validate(prometheus_rule, rule_schema)
+import json
+dashboards = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")]
+for dashboard in dashboards:
+    assert dashboard["metadata"]["labels"].get("grafana_dashboard") == "1", dashboard["metadata"]
+    for text in dashboard["data"].values():
+        board = json.loads(text)
+        assert board["panels"] and board["uid"], "a dashboard with panels and a uid"
+print(f"{len(docs)} objects valid ({', '.join(sorted({d['kind'] for d in docs}))}); {len(monitors)} ServiceMonitors, "
+      f"{len(rules)} PrometheusRules, {len(dashboards)} dashboards checked")
 EOF
 }
 
@@ -243,6 +272,13 @@ bad_values() {
     --set 'ingress.storefrontPaths={/metrics}' || status=1
   must_fail 'config.bff.trusted_proxies.0: Does not match pattern' \
     --set 'config.bff.trusted_proxies={proxy.local}' || status=1
+  # Alert thresholds: a ratio is at most 1, a latency above 0.
+  must_fail 'prometheusRule.errorRatio: Must be less than or equal to 1' \
+    --set prometheusRule.errorRatio=5 || status=1
+  must_fail 'prometheusRule.latencySeconds: Must be greater than 0' \
+    --set prometheusRule.latencySeconds=0 || status=1
+  must_fail 'grafanaDashboard: Additional property enable is not allowed' \
+    --set grafanaDashboard.enable=true || status=1
   return $status
 }
 

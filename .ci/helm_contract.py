@@ -10,7 +10,12 @@ runs first. Then every gRPC service must reach SERVING (its own name, which its 
 probe asks, and the empty name its liveness and startup probes ask), the BFF's rendered probes
 (/livez, /readyz) must answer, /readyz?verbose must report every upstream SERVING, a GraphQL query must
 return data, and every path of the rendered Ingress must reach the shop the BFF serves (which
-needs the shop built: `npm --prefix web run build`) while none routes /metrics or a probe. Every process is stopped at the end, also on failure.
+needs the shop built: `npm --prefix web run build`) while none routes /metrics or a probe. After
+`bookstore loadgen --scenario hot-book` has shopped through it (orders confirmed and refused, a
+stock event applied), every metric name the rendered Grafana dashboard and PrometheusRule
+query must be one that the BFF's or a service's /metrics exports (besides `up` and
+kube-state-metrics' `kube_pod_status_ready`), and every exported metric must have HELP text.
+Every process is stopped at the end, also on failure.
 
 Usage: python3 .ci/helm_contract.py   (after .ci/helm_check.sh has installed helm)
 BOOKSTORE_BIN and HELM override the binaries; HELM_CONTRACT_VALUES adds values files.
@@ -326,6 +331,95 @@ def ingress_checks(docs, bff_port):
               f"{code} {kind} {page[:200]}")
 
 
+# Queried by the chart's alerts, exported by something other than the binary.
+EXTERNAL_METRICS = {"up", "kube_pod_status_ready"}
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+                "offset", "bool", "inf", "nan"}
+
+
+def promql_metric_names(expr):
+    """The metric names an expression (PromQL, or Grafana's label_values()) reads."""
+    names = set(re.findall(r"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*,", expr))
+    if names:
+        return names
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # strings
+    expr = re.sub(r"\{[^}]*\}", "", expr)  # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)  # ranges
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    for match in re.finditer(r"(?<![0-9.])[A-Za-z_:][A-Za-z0-9_:]*", expr):
+        name = match.group(0)
+        if expr[match.end():].lstrip().startswith("(") or name.lower() in PROMQL_WORDS:
+            continue  # a function or a keyword
+        names.add(name)
+    return names
+
+
+def queried_metrics(docs):
+    """{metric name: [where]} over the rendered dashboard ConfigMap and PrometheusRule."""
+    queried = {}
+    for doc in docs:
+        if doc["kind"] == "ConfigMap" and doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
+            for file, text in doc["data"].items():
+                dashboard = json.loads(text)
+                exprs = [(panel["title"], target["expr"]) for panel in dashboard["panels"]
+                         for target in panel.get("targets", [])]
+                exprs += [(f"variable {v['name']}", v["query"]["query"]) for v in dashboard["templating"]["list"]
+                          if isinstance(v.get("query"), dict)]
+                for where, expr in exprs:
+                    for name in promql_metric_names(expr):
+                        queried.setdefault(name, []).append(f"{file}: {where}")
+        if doc["kind"] == "PrometheusRule":
+            for group in doc["spec"]["groups"]:
+                for rule in group["rules"]:
+                    for name in promql_metric_names(rule["expr"]):
+                        queried.setdefault(name, []).append(f"alert {rule.get('alert') or rule.get('record')}")
+    return queried
+
+
+def exported_metrics(urls):
+    """(sample names, metric families without HELP) over every /metrics."""
+    names, families, helped = set(), set(), set()
+    for url in urls:
+        _, text = http("GET", url)
+        for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                families.add(line.split()[2])
+            elif line.startswith("# HELP "):
+                helped.add(line.split()[2])
+            elif line and not line.startswith("#"):
+                names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
+    return names, families - helped
+
+
+def metric_names_checks(docs, pods, email, password):
+    """Shops through the stack, then compares what the dashboard and alerts query with what
+    the processes export."""
+    bff = pods["bff"][2]["http"]
+    urls = [f"http://127.0.0.1:{bff}/metrics"] + [f"http://127.0.0.1:{pods[label][2]['metrics']}/metrics"
+                                                  for label in GRPC_NAMES if label in pods]
+    shop = subprocess.run([BINARY, "loadgen", "--url", f"http://127.0.0.1:{bff}/graphql", "--scenario", "hot-book",
+                           "--users", "6", "--stock", "3", "--admin-email", email, "--admin-password", password,
+                           "--quiet"], capture_output=True, text=True, timeout=WAIT * 2,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("BOOKSTORE_")})
+    check("loadgen hot-book shops through the rendered stack", shop.returncode == 0,
+          f"exit {shop.returncode}\n{shop.stdout[-1500:]}{shop.stderr[-1500:]}")
+    queried = queried_metrics(docs)
+    check("the rendered dashboard and alerts query metrics", len(queried) > 20, str(sorted(queried)))
+
+    def all_exported():
+        names, _ = exported_metrics(urls)
+        missing = sorted(name for name in queried if name not in names and name not in EXTERNAL_METRICS)
+        return not missing, missing
+
+    # Stock events reach the catalog within a second or two; the reservation gauges are read
+    # every 10 s.
+    ok, missing = wait_until(all_exported, seconds=30)
+    check("every metric the dashboard and alerts query is exported (BFF and services' /metrics)", ok,
+          "; ".join(f"{name} ({', '.join(queried[name][:2])})" for name in missing))
+    names, unhelped = exported_metrics(urls)
+    check(f"every exported metric ({len(names)} series names) has HELP text", not unhelped, str(sorted(unhelped)))
+
+
 def main():
     if not os.access(HELM, os.X_OK):
         raise SystemExit(f"no helm at {HELM}: run `bash .ci/helm_check.sh` first (it installs helm), or set HELM")
@@ -470,6 +564,7 @@ def main():
                     except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as error:
                         answer, ok = str(error), False
                     check("signed in, the BFF reaches order and cart", ok, str(answer)[:300])
+                    metric_names_checks(docs, pods, email, password)
         for label, (process, _) in processes.items():
             check(f"{label} is still running at the end", process.poll() is None, f"exited with {process.returncode}")
     except Exception as error:  # noqa: BLE001 - reported as a failure, with the logs

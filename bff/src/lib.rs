@@ -11,10 +11,11 @@
 //!   `session.rs` (cookies).
 //! - [`http`]: GraphQL over HTTP, GraphiQL, WebSocket subscriptions.
 //! - [`upstreams`]: channels and clients of the five services. [`probes`]: health.
-//! - [`settings`]: `Settings`, the `bff.*` knobs.
+//! - [`settings`]: `Settings`, the `bff.*` knobs. [`metrics`]: what `/metrics` says.
 
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod probes;
 pub mod settings;
 pub mod upstreams;
@@ -62,6 +63,7 @@ pub async fn serve(
     let upstreams = Upstreams::new(context)?;
     let verifier = context.verifier.clone();
     let metrics = platform::telemetry::metrics::recorder();
+    crate::metrics::describe();
     let storefront = match &settings.storefront_dir {
         Some(directory) => http::storefront::Storefront::from_directory(directory)
             .context("invalid configuration `bff.storefront_dir`")?,
@@ -132,12 +134,14 @@ pub async fn serve(
             "/metrics",
             get(move || {
                 let metrics = metrics.clone();
-                async move { metrics.render() }
+                async move { platform::telemetry::metrics::render(&metrics) }
             }),
         )
         .merge(graphql)
         .merge(shop)
-        // Outermost: the span covers the shedding, the limits and the storefront too.
+        // Every request is counted, the refused ones too.
+        .layer(axum::middleware::from_fn(crate::metrics::http))
+        // Outermost: the span covers the counting, the shedding, the limits and the storefront too.
         .layer(axum::middleware::from_fn(http::trace::server_span));
     let address = listener.local_addr()?;
     tracing::info!(%address, "bff listening");

@@ -229,6 +229,8 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        // Counted and timed as the caller sees it: token, failover and deadline included.
+        let observed = crate::telemetry::client_metrics::ClientCall::start(request.uri().path());
         // The channel that was polled ready must be the one that is called.
         let ready_channel = self.inner.clone();
         let mut channel = std::mem::replace(&mut self.inner, ready_channel);
@@ -236,7 +238,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
         let callee = self.callee;
         let replicas = Arc::clone(&self.replicas);
         let request_timeout = self.request_timeout;
-        Box::pin(async move {
+        Box::pin(observed.around(async move {
             // Health is public (probes carry no token), and must answer even while svc-user,
             // which mints tokens, is down.
             let is_health = request.uri().path().starts_with("/grpc.health.v1.Health/");
@@ -325,7 +327,7 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                 })),
                 Err(error) => Ok(transport_status(callee, error).into_http()),
             }
-        })
+        }))
     }
 }
 

@@ -17,6 +17,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod migration;
 pub mod ops;
 pub mod policy;
@@ -45,6 +46,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    platform::telemetry::metrics::recorder();
+    metrics::describe();
     let db = context.open_database::<migration::Migrator>().await?;
     let catalog = Catalog::new(db.clone());
     let redis = context.redis();

@@ -21,6 +21,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod migration;
 pub mod ops;
 pub mod policy;
@@ -57,6 +58,8 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let db = context.open_database::<migration::Migrator>().await?;
+    platform::telemetry::metrics::recorder();
+    metrics::describe();
     let redis = context.redis();
     let mut inventory = Inventory::new(
         db.clone(),

@@ -16,12 +16,13 @@
 //! - [`store`]: `orders.rs`, `payments.rs`: the SQL.
 //! - [`upstream`]: calls to cart, catalog, inventory and user.
 //! - [`domain`]: statuses, saga steps, payment input checks. [`error`]: `OrderError`.
-//! - [`policy`]: who may call each RPC. [`migration`]: the schema.
+//! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`metrics`]: checkouts.
 //! - [`settings`]: `Settings`, the `order.*` knobs.
 
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod migration;
 pub mod ops;
 pub mod payments;
@@ -55,6 +56,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    platform::telemetry::metrics::recorder();
+    metrics::describe();
     let db = context.open_database::<migration::Migrator>().await?;
     let upstreams = upstream::Upstreams {
         cart: context.channel(ServiceName::Cart)?,

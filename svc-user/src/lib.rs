@@ -17,6 +17,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod migration;
 pub mod ops;
 pub mod policy;
@@ -115,6 +116,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    platform::telemetry::metrics::recorder();
+    metrics::describe();
     let (users, redis) = build(settings, issuing, context).await?;
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(UserServiceServer::new(grpc::UserGrpc::new(users.clone())));

@@ -60,7 +60,7 @@ impl HashQueue {
     /// queue is full.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> UserResult<T> {
         let Ok(_place) = Arc::clone(&self.places).try_acquire_owned() else {
-            metrics::counter!("user_password_hash_refused_total").increment(1);
+            metrics::counter!(crate::metrics::PASSWORD_HASH_REFUSED_TOTAL).increment(1);
             return Err(UserRefusal::Busy {
                 retry_after: BUSY_RETRY_AFTER,
             }

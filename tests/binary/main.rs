@@ -13,6 +13,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 mod cluster;
 mod loadgen;
+mod metrics;
 mod migrations;
 mod redis_tls;
 mod traces;

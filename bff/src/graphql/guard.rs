@@ -15,6 +15,7 @@ use tracing::Instrument as _;
 
 use super::aliases::{aliases, repeated_root_fields};
 use super::{BffSchema, Limits};
+use crate::metrics::{OpenSubscription, Operation, OperationNames};
 
 /// The schema behind APQ and the alias limit; what the HTTP and WebSocket handlers run.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct GuardedSchema {
     /// Registered documents by the SHA-256 of their text, least recently used out first.
     persisted: Arc<Mutex<lru::LruCache<String, ExecutableDocument>>>,
     max_aliases: usize,
+    /// How requests are labelled in the metrics.
+    names: Arc<OperationNames>,
 }
 
 impl std::fmt::Debug for GuardedSchema {
@@ -45,7 +48,9 @@ struct PersistedQuery {
 impl GuardedSchema {
     pub fn new(schema: BffSchema, limits: Limits) -> Self {
         let capacity = NonZeroUsize::new(limits.persisted_queries).unwrap_or(NonZeroUsize::MIN);
+        let names = Arc::new(OperationNames::new(&schema.sdl()));
         Self {
+            names,
             schema,
             persisted: Arc::new(Mutex::new(lru::LruCache::new(capacity))),
             max_aliases: limits.max_aliases,
@@ -124,6 +129,20 @@ impl GuardedSchema {
             Err(error) => Response::from_errors(vec![error]),
         }
     }
+
+    /// [`Self::admit`]'s verdict, with how the metrics label the request (read from the
+    /// document admit parsed, so it is not parsed twice).
+    pub fn admit_labelled(&self, request: Request) -> (Operation, Result<Request, ServerError>) {
+        match self.admit(request) {
+            Ok(mut request) => (self.names.classify(&mut request), Ok(request)),
+            Err(error) => (Operation::unknown(), Err(error)),
+        }
+    }
+
+    /// Runs a request [`Self::admit`] let through.
+    pub async fn execute_admitted(&self, request: Request) -> Response {
+        self.schema.execute(request).await
+    }
 }
 
 /// The span of the operation `request` runs (`mutation placeOrder`, `query` for an anonymous
@@ -173,11 +192,26 @@ impl Executor for GuardedSchema {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match self.admit(request) {
+        // Over WebSocket: counted at the first answer; a subscription is a live one until
+        // its stream is dropped.
+        let started = std::time::Instant::now();
+        let (operation, admitted) = self.admit_labelled(request);
+        let responses = match admitted {
             Ok(request) => self
                 .schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
             Err(error) => stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
-        }
+        };
+        let open = (operation.kind == "subscription").then(OpenSubscription::open);
+        let mut first = Some(operation);
+        responses
+            .map(move |response| {
+                let _open = &open;
+                if let Some(operation) = first.take() {
+                    crate::metrics::operation_answered(&operation, &response, started.elapsed());
+                }
+                response
+            })
+            .boxed()
     }
 }

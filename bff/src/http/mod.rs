@@ -178,21 +178,28 @@ async fn run(
         calls,
         stale_cookie,
     } = request_data_counted(state, headers, verified, client);
+    let started = std::time::Instant::now();
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
+    let (operation, admitted) = state.schema.admit_labelled(graphql_request);
+    let execute = async {
+        match admitted {
+            Ok(request) => state.schema.execute_admitted(request).await,
+            Err(error) => async_graphql::Response::from_errors(vec![error]),
+        }
+    };
     let mut timed_out = false;
-    let mut response =
-        match tokio::time::timeout(state.request_timeout, state.schema.execute(graphql_request)).await {
-            Ok(response) => response,
-            Err(_) => {
-                timed_out = true;
-                let mut error = async_graphql::ServerError::new("the request took too long; retry", None);
-                let mut extensions = async_graphql::ErrorExtensionValues::default();
-                extensions.set("code", "UNAVAILABLE");
-                error.extensions = Some(extensions);
-                async_graphql::Response::from_errors(vec![error])
-            }
-        };
+    let mut response = match tokio::time::timeout(state.request_timeout, execute).await {
+        Ok(response) => response,
+        Err(_) => {
+            timed_out = true;
+            let mut error = async_graphql::ServerError::new("the request took too long; retry", None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", "UNAVAILABLE");
+            error.extensions = Some(extensions);
+            async_graphql::Response::from_errors(vec![error])
+        }
+    };
     // Parse, validation and limit errors come without a code; the contract wants one on all.
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -200,6 +207,7 @@ async fn run(
             extensions.set("code", "BAD_USER_INPUT");
         }
     }
+    crate::metrics::operation_answered(&operation, &response, started.elapsed());
     if let Some(calls) = calls
         && let Ok(calls) = calls.lock()
     {

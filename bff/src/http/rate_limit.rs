@@ -88,7 +88,8 @@ pub async fn limit(
 ) -> Response {
     let verified =
         presented_token(request.headers()).map(|(token, _)| VerifiedToken::verify(&limiter.verifier, token));
-    let verdict = match verified.as_ref().and_then(|checked| checked.user) {
+    let by_user = verified.as_ref().and_then(|checked| checked.user);
+    let verdict = match by_user {
         Some(user) => limiter.users.check_key(&user.id.to_string()),
         None => limiter.addresses.check_key(&client.to_string()),
     };
@@ -101,6 +102,7 @@ pub async fn limit(
             next.run(request).await
         }
         Err(not_until) => {
+            crate::metrics::rate_limited(by_user.is_some());
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let seconds = wait.as_secs().max(1).to_string();
             let body = serde_json::json!({ "errors": [{

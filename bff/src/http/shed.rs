@@ -43,7 +43,7 @@ fn refusal(error: &BoxError) -> Response {
     if !error.is::<tower::load_shed::error::Overloaded>() {
         tracing::warn!(%error, "request failed in the shedding layer");
     }
-    metrics::counter!("bff_requests_shed_total").increment(1);
+    metrics::counter!(crate::metrics::REQUESTS_SHED_TOTAL).increment(1);
     let body = serde_json::json!({ "errors": [{
         "message": "the server is overloaded, retry later",
         "extensions": { "code": "UNAVAILABLE" }

@@ -37,6 +37,9 @@ pub struct ShedLayer {
 impl ShedLayer {
     /// Allows `limit` calls at once (at least one).
     pub fn new(service: &'static str, limit: usize) -> Self {
+        // At zero from the start, so a panel or alert reads a series before the first refusal.
+        crate::telemetry::metrics::recorder();
+        metrics::counter!(crate::telemetry::metrics::SHED_TOTAL, "server" => service).absolute(0);
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
             service,
@@ -81,7 +84,8 @@ where
             return Box::pin(self.inner.call(request));
         }
         let Ok(permit) = Arc::clone(&self.layer.permits).try_acquire_owned() else {
-            metrics::counter!("grpc_server_shed_total", "service" => self.layer.service).increment(1);
+            metrics::counter!(crate::telemetry::metrics::SHED_TOTAL, "server" => self.layer.service)
+                .increment(1);
             let status = crate::error::retry_later(
                 ErrorCode::Throttled,
                 format!("{} is overloaded, retry later", self.layer.service),

@@ -8,9 +8,10 @@
 //!   [`metrics::GrpcTelemetryLayer`], the client span by [`client_spans`].
 //! - [`db_spans`]: spans of SQL statements and Redis commands.
 //! - [`propagation`]: W3C `traceparent` in and out of gRPC metadata and HTTP headers.
-//! - [`metrics`]: the Prometheus recorder, the per-RPC [`metrics::GrpcTelemetryLayer`] and
-//!   the `/metrics` endpoint.
+//! - [`metrics`]: the Prometheus recorder, the per-RPC [`metrics::GrpcTelemetryLayer`],
+//!   process metrics and the `/metrics` endpoint; [`client_metrics`]: outgoing calls.
 
+pub mod client_metrics;
 pub mod client_spans;
 pub mod db_spans;
 pub mod logs;

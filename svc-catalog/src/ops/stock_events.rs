@@ -184,6 +184,7 @@ impl StockEventConsumer {
         let count = entries.len();
         for (id, fields) in entries {
             self.apply(&fields).await?;
+            crate::metrics::stock_event_applied(&id);
             redis::cmd("XACK")
                 .arg(&self.stream)
                 .arg(GROUP)

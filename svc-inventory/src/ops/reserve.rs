@@ -87,6 +87,7 @@ impl Inventory {
                     available,
                 });
             }
+            crate::metrics::out_of_stock();
             return Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }));
         }
         commit(transaction).await?;
@@ -124,6 +125,7 @@ impl Inventory {
                 });
             }
         }
+        crate::metrics::out_of_stock();
         Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }))
     }
 

@@ -50,16 +50,37 @@ impl Inventory {
         }
     }
 
+    /// Reads how many reservations are held and overdue into the metrics.
+    ///
+    /// # Errors
+    /// Internal on a database failure.
+    pub async fn read_gauges(&self) -> InventoryResult<()> {
+        let overdue_ms = i64::try_from(crate::metrics::OVERDUE_AFTER.as_millis()).unwrap_or(60_000);
+        let (held, overdue) = reservation::held_counts(&self.db, self.clock.now_ms() - overdue_ms).await?;
+        crate::metrics::reservations(held, overdue);
+        Ok(())
+    }
+
     /// Sweeps every `interval` until `shutdown`.
     ///
     /// # Errors
     /// Never: a failed sweep is logged and retried.
     pub async fn run_sweeper(self, interval: Duration, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut gauges_read: Option<std::time::Instant> = None;
         loop {
             match self.sweep_once().await {
-                Ok(SweepOutcome::Expired(count)) => tracing::info!(count, "expired reservations released"),
+                Ok(SweepOutcome::Expired(count)) => {
+                    crate::metrics::expired(count);
+                    tracing::info!(count, "expired reservations released");
+                }
                 Ok(SweepOutcome::Idle) => {}
                 Err(error) => tracing::warn!(%error, "sweep failed, retrying"),
+            }
+            if gauges_read.is_none_or(|read| read.elapsed() >= crate::metrics::GAUGE_INTERVAL) {
+                gauges_read = Some(std::time::Instant::now());
+                if let Err(error) = self.read_gauges().await {
+                    tracing::warn!(%error, "reservation gauges not read");
+                }
             }
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),

@@ -193,3 +193,21 @@ pub async fn expired_held(
     }
     Ok(ids)
 }
+
+/// How many reservations are HELD, and how many of those expired at or before
+/// `overdue_at_ms` (the sweeper should have released them): the metrics' gauges.
+pub async fn held_counts(db: &impl ConnectionTrait, overdue_at_ms: i64) -> InventoryResult<(i64, i64)> {
+    let rows = query(
+        db,
+        "reservation",
+        "SELECT COUNT(*) AS held, \
+         COALESCE(SUM(CASE WHEN expires_at_ms <= ? THEN 1 ELSE 0 END), 0) AS overdue \
+         FROM reservations WHERE state = ?",
+        [overdue_at_ms.into(), ReservationState::Held.as_str().into()],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok((0, 0));
+    };
+    Ok((column::<i64>(row, "held")?, column::<i64>(row, "overdue")?))
+}

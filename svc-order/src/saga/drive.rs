@@ -113,6 +113,9 @@ impl Saga {
             ..change
         };
         if orders::apply(&self.db, order.id, &change).await? {
+            if matches!(change.status, Some((OrderStatus::Confirmed, _))) {
+                crate::metrics::checkout_ended("confirmed");
+            }
             self.halt.check(HaltPoint::Step(halt_after)).await?;
             return Ok(Next::Continue);
         }
@@ -186,6 +189,7 @@ impl Saga {
                 self.advance(order, change, SagaStep::Authorized).await
             }
             Ok(Authorization::Declined { reason }) => {
+                crate::metrics::payment_declined("authorize");
                 let failure = Failure {
                     code: ErrorCode::PaymentDeclined,
                     short_book_ids: Vec::new(),
@@ -243,6 +247,7 @@ impl Saga {
                 format!("payment capture pending ({reason})"),
             ))),
             Err(ProviderError::Refused(reason)) => {
+                crate::metrics::payment_declined("capture");
                 let mut failure = Failure::unavailable("the payment could not be captured");
                 failure.note = format!("capture refused: {reason}");
                 failure.code = ErrorCode::PaymentDeclined;
@@ -284,6 +289,7 @@ impl Saga {
         if !orders::apply(&self.db, order.id, &change).await? {
             return Ok(Next::Continue);
         }
+        crate::metrics::checkout_ended(&crate::metrics::outcome(failure.code));
         if let Some(failed) = orders::find(&self.db, order.id).await? {
             // Inventory or the provider may be down: the recovery loop finishes the undo.
             if let Err(error) = self.compensate(&failed).await {

@@ -42,6 +42,7 @@ impl Saga {
     /// attempt that fails (`OutOfStock`, `PaymentDeclined`, `Unavailable`).
     #[tracing::instrument(name = "order.place", skip_all, fields(user_id = %user))]
     pub async fn place(&self, user: UserId, checkout: Checkout) -> OrderResult<Order> {
+        let started = std::time::Instant::now();
         if let Some(existing) = orders::find_by_key(&self.db, user, &checkout.idempotency_key).await? {
             return Ok(existing);
         }
@@ -73,7 +74,9 @@ impl Saga {
         self.halt
             .check(crate::domain::HaltPoint::Step(crate::domain::SagaStep::Created))
             .await?;
-        self.drive(order.id, Some(&checkout.payment)).await
+        let placed = self.drive(order.id, Some(&checkout.payment)).await;
+        crate::metrics::checkout_answered(started.elapsed(), &placed);
+        placed
     }
 
     /// Reads the cart and prices it: (total, lines in cart order).

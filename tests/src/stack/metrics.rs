@@ -7,7 +7,7 @@ pub async fn grpc_requests(port: u16, method: &str) -> u64 {
         return 0;
     };
     let text = response.text().await.unwrap_or_default();
-    let label = format!("method=\"{method}\"");
+    let label = format!("{}=\"{method}\"", platform::telemetry::metrics::GRPC_METHOD);
     text.lines()
         .filter(|line| {
             line.starts_with(platform::telemetry::metrics::REQUESTS_TOTAL) && line.contains(&label)

@@ -36,7 +36,20 @@ async fn the_bff_is_ready_when_every_upstream_serves_and_exposes_rpc_metrics() {
     let (status, metrics) = get(&format!("{}/metrics", mesh.bff_url())).await;
     assert_eq!(status, 200);
     assert!(
-        metrics.contains("grpc_server_requests_total{service=\"inventory\",method=\"Check\"}"),
+        metrics.contains(
+            "grpc_server_requests_total{grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Check\",grpc_code=\"OK\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "grpc_client_requests_total{grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Check\",grpc_code=\"OK\"}"
+        ),
+        "the BFF's own calls are counted: {metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP grpc_server_requests_total ")
+            && metrics.contains("# HELP process_resident_memory_bytes "),
         "{metrics}"
     );
     for path in ["/livez", "/healthz", "/readyz"] {

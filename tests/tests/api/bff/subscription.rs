@@ -25,6 +25,21 @@ where
     }
 }
 
+/// `bff_subscriptions_active` on the BFF's /metrics (this is the suite's one test that
+/// subscribes, so the process-wide gauge is this test's own).
+async fn subscriptions_open(mesh: &bookstore_tests::TestMesh) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", mesh.bff_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("bff_subscriptions_active "))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
 #[tokio::test]
 async fn order_updated_streams_the_order_and_its_changes() {
     let mesh = mesh().await;
@@ -74,6 +89,11 @@ async fn order_updated_streams_the_order_and_its_changes() {
         first["payload"]["data"]["orderUpdated"]["status"], "CONFIRMED",
         "{first:?}"
     );
+    assert_eq!(
+        subscriptions_open(&mesh).await,
+        1.0,
+        "the open subscription is counted"
+    );
 
     let admin = Auth::bearer(&mesh.keys().user_token(Role::Admin).1);
     let shipped = graphql(
@@ -106,6 +126,18 @@ async fn order_updated_streams_the_order_and_its_changes() {
         complete["type"], "complete",
         "a terminal status ends the subscription"
     );
+    let closed = bookstore_tests::eventually(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_millis(50),
+        || async {
+            match subscriptions_open(&mesh).await {
+                0.0 => Ok(()),
+                open => Err(open),
+            }
+        },
+    )
+    .await;
+    assert_eq!(closed, Ok(()), "an ended subscription is no longer counted");
 
     // The alias limit holds over the socket too.
     let fields: Vec<String> = (0..31).map(|index| format!("a{index}: id")).collect();

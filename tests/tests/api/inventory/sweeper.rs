@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use platform::testing::TestDatabase;
-use svc_inventory::clock::ManualClock;
+use svc_inventory::clock::{Clock as _, ManualClock};
 use svc_inventory::domain::ReserveLine;
 use svc_inventory::ops::Inventory;
 use svc_inventory::ops::reserve::Reserve;
@@ -108,4 +108,57 @@ async fn a_commit_past_the_ttl_is_refused_even_before_the_sweeper_runs() {
     assert!(inventory.commit(reservation.id, "order").await.is_err());
     assert_eq!(inventory.sweep_once().await.unwrap(), SweepOutcome::Expired(1));
     assert_invariants(&database.url).await;
+}
+
+/// The gauges operators alert on: HELD reservations, and those a minute past their expiry
+/// that the sweeper has not released (stuck).
+#[tokio::test]
+async fn held_and_overdue_reservations_are_counted_for_the_gauges() {
+    let database = TestDatabase::create("inventory").await.unwrap();
+    let clock = ManualClock::new();
+    let inventory = replica(&database.url, &clock).await;
+    let db = platform::store::open_database::<svc_inventory::migration::Migrator>(&database.url, false)
+        .await
+        .unwrap();
+    let counts = |now_ms: i64| {
+        let db = db.clone();
+        async move {
+            svc_inventory::store::reservation::held_counts(&db, now_ms - 60_000)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(counts(clock.now_ms()).await, (0, 0), "an empty table");
+    let book = proto::types::BookId::generate();
+    inventory.set_stock(book, 5, "", "test").await.unwrap();
+    for ttl in [30, 30, 600] {
+        inventory
+            .reserve(Reserve {
+                order_id: proto::types::OrderId::generate(),
+                lines: vec![ReserveLine {
+                    book_id: book,
+                    quantity: 1,
+                }],
+                ttl: Some(Duration::from_secs(ttl)),
+                actor: "order".to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(counts(clock.now_ms()).await, (3, 0));
+    clock.advance(60_000);
+    assert_eq!(
+        counts(clock.now_ms()).await,
+        (3, 0),
+        "30 s past expiry is not stuck yet"
+    );
+    clock.advance(31_000);
+    assert_eq!(
+        counts(clock.now_ms()).await,
+        (3, 2),
+        "91 s in: two are a minute past their expiry"
+    );
+    assert_eq!(inventory.sweep_once().await.unwrap(), SweepOutcome::Expired(2));
+    assert_eq!(counts(clock.now_ms()).await, (1, 0));
+    inventory.read_gauges().await.unwrap();
 }
