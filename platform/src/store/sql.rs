@@ -169,6 +169,7 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
 /// # Errors
 /// The classified database error.
 pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<DatabaseTransaction, StoreError> {
+    super::round_trips::count_transaction(db);
     db.begin().await.classify(what)
 }
 
