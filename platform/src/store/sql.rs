@@ -73,6 +73,23 @@ impl StoreError {
         }
     }
 
+    /// Whether a CHECK constraint refused the write: a guard that ends a statement on purpose
+    /// (inventory's `reserved <= on_hand` refuses a reservation of more than is available),
+    /// so it stays unclassified and the statement's owner decides what it means.
+    pub fn is_check_violation(&self) -> bool {
+        let source = match self {
+            StoreError::Other { source, .. } => source,
+            StoreError::Constraint { .. } | StoreError::Transient { .. } => return false,
+        };
+        match source {
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(error))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(error)) => {
+                matches!(error.as_database_error(), Some(database) if database.is_check_violation())
+            }
+            _ => false,
+        }
+    }
+
     /// Returns what the failed statement was about.
     pub fn what(&self) -> &'static str {
         match self {
