@@ -18,15 +18,22 @@ lines="${out%.json}.jsonl"
 export BENCH_JSON="$PWD/$lines"
 export BENCH_SECONDS=${BENCH_SECONDS:-10}
 
+# Issue #23's baselines, which isolate our overhead: inventory Reserve+Commit against the
+# same SQL and transactions issued directly, cart AddItem against a bare tonic server
+# running the same Lua script, and the full checkout's p50/p99 and memory at 10 shoppers.
+overhead="inventory_overhead_bench cart_overhead_bench checkout_bench"
+
 # One invocation, so features resolve once and the examples share the binary's crates.
 # BENCH_BUILD=0 uses what target/release already holds.
 if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  # shellcheck disable=SC2046
   cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
-    --example system_bench --example inventory_bench --example cart_bench --example catalog_bench
+    --example system_bench --example inventory_bench --example cart_bench --example catalog_bench \
+    $(printf -- '--example %s ' $overhead)
 fi
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   export BOOKSTORE_TEST_DATABASE=$backend
-  for example in system_bench inventory_bench cart_bench catalog_bench; do
+  for example in system_bench inventory_bench cart_bench catalog_bench $overhead; do
     echo "::: $example on $backend"
     BOOKSTORE_BIN="$PWD/target/release/bookstore" "target/release/examples/$example"
   done

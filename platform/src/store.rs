@@ -3,6 +3,7 @@
 
 mod connection;
 mod lazy;
+pub mod round_trips;
 mod sql;
 mod transient;
 
@@ -94,9 +95,11 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     } else {
         options.max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed));
     }
-    Database::connect(options)
+    let mut db = Database::connect(options)
         .await
-        .with_context(|| format!("failed to connect to database {}", redact(url)))
+        .with_context(|| format!("failed to connect to database {}", redact(url)))?;
+    round_trips::attach(&mut db);
+    Ok(db)
 }
 
 /// Connects to `url` and, when `run_migrations` is set, applies `M`'s pending migrations.

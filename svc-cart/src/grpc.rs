@@ -46,7 +46,8 @@ fn owner_to_wire(owner: &CartOwner) -> pb::CartOwner {
     pb::CartOwner { owner: Some(owner) }
 }
 
-fn cart_to_wire(owner: &CartOwner, cart: Cart) -> Option<pb::Cart> {
+/// The wire form of `owner`'s cart (also the bare baseline of the cart benchmark).
+pub fn cart_to_wire(owner: &CartOwner, cart: Cart) -> Option<pb::Cart> {
     Some(pb::Cart {
         owner: Some(owner_to_wire(owner)),
         lines: cart

@@ -51,7 +51,7 @@ impl OrderService for OrderGrpc {
         let user = caller(&request)?;
         let checkout = checkout(request.get_ref()).map_err(OrderError::from)?;
         let placed = self.orders.saga.place(user, checkout).await?;
-        let order = self.orders.get(&Principal::of(&request), placed.id).await?;
+        let order = self.orders.with_details(placed).await?;
         Ok(Response::new(pb::PlaceOrderResponse {
             order: Some(order_to_wire(order)),
         }))

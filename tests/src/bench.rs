@@ -118,3 +118,50 @@ pub fn record(row: &Row) {
         eprintln!("failed to append to {path}: {error}");
     }
 }
+
+/// One process's resident memory, from `/proc/<pid>/status`, in KiB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resident {
+    pub total: u64,
+    /// Heap and stacks: what the service itself holds.
+    pub anonymous: u64,
+    /// Mapped pages of the binary and libraries, shared by every process of the same file.
+    pub file: u64,
+}
+
+/// Reads `pid`'s resident memory (zeros when it is gone).
+pub fn resident(pid: u32) -> Resident {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Resident {
+        total: field("VmRSS:"),
+        anonymous: field("RssAnon:"),
+        file: field("RssFile:"),
+    }
+}
+
+/// Samples every process's RSS every 200 ms until `stop`; returns the largest seen per
+/// process, with its split at that moment.
+pub async fn peak_memory(
+    pids: Vec<(String, u32)>,
+    stop: tokio_util::sync::CancellationToken,
+) -> std::collections::BTreeMap<String, Resident> {
+    let mut peaks = std::collections::BTreeMap::<String, Resident>::new();
+    while !stop.is_cancelled() {
+        for (name, pid) in &pids {
+            let now = resident(*pid);
+            let peak = peaks.entry(name.clone()).or_default();
+            if now.total > peak.total {
+                *peak = now;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    peaks
+}

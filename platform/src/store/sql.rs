@@ -96,6 +96,23 @@ impl StoreError {
         }
     }
 
+    /// Whether a CHECK constraint refused the write: a guard that ends a statement on purpose
+    /// (inventory's `reserved <= on_hand` refuses a reservation of more than is available),
+    /// so it stays unclassified and the statement's owner decides what it means.
+    pub fn is_check_violation(&self) -> bool {
+        let source = match self {
+            StoreError::Other { source, .. } => source,
+            StoreError::Constraint { .. } | StoreError::Transient { .. } => return false,
+        };
+        match source {
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(error))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(error)) => {
+                matches!(error.as_database_error(), Some(database) if database.is_check_violation())
+            }
+            _ => false,
+        }
+    }
+
     /// Returns what the failed statement was about.
     pub fn what(&self) -> &'static str {
         match self {
@@ -222,6 +239,7 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
 /// # Errors
 /// The classified database error.
 pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<DatabaseTransaction, StoreError> {
+    super::round_trips::count_transaction(db);
     let span = db_spans::sql(db.get_database_backend(), "BEGIN");
     let result = db.begin().instrument(span.clone()).await.classify(what);
     db_spans::record(&span, &result, StoreError::kind);

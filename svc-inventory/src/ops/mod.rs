@@ -56,6 +56,15 @@ impl Inventory {
     pub(crate) async fn begin(&self) -> InventoryResult<DatabaseTransaction> {
         Ok(platform::store::begin(&self.db, "transaction").await?)
     }
+
+    /// A transaction for a checkout phase on SQLite, whose phases are batches of
+    /// statements; `None` on PostgreSQL, whose phases are single statements.
+    pub(crate) async fn begin_if_batched(&self) -> InventoryResult<Option<DatabaseTransaction>> {
+        if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            return Ok(None);
+        }
+        self.begin().await.map(Some)
+    }
 }
 
 /// Commits a transaction.

@@ -1,4 +1,5 @@
-//! `Reserve`: all lines or none, in one transaction, each line a conditional update.
+//! `Reserve`: all lines or none, in one statement (one batch on SQLite) whose stock CHECK
+//! refuses a short line.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use super::{Inventory, commit};
 use crate::domain::{Reservation, ReservationState, ReserveLine, StockLevel};
 use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
 use crate::store::reservation;
-use crate::store::{ledger, outbox, stock};
+use crate::store::{phases, stock};
 
 /// A checked reservation request. `lines` are merged and sorted by book (see
 /// [`crate::domain::checked_lines`]): the lock order every transaction follows.
@@ -40,57 +41,54 @@ impl Inventory {
         let ttl = command.ttl.unwrap_or(self.default_ttl);
         let expires_at_ms = self.clock.now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
         let id = ReservationId::generate();
-        let transaction = self.begin().await?;
-        // First write of the transaction: claims the order (unique order_id).
-        if !reservation::insert_held(&transaction, id, command.order_id, expires_at_ms).await? {
-            drop(transaction);
-            return self.existing_for(command.order_id).await;
-        }
-        // The stock rows go last, so a hot book's row stays locked only for its own update,
-        // its stock event and the COMMIT (the ledger and lines roll back with a short line).
-        reservation::insert_lines(&transaction, id, &command.lines).await?;
-        for line in &command.lines {
-            ledger::append(
-                &transaction,
-                ledger::Entry {
-                    book_id: line.book_id,
-                    delta_on_hand: 0,
-                    delta_reserved: line.quantity,
-                    reason: "reserve",
-                    reservation_id: Some(id),
-                    actor: &command.actor,
-                },
-            )
-            .await?;
-        }
-        let mut short = Vec::new();
-        for line in &command.lines {
-            match stock::try_reserve(&transaction, line.book_id, line.quantity).await? {
-                Some(level) => outbox::append(&transaction, level).await?,
-                None => short.push(*line),
+        // One round trip on PostgreSQL (a statement is its own transaction); on SQLite one
+        // batch in a transaction, which a short line rolls back.
+        let transaction = self.begin_if_batched().await?;
+        let outcome = match &transaction {
+            Some(transaction) => {
+                phases::reserve(
+                    transaction,
+                    id,
+                    command.order_id,
+                    expires_at_ms,
+                    &command.lines,
+                    &command.actor,
+                )
+                .await?
+            }
+            None => {
+                phases::reserve(
+                    &self.db,
+                    id,
+                    command.order_id,
+                    expires_at_ms,
+                    &command.lines,
+                    &command.actor,
+                )
+                .await?
+            }
+        };
+        match outcome {
+            phases::Reserved::Held => {}
+            phases::Reserved::Unclaimed => {
+                drop(transaction);
+                if reservation::find_by_order(&self.db, command.order_id)
+                    .await?
+                    .is_none()
+                {
+                    // Not claimed before: a book has no stock row, so nothing available.
+                    return Err(self.short(&command.lines).await?);
+                }
+                return self.existing_for(command.order_id).await;
+            }
+            phases::Reserved::Short => {
+                drop(transaction);
+                return Err(self.short(&command.lines).await?);
             }
         }
-        if !short.is_empty() {
-            let books: Vec<BookId> = short.iter().map(|line| line.book_id).collect();
-            let levels = stock::get_many(&transaction, &books).await?;
-            drop(transaction);
-            let mut lines = Vec::new();
-            for line in short {
-                let available = levels
-                    .iter()
-                    .find(|level| level.book_id == line.book_id)
-                    .map(StockLevel::available)
-                    .unwrap_or(0);
-                lines.push(ShortLine {
-                    book_id: line.book_id,
-                    requested: line.quantity,
-                    available,
-                });
-            }
-            crate::metrics::out_of_stock();
-            return Err(InventoryError::from(InventoryRefusal::OutOfStock { lines }));
+        if let Some(transaction) = transaction {
+            commit(transaction).await?;
         }
-        commit(transaction).await?;
         Ok(Reservation {
             id,
             order_id: command.order_id,
@@ -98,6 +96,45 @@ impl Inventory {
             expires_at_ms,
             lines: command.lines,
         })
+    }
+
+    /// The refusal of a reservation a CHECK refused: every line with less available than it
+    /// asks for, with what is available now.
+    async fn short(&self, lines: &[ReserveLine]) -> InventoryResult<InventoryError> {
+        let books: Vec<BookId> = lines.iter().map(|line| line.book_id).collect();
+        let levels = stock::get_many(&self.db, &books).await?;
+        let available = |book: BookId| {
+            levels
+                .iter()
+                .find(|level| level.book_id == book)
+                .map(StockLevel::available)
+                .unwrap_or(0)
+        };
+        let mut short: Vec<ShortLine> = lines
+            .iter()
+            .filter(|line| available(line.book_id) < line.quantity)
+            .map(|line| ShortLine {
+                book_id: line.book_id,
+                requested: line.quantity,
+                available: available(line.book_id),
+            })
+            .collect();
+        if short.is_empty() {
+            // Copies came back between the refusal and this read: the line that was short
+            // is not known any more, so every line is reported with what it has now.
+            short = lines
+                .iter()
+                .map(|line| ShortLine {
+                    book_id: line.book_id,
+                    requested: line.quantity,
+                    available: available(line.book_id),
+                })
+                .collect();
+        }
+        crate::metrics::out_of_stock();
+        Ok(InventoryError::from(InventoryRefusal::OutOfStock {
+            lines: short,
+        }))
     }
 
     /// Refuses the lines of books the catalog does not sell, unless the order already holds

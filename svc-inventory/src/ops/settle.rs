@@ -6,8 +6,8 @@ use proto::types::{OrderId, ReservationId};
 use super::{Inventory, commit, release_lines};
 use crate::domain::{Reservation, ReservationState};
 use crate::error::{InventoryError, InventoryRefusal, InventoryResult};
+use crate::store::phases;
 use crate::store::reservation;
-use crate::store::{ledger, stock};
 
 /// Which reservation to release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +26,13 @@ impl Inventory {
     #[tracing::instrument(name = "inventory.commit", skip_all, fields(reservation_id = %id))]
     pub async fn commit(&self, id: ReservationId, actor: &str) -> InventoryResult<Reservation> {
         let now = self.clock.now_ms();
-        let transaction = self.begin().await?;
-        let Some(row) = reservation::transition(
-            &transaction,
-            id,
-            ReservationState::Held,
-            ReservationState::Committed,
-            Some(now),
-        )
-        .await?
-        else {
+        // One round trip on PostgreSQL; one batch in a transaction on SQLite.
+        let transaction = self.begin_if_batched().await?;
+        let moved = match &transaction {
+            Some(transaction) => phases::commit(transaction, id, now, actor).await?,
+            None => phases::commit(&self.db, id, now, actor).await?,
+        };
+        let Some(row) = moved else {
             drop(transaction);
             let row = self.find(id).await?;
             return match row.state {
@@ -48,26 +45,9 @@ impl Inventory {
                 ))),
             };
         };
-        // The ledger first and the stock rows last, so a hot book's row stays locked only
-        // for its own update and the COMMIT.
-        for line in &row.lines {
-            ledger::append(
-                &transaction,
-                ledger::Entry {
-                    book_id: line.book_id,
-                    delta_on_hand: -line.quantity,
-                    delta_reserved: -line.quantity,
-                    reason: "commit",
-                    reservation_id: Some(id),
-                    actor,
-                },
-            )
-            .await?;
+        if let Some(transaction) = transaction {
+            commit(transaction).await?;
         }
-        for line in &row.lines {
-            stock::sell(&transaction, line.book_id, line.quantity).await?;
-        }
-        commit(transaction).await?;
         Ok(row)
     }
 

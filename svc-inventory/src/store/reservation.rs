@@ -11,18 +11,6 @@ use crate::domain::{Reservation, ReservationState, ReserveLine};
 use crate::error::InventoryResult;
 use platform::store::{column, execute, query};
 
-/// Claims `order` for a new HELD reservation; false when the order already has one (or a
-/// tombstone). The insert is the transaction's first write, so SQLite takes its write lock
-/// before anything is read.
-pub async fn insert_held(
-    db: &impl ConnectionTrait,
-    id: ReservationId,
-    order: OrderId,
-    expires_at_ms: i64,
-) -> InventoryResult<bool> {
-    insert(db, id, order, ReservationState::Held, expires_at_ms).await
-}
-
 /// Records that `order` was released before it was ever reserved, so a late Reserve for it
 /// is refused; false when the order already has a row.
 pub async fn insert_tombstone(db: &impl ConnectionTrait, order: OrderId) -> InventoryResult<bool> {
@@ -60,29 +48,6 @@ async fn insert(
     )
     .await?;
     Ok(inserted == 1)
-}
-
-/// Stores the lines of a new reservation.
-pub async fn insert_lines(
-    db: &impl ConnectionTrait,
-    id: ReservationId,
-    lines: &[ReserveLine],
-) -> InventoryResult<()> {
-    for line in lines {
-        execute(
-            db,
-            "reservation line",
-            "INSERT INTO reservation_lines (reservation_id, book_id, quantity) VALUES (?, ?, ?)",
-            [
-                id.as_uuid().into(),
-                line.book_id.as_uuid().into(),
-                // Checked lines hold at most 1000 copies.
-                i32::try_from(line.quantity).unwrap_or(i32::MAX).into(),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// Moves a reservation from `from` to `to` and returns it as it now is; `None` when it was

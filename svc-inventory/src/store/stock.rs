@@ -23,29 +23,6 @@ pub async fn ensure(db: &impl ConnectionTrait, book: BookId) -> InventoryResult<
     Ok(())
 }
 
-/// Holds `quantity` copies if that many are available, returning the book's new level;
-/// `None` when short. One statement, so the stock event needs no second read.
-pub async fn try_reserve(
-    db: &impl ConnectionTrait,
-    book: BookId,
-    quantity: i64,
-) -> InventoryResult<Option<StockLevel>> {
-    let rows = query(
-        db,
-        "stock",
-        "UPDATE stock SET reserved = reserved + ?, version = version + 1, updated_at = ? \
-         WHERE book_id = ? AND on_hand - reserved >= ? RETURNING book_id, on_hand, reserved, version",
-        [
-            quantity.into(),
-            Utc::now().into(),
-            book.as_uuid().into(),
-            quantity.into(),
-        ],
-    )
-    .await?;
-    rows.first().map(level).transpose()
-}
-
 /// Gives held copies back (release, expiry).
 pub async fn unreserve(db: &impl ConnectionTrait, book: BookId, quantity: i64) -> InventoryResult<()> {
     execute(
@@ -53,19 +30,6 @@ pub async fn unreserve(db: &impl ConnectionTrait, book: BookId, quantity: i64) -
         "stock",
         "UPDATE stock SET reserved = reserved - ?, version = version + 1, updated_at = ? WHERE book_id = ?",
         [quantity.into(), Utc::now().into(), book.as_uuid().into()],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Turns held copies into sold ones (commit).
-pub async fn sell(db: &impl ConnectionTrait, book: BookId, quantity: i64) -> InventoryResult<()> {
-    execute(
-        db,
-        "stock",
-        "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, version = version + 1, updated_at = ? \
-         WHERE book_id = ?",
-        [quantity.into(), quantity.into(), Utc::now().into(), book.as_uuid().into()],
     )
     .await?;
     Ok(())

@@ -50,7 +50,7 @@ impl Orders {
             step: Some(SagaStep::Compensating),
             ..Transition::default()
         };
-        if !orders::apply(&self.saga.db, id, &change).await? {
+        if orders::apply(&self.saga.db, id, &change).await?.is_none() {
             // It moved meanwhile (the saga advanced): decide again on what it is now.
             return Box::pin(self.cancel(principal, id, reason)).await;
         }
@@ -88,7 +88,7 @@ impl Orders {
             status: Some((next, note(note_text, next.as_str()))),
             ..Transition::default()
         };
-        if !orders::apply(&self.saga.db, id, &change).await? {
+        if orders::apply(&self.saga.db, id, &change).await?.is_none() {
             return Err(OrderError::from(OrderRefusal::FailedPrecondition(
                 "the order changed meanwhile; read it and try again".to_owned(),
             )));

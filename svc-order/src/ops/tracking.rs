@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Orders, details};
-use crate::domain::order::{OrderDetails, OrderPage};
+use crate::domain::order::{Order, OrderDetails, OrderPage};
 use crate::error::{OrderError, OrderResult};
 use crate::store::orders::{self, ListCursor};
 
@@ -41,6 +41,16 @@ impl Orders {
     /// `NotFound` when the caller may not see it.
     pub async fn get(&self, principal: &Principal, id: OrderId) -> OrderResult<OrderDetails> {
         let order = self.visible(principal, id).await?;
+        let mut loaded = details(&self.saga.db, vec![order]).await?;
+        loaded.pop().ok_or(OrderError::NotFound { entity: "order" })
+    }
+
+    /// Adds lines and history to an order the caller already holds and may see (the one
+    /// PlaceOrder just placed for them), without reading it again.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be read or holds a broken row.
+    pub async fn with_details(&self, order: Order) -> OrderResult<OrderDetails> {
         let mut loaded = details(&self.saga.db, vec![order]).await?;
         loaded.pop().ok_or(OrderError::NotFound { entity: "order" })
     }

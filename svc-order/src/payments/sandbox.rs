@@ -43,6 +43,12 @@ fn verdict(method: &PaymentMethod) -> Option<&'static str> {
     }
 }
 
+/// A charge's (authorization id, state, decline reason).
+fn charge(row: &sea_orm::QueryResult) -> Result<(String, String, String), ProviderError> {
+    let read = |name: &str| column::<String>(row, name).map_err(unavailable);
+    Ok((read("authorization_id")?, read("state")?, read("decline_reason")?))
+}
+
 fn unavailable(error: impl std::fmt::Display) -> ProviderError {
     ProviderError::Unavailable(error.to_string())
 }
@@ -86,15 +92,7 @@ impl SandboxProvider {
         )
         .await
         .map_err(unavailable)?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let read = |name: &str| column::<String>(row, name).map_err(unavailable);
-        Ok(Some((
-            read("authorization_id")?,
-            read("state")?,
-            read("decline_reason")?,
-        )))
+        rows.first().map(charge).transpose()
     }
 
     /// Moves the charge `from` -> `to`; false when it was not in `from`.
@@ -116,25 +114,33 @@ impl PaymentProvider for SandboxProvider {
     async fn authorize(&self, request: &AuthorizeRequest<'_>) -> Result<Authorization, ProviderError> {
         let lose_answer = self.before().await?;
         let declined = verdict(request.method);
-        // The first request under a key decides; a replay gets the same answer.
-        execute(
+        // The first request under a key decides; a replay gets the same answer: the upsert
+        // changes nothing of a stored charge and returns it, in one statement.
+        let rows = query(
             &self.db,
             "sandbox payment",
             "INSERT INTO sandbox_charges (authorization_id, authorize_key, amount_minor, currency, state, \
-             decline_reason, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (authorize_key) DO NOTHING",
+             decline_reason, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (authorize_key) DO UPDATE SET authorize_key = excluded.authorize_key \
+             RETURNING authorization_id, state, decline_reason",
             [
                 format!("sbx_{}", uuid::Uuid::now_v7().simple()).into(),
                 request.key.into(),
                 request.amount_minor.into(),
                 request.currency.into(),
-                if declined.is_some() { "declined" } else { "authorized" }.into(),
+                if declined.is_some() {
+                    "declined"
+                } else {
+                    "authorized"
+                }
+                .into(),
                 declined.unwrap_or_default().into(),
                 now_ms().into(),
             ],
         )
         .await
         .map_err(unavailable)?;
-        let Some((id, state, reason)) = self.state(request.key).await? else {
+        let Some((id, state, reason)) = rows.first().map(charge).transpose()? else {
             return Err(ProviderError::Unavailable("sandbox: charge vanished".to_owned()));
         };
         let answer = if state == "declined" {

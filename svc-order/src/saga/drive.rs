@@ -42,10 +42,12 @@ impl Failure {
 
 /// What one step did.
 enum Next {
-    /// Persisted; go on from the stored state.
-    Continue,
-    /// The order ended; return it (or this error, for the request that placed it).
-    Stop(Option<OrderError>),
+    /// Persisted; go on from the stored state: the order as the step left it, or `None` to
+    /// read it again (someone else moved it).
+    Continue(Option<OrderRow>),
+    /// The order ended; return it (or this error, for the request that placed it), read
+    /// again unless the step returned it.
+    Stop(Option<OrderError>, Option<OrderRow>),
 }
 
 impl Saga {
@@ -57,10 +59,26 @@ impl Saga {
     /// The failure of this attempt, for the caller that placed the order; `Unavailable`
     /// when a dependency is down and the order waits for the recovery loop.
     pub async fn drive(&self, id: OrderId, payment: Option<&PaymentMethod>) -> OrderResult<OrderRow> {
+        self.drive_from(id, None, None, payment).await
+    }
+
+    /// [`Saga::drive`] from `current`, the order as its writer just returned it, and its
+    /// `lines` (book, quantity), when known: each step's write returns the order, so the
+    /// loop reads it only after someone else moved it.
+    pub(super) async fn drive_from(
+        &self,
+        id: OrderId,
+        mut current: Option<OrderRow>,
+        lines: Option<&[(BookId, i32)]>,
+        payment: Option<&PaymentMethod>,
+    ) -> OrderResult<OrderRow> {
         loop {
-            let order = orders::find(&self.db, id)
-                .await?
-                .ok_or(OrderError::NotFound { entity: "order" })?;
+            let order = match current.take() {
+                Some(order) => order,
+                None => orders::find(&self.db, id)
+                    .await?
+                    .ok_or(OrderError::NotFound { entity: "order" })?,
+            };
             let next = match order.step {
                 SagaStep::Done => return Ok(order),
                 SagaStep::Compensating => {
@@ -81,23 +99,24 @@ impl Saga {
                     )
                     .await?
                 }
-                SagaStep::Created => self.reserve(&order).await?,
+                SagaStep::Created => self.reserve(&order, lines).await?,
                 SagaStep::Reserved => match payment {
                     Some(method) => self.authorize(&order, method).await?,
-                    None => Next::Continue,
+                    None => Next::Continue(None),
                 },
                 SagaStep::Authorized => self.commit(&order).await?,
                 SagaStep::Committed => self.capture(&order).await?,
                 SagaStep::Captured => self.confirm(&order).await?,
             };
-            if let Next::Stop(error) = next {
-                let order = orders::find(&self.db, id)
-                    .await?
-                    .ok_or(OrderError::NotFound { entity: "order" })?;
-                return match error {
-                    Some(error) => Err(error),
-                    None => Ok(order),
-                };
+            match next {
+                Next::Continue(moved) => current = moved,
+                Next::Stop(Some(error), _) => return Err(error),
+                Next::Stop(None, Some(order)) => return Ok(order),
+                Next::Stop(None, None) => {
+                    return orders::find(&self.db, id)
+                        .await?
+                        .ok_or(OrderError::NotFound { entity: "order" });
+                }
             }
         }
     }
@@ -112,12 +131,12 @@ impl Saga {
             lease_until_ms: Some(crate::store::now_ms() + self.lease_ms()),
             ..change
         };
-        if orders::apply(&self.db, order.id, &change).await? {
+        if let Some(moved) = orders::apply(&self.db, order.id, &change).await? {
             if matches!(change.status, Some((OrderStatus::Confirmed, _))) {
                 crate::metrics::checkout_ended("confirmed");
             }
             self.halt.check(HaltPoint::Step(halt_after)).await?;
-            return Ok(Next::Continue);
+            return Ok(Next::Continue(Some(moved)));
         }
         if let Some(now) = orders::find(&self.db, order.id).await?
             && matches!(now.status, OrderStatus::Cancelled | OrderStatus::Failed)
@@ -130,17 +149,24 @@ impl Saga {
             // Redis chaos run where a stalled driver lost its lease to recovery).
             self.undo(&now).await?;
         }
-        Ok(Next::Continue)
+        Ok(Next::Continue(None))
     }
 
-    async fn reserve(&self, order: &OrderRow) -> OrderResult<Next> {
-        let lines: Vec<(BookId, i32)> = orders::lines(&self.db, std::slice::from_ref(order))
-            .await?
-            .into_iter()
-            .map(|(_, line)| (line.book_id, line.quantity))
-            .collect();
+    async fn reserve(&self, order: &OrderRow, known: Option<&[(BookId, i32)]>) -> OrderResult<Next> {
+        let read;
+        let lines = match known {
+            Some(lines) => lines,
+            None => {
+                read = orders::lines(&self.db, std::slice::from_ref(order))
+                    .await?
+                    .into_iter()
+                    .map(|(_, line)| (line.book_id, line.quantity))
+                    .collect::<Vec<_>>();
+                &read
+            }
+        };
         let ttl = i32::try_from(self.settings.reservation_ttl.as_secs()).unwrap_or(i32::MAX);
-        match self.upstreams.reserve(order.id, &lines, ttl).await {
+        match self.upstreams.reserve(order.id, lines, ttl).await {
             Ok(Reserved::Held { reservation_id }) => {
                 let change = Transition {
                     step: Some(SagaStep::Reserved),
@@ -269,8 +295,8 @@ impl Saga {
             tracing::warn!(order_id = %order.id, %error, "cart not cleared after checkout");
         }
         Ok(match next {
-            Next::Continue => Next::Stop(None),
-            stop @ Next::Stop(_) => stop,
+            Next::Continue(moved) => Next::Stop(None, moved),
+            stop @ Next::Stop(..) => stop,
         })
     }
 
@@ -286,16 +312,14 @@ impl Saga {
             failure: Some((failure.code, failure.short_book_ids)),
             ..Transition::default()
         };
-        if !orders::apply(&self.db, order.id, &change).await? {
-            return Ok(Next::Continue);
-        }
+        let Some(failed) = orders::apply(&self.db, order.id, &change).await? else {
+            return Ok(Next::Continue(None));
+        };
         crate::metrics::checkout_ended(&crate::metrics::outcome(failure.code));
-        if let Some(failed) = orders::find(&self.db, order.id).await? {
-            // Inventory or the provider may be down: the recovery loop finishes the undo.
-            if let Err(error) = self.compensate(&failed).await {
-                tracing::warn!(order_id = %order.id, %error, "compensation deferred to recovery");
-            }
+        // Inventory or the provider may be down: the recovery loop finishes the undo.
+        if let Err(error) = self.compensate(&failed).await {
+            tracing::warn!(order_id = %order.id, %error, "compensation deferred to recovery");
         }
-        Ok(Next::Stop(Some(failure.error)))
+        Ok(Next::Stop(Some(failure.error), None))
     }
 }

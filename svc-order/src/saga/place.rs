@@ -64,17 +64,24 @@ impl Saga {
             lines,
             lease_until_ms: now_ms() + self.lease_ms(),
         };
-        if !orders::insert(&self.db, &order).await? {
+        let Some(written) = orders::insert(&self.db, &order).await? else {
             // A concurrent request with the same key won the unique index: its order it is.
             return orders::find_by_key(&self.db, user, &checkout.idempotency_key)
                 .await?
                 .ok_or(OrderError::NotFound { entity: "order" });
-        }
+        };
         tracing::info!(order_id = %order.id, total_minor = order.total.minor(), "order written, checkout starts");
         self.halt
             .check(crate::domain::HaltPoint::Step(crate::domain::SagaStep::Created))
             .await?;
-        let placed = self.drive(order.id, Some(&checkout.payment)).await;
+        let lines: Vec<(BookId, i32)> = order
+            .lines
+            .iter()
+            .map(|line| (line.book_id, line.quantity))
+            .collect();
+        let placed = self
+            .drive_from(order.id, Some(written), Some(&lines), Some(&checkout.payment))
+            .await;
         crate::metrics::checkout_answered(started.elapsed(), &placed);
         placed
     }

@@ -1,12 +1,14 @@
 //! The `orders` table with its lines and history. An order is inserted once per
 //! (user, idempotency key), guarded by a unique index; afterwards it only moves through
-//! [`apply`], a conditional update on its current step that writes a history event in the
-//! same transaction whenever the status changes.
+//! [`apply`], a conditional update on its current step that returns the order as it left it
+//! and writes a history event with it whenever the status changes. Each write is one
+//! statement on PostgreSQL (data-modifying CTEs) and one batch on SQLite, so a checkout
+//! costs few round trips (the README, "Statements per checkout").
 
 use platform::ErrorCode;
 use platform::store::{column, execute, placeholders, query};
 use proto::types::{BookId, Currency, Money, OrderId, ReservationId, UserId};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value};
 use uuid::Uuid;
 
 use super::now_ms;
@@ -79,99 +81,90 @@ fn read(row: &sea_orm::QueryResult) -> OrderResult<Order> {
     })
 }
 
-/// Writes a PENDING order with its lines and first event, in one transaction; false (and
-/// nothing written) when the user already has an order under this key.
-pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<bool> {
-    let transaction = platform::store::begin(db, "order").await?;
+/// Writes a PENDING order with its lines and first event, all or nothing, and returns it;
+/// `None` (and nothing written) when the user already has an order under this key. One
+/// statement on PostgreSQL (data-modifying CTEs); one batch in a transaction on SQLite,
+/// where the lines and the event are written only if the order was (its id is new).
+pub async fn insert(db: &DatabaseConnection, order: &NewOrder) -> OrderResult<Option<Order>> {
     let now = now_ms();
-    let inserted = execute(
-        &transaction,
-        "order",
-        &format!(
-            "INSERT INTO orders (id, user_id, idempotency_key, status, step, total_minor, currency, \
-             shipping_address, payment_method, payment_brand, payment_last4, payment_status, failure_reason, \
-             short_book_ids, version, lease_until_ms, created_at_ms, updated_at_ms) \
-             VALUES ({}) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
-            placeholders(18)
-        ),
-        [
-            order.id.as_uuid().into(),
-            order.user_id.as_uuid().into(),
-            order.idempotency_key.clone().into(),
-            OrderStatus::Pending.as_str().into(),
-            SagaStep::Created.as_str().into(),
-            order.total.minor().into(),
-            order.total.currency().to_string().into(),
-            serde_json::to_string(&order.shipping_address)
-                .map_err(|error| OrderError::Internal(error.into()))?
-                .into(),
-            order.payment_method.as_str().into(),
-            order.payment_brand.into(),
-            order.payment_last4.clone().into(),
-            "".into(),
-            "".into(),
-            "".into(),
-            1_i64.into(),
-            order.lease_until_ms.into(),
-            now.into(),
-            now.into(),
-        ],
-    )
-    .await?;
-    if inserted == 0 {
-        platform::store::Classify::classify(transaction.rollback().await, "order")?;
-        return Ok(false);
-    }
+    let mut values: Vec<Value> = vec![
+        order.id.as_uuid().into(),
+        order.user_id.as_uuid().into(),
+        order.idempotency_key.clone().into(),
+        OrderStatus::Pending.as_str().into(),
+        SagaStep::Created.as_str().into(),
+        order.total.minor().into(),
+        order.total.currency().to_string().into(),
+        serde_json::to_string(&order.shipping_address)
+            .map_err(|error| OrderError::Internal(error.into()))?
+            .into(),
+        order.payment_method.as_str().into(),
+        order.payment_brand.into(),
+        order.payment_last4.clone().into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        1_i64.into(),
+        order.lease_until_ms.into(),
+        now.into(),
+        now.into(),
+    ];
+    let insert_order = format!(
+        "INSERT INTO orders (id, user_id, idempotency_key, status, step, total_minor, currency, \
+         shipping_address, payment_method, payment_brand, payment_last4, payment_status, failure_reason, \
+         short_book_ids, version, lease_until_ms, created_at_ms, updated_at_ms) \
+         VALUES ({}) ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}",
+        placeholders(18)
+    );
+    let lines = vec!["(?, ?, ?, ?, ?)"; order.lines.len()].join(", ");
+    let mut line_values: Vec<Value> = Vec::with_capacity(order.lines.len() * 5);
     for (position, line) in order.lines.iter().enumerate() {
-        execute(
-            &transaction,
-            "order line",
-            "INSERT INTO order_lines (order_id, position, book_id, title, unit_price_minor, quantity) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                order.id.as_uuid().into(),
-                // At most 100 lines (MAX_ORDER_LINES).
-                i32::try_from(position).unwrap_or(i32::MAX).into(),
-                line.book_id.as_uuid().into(),
-                line.title.clone().into(),
-                line.unit_price.minor().into(),
-                line.quantity.into(),
-            ],
-        )
-        .await?;
+        line_values.extend([
+            // At most 100 lines (MAX_ORDER_LINES).
+            i32::try_from(position).unwrap_or(i32::MAX).into(),
+            line.book_id.as_uuid().into(),
+            line.title.clone().into(),
+            line.unit_price.minor().into(),
+            line.quantity.into(),
+        ]);
     }
-    insert_event(
-        &transaction,
-        order.id,
-        OrderStatus::Pending,
-        "checkout started",
-        now,
-    )
-    .await?;
+    let event: [Value; 3] = [
+        OrderStatus::Pending.as_str().into(),
+        "checkout started".into(),
+        now.into(),
+    ];
+    let id: Value = order.id.as_uuid().into();
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = format!(
+            "WITH placed AS ({insert_order}), \
+             placed_lines AS (INSERT INTO order_lines (order_id, position, book_id, title, unit_price_minor, quantity) \
+               SELECT placed.id, line.position, line.book_id, line.title, line.unit_price_minor, line.quantity \
+               FROM placed, (VALUES {lines}) AS line (position, book_id, title, unit_price_minor, quantity)), \
+             first_event AS (INSERT INTO order_events (order_id, status, note, at_ms) \
+               SELECT placed.id, ?, ?, ? FROM placed) \
+             SELECT {COLUMNS} FROM placed"
+        );
+        values.extend(line_values);
+        values.extend(event);
+        let rows = query(db, "order", &sql, values).await?;
+        return rows.first().map(read).transpose();
+    }
+    let placed = "EXISTS (SELECT 1 FROM orders WHERE id = ?)";
+    let sql = format!(
+        "{insert_order}; \
+         INSERT INTO order_lines (order_id, position, book_id, title, unit_price_minor, quantity) \
+           SELECT ?, column1, column2, column3, column4, column5 FROM (VALUES {lines}) WHERE {placed}; \
+         INSERT INTO order_events (order_id, status, note, at_ms) SELECT ?, ?, ?, ? WHERE {placed}"
+    );
+    values.push(id.clone());
+    values.extend(line_values);
+    values.extend([id.clone(), id.clone()]);
+    values.extend(event);
+    values.push(id);
+    let transaction = platform::store::begin(db, "order").await?;
+    let rows = query(&transaction, "order", &sql, values).await?;
     platform::store::commit(transaction, "order").await?;
-    Ok(true)
-}
-
-async fn insert_event(
-    db: &impl ConnectionTrait,
-    order: OrderId,
-    status: OrderStatus,
-    note: &str,
-    at_ms: i64,
-) -> OrderResult<()> {
-    execute(
-        db,
-        "order event",
-        "INSERT INTO order_events (order_id, status, note, at_ms) VALUES (?, ?, ?, ?)",
-        [
-            order.as_uuid().into(),
-            status.as_str().into(),
-            note.into(),
-            at_ms.into(),
-        ],
-    )
-    .await?;
-    Ok(())
+    rows.first().map(read).transpose()
 }
 
 /// Reads an order.
@@ -331,9 +324,11 @@ pub struct Transition {
     pub lease_until_ms: Option<i64>,
 }
 
-/// Applies `change` to order `id` if it still matches; false when someone else moved it
-/// first (the caller reads the order again and goes on from there).
-pub async fn apply(db: &DatabaseConnection, id: OrderId, change: &Transition) -> OrderResult<bool> {
+/// Applies `change` to order `id` if it still matches and returns the order as it now is;
+/// `None` when someone else moved it first (the caller reads the order again and goes on
+/// from there). One statement (with the history event as a data-modifying CTE on
+/// PostgreSQL); a status change on SQLite is one batch in a transaction.
+pub async fn apply(db: &DatabaseConnection, id: OrderId, change: &Transition) -> OrderResult<Option<Order>> {
     let now = now_ms();
     let mut sets = vec!["version = version + 1".to_owned(), "updated_at_ms = ?".to_owned()];
     let mut values: Vec<Value> = vec![now.into()];
@@ -382,20 +377,39 @@ pub async fn apply(db: &DatabaseConnection, id: OrderId, change: &Transition) ->
                 .map(|status| Value::from(status.as_str())),
         );
     }
-    let sql = format!(
-        "UPDATE orders SET {} WHERE {}",
+    let update = format!(
+        "UPDATE orders SET {} WHERE {} RETURNING {COLUMNS}",
         sets.join(", "),
         conditions.join(" AND ")
     );
-    let transaction = platform::store::begin(db, "order").await?;
-    let changed = execute(&transaction, "order", &sql, values).await?;
-    if changed == 1
-        && let Some((status, note)) = &change.status
-    {
-        insert_event(&transaction, id, *status, note, now).await?;
+    let Some((status, note)) = &change.status else {
+        let rows = query(db, "order", &update, values).await?;
+        return rows.first().map(read).transpose();
+    };
+    values.extend([
+        Value::from(status.as_str()),
+        Value::from(note.as_str()),
+        now.into(),
+    ]);
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = format!(
+            "WITH moved AS ({update}), \
+             event AS (INSERT INTO order_events (order_id, status, note, at_ms) SELECT id, ?, ?, ? FROM moved) \
+             SELECT {COLUMNS} FROM moved"
+        );
+        let rows = query(db, "order", &sql, values).await?;
+        return rows.first().map(read).transpose();
     }
+    // changes() is the count of the batch's UPDATE, the statement just before.
+    let sql = format!(
+        "{update}; INSERT INTO order_events (order_id, status, note, at_ms) SELECT ?, ?, ?, ? WHERE changes() = 1"
+    );
+    let at = values.len() - 3;
+    values.insert(at, id.as_uuid().into());
+    let transaction = platform::store::begin(db, "order").await?;
+    let rows = query(&transaction, "order", &sql, values).await?;
     platform::store::commit(transaction, "order").await?;
-    Ok(changed == 1)
+    rows.first().map(read).transpose()
 }
 
 /// Orders with saga work left whose lease has run out, oldest lease first.

@@ -4,6 +4,7 @@
 mod checkout;
 mod faults;
 mod fulfilment;
+mod round_trips;
 
 use bookstore::config::BookstoreConfig;
 use bookstore_tests::{TestMesh, with_token};
