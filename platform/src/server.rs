@@ -316,7 +316,7 @@ async fn serve_routes(
         service.long_running.into_iter().collect(),
     );
     let server = builder
-        .layer(GrpcTelemetryLayer::new(service.name.as_str(), known_paths))
+        .layer(GrpcTelemetryLayer::new(known_paths))
         // Shed before auth: a refusal must cost less than verifying a token.
         .layer(ShedLayer::new(
             service.name.as_str(),

@@ -137,19 +137,18 @@ pub async fn serve_metrics(listener: TcpListener, shutdown: CancellationToken) -
 /// Opens a span per RPC (child of the caller's trace) and records count, errors and latency.
 #[derive(Debug, Clone)]
 pub struct GrpcTelemetryLayer {
-    service: &'static str,
     /// The RPCs the server has; any other path is labelled `unknown`, so a scanner sending
     /// random paths cannot create unbounded metric series.
     known: Arc<PolicyTable>,
 }
 
 impl GrpcTelemetryLayer {
-    /// Creates the layer for `service` (its label in every metric), whose RPCs are `known`.
-    pub fn new(service: &'static str, known: PolicyTable) -> Self {
+    /// Creates the layer for a server whose RPCs are `known` (each metric is labelled with
+    /// the RPC's full gRPC service name, so one process serving several services is fine).
+    pub fn new(known: PolicyTable) -> Self {
         // Install before the first request so nothing is recorded into the no-op recorder.
         recorder();
         Self {
-            service,
             known: Arc::new(known),
         }
     }
@@ -161,7 +160,6 @@ impl<S> tower::Layer<S> for GrpcTelemetryLayer {
     fn layer(&self, inner: S) -> Self::Service {
         GrpcTelemetry {
             inner,
-            service: self.service,
             known: Arc::clone(&self.known),
         }
     }
@@ -171,7 +169,6 @@ impl<S> tower::Layer<S> for GrpcTelemetryLayer {
 #[derive(Debug, Clone)]
 pub struct GrpcTelemetry<S> {
     inner: S,
-    service: &'static str,
     known: Arc<PolicyTable>,
 }
 
