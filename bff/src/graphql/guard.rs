@@ -122,10 +122,7 @@ impl GuardedSchema {
     /// Runs one query or mutation, in a span named after the operation.
     pub async fn execute(&self, request: Request) -> Response {
         match self.admit(request) {
-            Ok(mut request) => {
-                let span = operation_span(&mut request);
-                self.schema.execute(request).instrument(span).await
-            }
+            Ok(request) => self.execute_admitted(request).await,
             Err(error) => Response::from_errors(vec![error]),
         }
     }
@@ -139,9 +136,10 @@ impl GuardedSchema {
         }
     }
 
-    /// Runs a request [`Self::admit`] let through.
-    pub async fn execute_admitted(&self, request: Request) -> Response {
-        self.schema.execute(request).await
+    /// Runs a request [`Self::admit`] let through, in a span named after the operation.
+    pub async fn execute_admitted(&self, mut request: Request) -> Response {
+        let span = operation_span(&mut request);
+        self.schema.execute(request).instrument(span).await
     }
 }
 
