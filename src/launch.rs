@@ -294,15 +294,23 @@ pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
     Ok(claims.sign(&key)?)
 }
 
-/// Returns a channel to `service` without a per-call deadline, for long streams (imports).
+/// Returns a channel to `service` without a per-call deadline, for long streams (imports):
+/// in memory when this process runs `service` (`in_process`) and the mesh is plaintext.
 ///
 /// # Errors
 /// Fails when the service's first endpoint is not a URL.
 pub fn long_call_channel(
     config: &BookstoreConfig,
     service: ServiceName,
+    in_process: &InProcess,
 ) -> anyhow::Result<tonic::transport::Channel> {
     let upstream = config.upstream(service);
+    if !config.grpc.tls_enabled()
+        && upstream.tls_ca_file.is_none()
+        && let Some(channel) = in_process.channel(service, Duration::from_millis(upstream.connect_timeout_ms))
+    {
+        return Ok(channel);
+    }
     let endpoint = upstream
         .endpoints
         .first()

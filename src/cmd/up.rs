@@ -52,9 +52,9 @@ impl Args {
         }
         print_urls(&config, demo_admin.as_ref());
         // Not a service: outside the set whose first exit stops everything.
-        let demo_config = config.clone();
+        let (demo_config, demo_in_process) = (config.clone(), in_process.clone());
         let seeding = tokio::spawn(async move {
-            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config).await {
+            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config, &demo_in_process).await {
                 tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "failed to seed the demo catalog");
             }
         });

@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tonic::transport::Channel;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
 use crate::ServiceName;
@@ -79,6 +80,18 @@ impl InProcess {
     /// Whether `service` runs in this process.
     pub fn runs(&self, service: ServiceName) -> bool {
         self.services.contains_key(&service)
+    }
+
+    /// Returns a plain tonic channel to `callee` over in-memory pipes, when this process runs
+    /// it (for callers that add their own token, such as `up`'s demo seeding; services use
+    /// [`super::MeshChannel::in_process`]). It connects lazily.
+    pub fn channel(&self, callee: ServiceName, connect_timeout: std::time::Duration) -> Option<Channel> {
+        let connector = self.connector(callee)?;
+        Some(
+            tonic::transport::Endpoint::from_static("http://in-process")
+                .connect_timeout(connect_timeout)
+                .connect_with_connector_lazy(connector),
+        )
     }
 
     /// Returns the connector of a channel to `callee`, when this process runs it.
