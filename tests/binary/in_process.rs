@@ -73,7 +73,10 @@ async fn up_services_call_each_other_in_process_and_open_no_tcp_connection_to_on
             .await
             .map_err(|error| error.to_string())?;
         let body: Value = reply.json().await.map_err(|error| error.to_string())?;
-        let edges = body["data"]["books"]["edges"].as_array().map_or(0, Vec::len);
+        let edges = match body["data"]["books"]["edges"].as_array() {
+            Some(edges) => edges.len(),
+            None => 0,
+        };
         let available = body["data"]["books"]["edges"][0]["node"]["availability"]["available"].as_i64();
         if edges == 20 && available.is_some() {
             Ok(body)
