@@ -123,7 +123,9 @@ async fn start(run: &Run<'_>, stores: &Stores) -> Result<(tokio::process::Child,
             command.env_remove(name);
         }
     }
-    let log_path = stores.data_dir.join(format!("up-{}.log", uuid::Uuid::new_v4().simple()));
+    let log_path = stores
+        .data_dir
+        .join(format!("up-{}.log", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&stores.data_dir).unwrap();
     let log = std::fs::File::create(&log_path).unwrap();
     command
@@ -146,7 +148,10 @@ async fn start(run: &Run<'_>, stores: &Stores) -> Result<(tokio::process::Child,
             bff_port = port;
         }
         let section = service.as_str().to_uppercase();
-        command.env(format!("BOOKSTORE_{section}__LISTEN"), format!("127.0.0.1:{port}"));
+        command.env(
+            format!("BOOKSTORE_{section}__LISTEN"),
+            format!("127.0.0.1:{port}"),
+        );
     }
     for (service, database) in &stores.databases {
         let section = service.as_str().to_uppercase();
