@@ -38,12 +38,17 @@ done
 # CPU per 20-book page with availability (issue #22): `bookstore up` alone, load from a
 # one-thread client outside it, CPU from /proc/<pid>/stat; then pinned to one core and two.
 if [ "${BENCH_BUILD:-1}" != 0 ]; then
-  cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests --example page_bench
+  cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
+    --example page_bench --example sqlite_read_bench
 fi
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   echo "::: page_bench on $backend"
   BOOKSTORE_TEST_DATABASE=$backend BOOKSTORE_BIN="$PWD/target/release/bookstore" \
     BENCH_PAGE_MODES="${BENCH_PAGE_MODES:-cold warm}" target/release/examples/page_bench
+  if [ "$backend" = sqlite ]; then
+    echo "::: sqlite_read_bench"
+    BOOKSTORE_TEST_DATABASE=sqlite target/release/examples/sqlite_read_bench
+  fi
 done
 
 python3 - "$lines" "$out" <<'PY'
