@@ -132,7 +132,8 @@ async fn start(run: &Run<'_>, stores: &Stores) -> Result<(tokio::process::Child,
         .args(["up", "--data-dir"])
         .arg(&stores.data_dir)
         .env("BOOKSTORE_REDIS_KEY_PREFIX", &stores.redis_prefix)
-        .env("RUST_LOG", "warn")
+        // The log filter `up` defaults to (info), as users run it.
+        .env_remove("RUST_LOG")
         // One client address: lift the per-address limits, as system_bench does.
         .env("BOOKSTORE_BFF__RATE_PER_ADDRESS", "1000000")
         .env("BOOKSTORE_BFF__RATE_PER_USER", "1000000")
