@@ -5,6 +5,9 @@
 //! the pages it served. Then the same with the stack pinned to one core and to two
 //! (`taskset`), for the pages/s ratio.
 //!
+//! The load comes from `wrk` (2 threads) when it is installed, the cheapest client there is,
+//! else from this process; `BENCH_CLIENT=builtin` forces the latter.
+//!
 //! `cargo build --release && target/release/examples/page_bench`. Knobs: `BENCH_SECONDS`
 //! (default 10), `BENCH_CONCURRENCY` (connections, default 16, as `wrk -t2 -c16`),
 //! `BENCH_PAGE_MODES` (default `cold warm`: cache off / on, `BOOKSTORE_BFF__CACHE__ENABLED`),
@@ -227,20 +230,95 @@ async fn load(url: &str, concurrency: u64, seconds: f64) -> (u64, u64) {
     (served.load(Ordering::Relaxed), failed.load(Ordering::Relaxed))
 }
 
+/// wrk's script: the page as a POST, and every answer that is not a whole page counted (a
+/// page of 20 books is some 5 KB; an error a few hundred bytes), summed over its threads.
+const WRK_SCRIPT: &str = r#"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = BODY
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) failed = 0 end
+function response(status, headers, body)
+  if status ~= 200 or #body < 2000 or string.sub(body, 1, 10) == '{"errors":' then failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("failed") end
+  io.write(string.format("REQUESTS %d FAILED %d\n", summary.requests, total))
+end
+"#;
+
+/// Whether the load comes from `wrk`: installed, and not `BENCH_CLIENT=builtin`.
+fn use_wrk() -> bool {
+    let builtin = matches!(std::env::var("BENCH_CLIENT").as_deref(), Ok("builtin"));
+    !builtin
+        && std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok()
+}
+
+/// Like [`load`], from `wrk -t2` in a shell that reports wrk's CPU seconds after it (the
+/// shell's `cutime` + `cstime`). Returns whole pages, the others, and wrk's CPU.
+async fn load_with_wrk(url: &str, concurrency: u64, seconds: f64) -> (u64, u64, f64) {
+    let body = serde_json::to_string(&json!({ "query": PAGE })).unwrap();
+    let script = WRK_SCRIPT.replace("BODY", &format!("{body:?}"));
+    let path = std::env::temp_dir().join(format!("page-bench-{}.lua", std::process::id()));
+    std::fs::write(&path, script).unwrap();
+    let command = format!(
+        "wrk -t2 -c{concurrency} -d{}s --timeout 10s -s {} {url} && cat /proc/$$/stat",
+        seconds.round().max(1.0),
+        path.display()
+    );
+    let output = tokio::process::Command::new("sh")
+        .args(["-c", &command])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "wrk failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let counts = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("REQUESTS "))
+        .unwrap_or_else(|| panic!("no counts from wrk: {stdout}"));
+    let (requests, failed) = counts.split_once(" FAILED ").unwrap();
+    let (requests, failed): (u64, u64) = (requests.trim().parse().unwrap(), failed.trim().parse().unwrap());
+    let stat = stdout.lines().last().unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // cutime and cstime: fields 16 and 17 of the line, 14 and 15 after the name.
+    let children = fields[13].parse::<u64>().unwrap() + fields[14].parse::<u64>().unwrap();
+    (requests - failed, failed, children as f64 / 100.0)
+}
+
 /// Starts `run`, warms it up, measures it, stops it.
 async fn measure(run: &Run<'_>, stores: &Stores) -> Result<Measured, String> {
     let seconds = env_number("BENCH_SECONDS", 10) as f64;
     let concurrency = env_number("BENCH_CONCURRENCY", 16);
     let (mut child, url) = start(run, stores).await?;
     let pid = child.id().unwrap();
-    load(&url, concurrency, 2.0).await;
+    let wrk = use_wrk();
+    if wrk {
+        load_with_wrk(&url, concurrency, 2.0).await;
+    } else {
+        load(&url, concurrency, 2.0).await;
+    }
     let (stack_before, client_before) = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     let started = Instant::now();
-    let (served, failed) = load(&url, concurrency, seconds).await;
+    let (served, failed, wrk_cpu) = if wrk {
+        load_with_wrk(&url, concurrency, seconds).await
+    } else {
+        let (served, failed) = load(&url, concurrency, seconds).await;
+        (served, failed, 0.0)
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let (stack_cpu, client_cpu) = (
         cpu_seconds(pid) - stack_before,
-        cpu_seconds(std::process::id()) - client_before,
+        cpu_seconds(std::process::id()) - client_before + wrk_cpu,
     );
     child.start_kill().unwrap();
     child.wait().await.unwrap();
