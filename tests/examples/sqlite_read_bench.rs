@@ -11,7 +11,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use bookstore_tests::TestMesh;
 use bookstore_tests::bench::{Row, env_number, rate, record};
@@ -178,12 +177,10 @@ async fn main() {
     let blocking_rate = rate(concurrency, seconds, blocking_read).await;
     let blocking_cpu = (cpu_seconds() - before) * 1e6 / (blocking_rate * seconds as f64);
 
-    let started = Instant::now();
     println!(
         "title page + count, {books} books, {connections} connections, {concurrency} at once: \
          sqlx {sqlx_rate:.0}/s, {sqlx_cpu:.0} µs CPU a read; rusqlite on spawn_blocking \
-         {blocking_rate:.0}/s, {blocking_cpu:.0} µs CPU a read ({:.0?})",
-        started.elapsed()
+         {blocking_rate:.0}/s, {blocking_cpu:.0} µs CPU a read"
     );
     record(&Row::ratio(
         "catalogue page reads on SQLite: sqlx pool (vs rusqlite on spawn_blocking), reads/s",
