@@ -12,8 +12,8 @@
 //! (default 10), `BENCH_CONCURRENCY` (connections, default 16, as `wrk -t2 -c16`),
 //! `BENCH_PAGE_MODES` (default `cold warm`: cache off / on, `BOOKSTORE_BFF__CACHE__ENABLED`),
 //! `BENCH_SCALING` (`0` skips the taskset row), `BENCH_BASELINE_BIN` (another `bookstore`,
-//! measured right after each run of this one, on the same data, so before and after come
-//! from the same run), `BOOKSTORE_TEST_DATABASE=postgres`, `BOOKSTORE_BIN`.
+//! measured right after each run of this one, on stores of its own seeded alike, so before
+//! and after come from the same run), `BOOKSTORE_TEST_DATABASE=postgres`, `BOOKSTORE_BIN`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -376,11 +376,20 @@ async fn main() {
     let modes = std::env::var("BENCH_PAGE_MODES").unwrap_or_else(|_| "cold warm".to_owned());
     let concurrency = env_number("BENCH_CONCURRENCY", 16);
     let stores = Stores::create(backend).await;
+    // The baseline gets stores of its own: it may not know this build's migrations.
+    let baseline_stores = match &baseline {
+        Some(_) => Some(Stores::create(backend).await),
+        None => None,
+    };
+    println!("this build: {}", binary.display());
+    if let Some(baseline) = &baseline {
+        println!("baseline: {}", baseline.display());
+    }
 
     for mode in modes.split_whitespace() {
         let target = if mode == "warm" { 150.0 } else { 500.0 };
         let run = Run {
-            label: format!("{}", binary.display()),
+            label: "this build".to_owned(),
             binary: &binary,
             cpus: None,
             settings: Vec::new(),
@@ -394,14 +403,14 @@ async fn main() {
             "µs",
             target,
         );
-        if let Some(baseline) = &baseline {
+        if let (Some(baseline), Some(baseline_stores)) = (&baseline, &baseline_stores) {
             let run = Run {
-                label: format!("{}", baseline.display()),
+                label: "baseline".to_owned(),
                 binary: baseline,
                 cpus: None,
                 settings: Vec::new(),
             };
-            if let Some((before, _)) = measure_mode(run, mode, &stores).await {
+            if let Some((before, _)) = measure_mode(run, mode, baseline_stores).await {
                 row.baseline = Some(before.cpu_us_per_page);
                 row.ratio = Some(after.cpu_us_per_page / before.cpu_us_per_page);
                 record(&Row::ratio(
@@ -450,4 +459,7 @@ async fn main() {
         ));
     }
     let _ = std::fs::remove_dir_all(&stores.data_dir);
+    if let Some(baseline_stores) = baseline_stores {
+        let _ = std::fs::remove_dir_all(&baseline_stores.data_dir);
+    }
 }
