@@ -287,6 +287,20 @@ def static_checks(docs, cluster):
             handler = probe.get("grpc") or probe.get("httpGet") or {}
             port = handler.get("port")
             check(f"{name} {kind} asks an open port", port in ports or port in ports.values(), f"port {port}")
+    # PostgreSQL's connections are shared by every SQL pod that may run at once (replicas plus
+    # the surge pod of a rolling update): each pod's pool is its share (database_pool_size).
+    with open(os.path.join(CHART, "values.yaml")) as handle:
+        pool = yaml.safe_load(handle)["databasePool"]
+    sql = [d for d in deployments.values()
+           if d["metadata"]["labels"]["app.kubernetes.io/component"] in ("user", "catalog", "order", "inventory")]
+    if any("replicas" not in d["spec"] for d in sql):
+        return  # an autoscaler owns the replicas: the share is computed from its maxReplicas
+    sql_pods = sum(d["spec"]["replicas"] + 1 for d in sql)
+    expected = max(2, min(24, (pool["maxConnections"] - pool["reservedConnections"]) // max(sql_pods, 1)))
+    configs = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config")]
+    rendered = [c["data"].get("BOOKSTORE_DATABASE_POOL_SIZE") for c in configs]
+    check("database_pool_size shares databasePool's connections over the SQL pods",
+          rendered == [str(expected)], f"rendered {rendered}, expected {expected} for {sql_pods} SQL pods")
 
 
 INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz", "/livez")

@@ -9,6 +9,9 @@
 # BENCH_SECONDS (per measure, default 10), BENCH_BACKENDS ("sqlite postgres") and
 # BENCH_BOOKS (catalog size, default 100000) shorten or change it; BENCH_BUILD=0 skips the
 # release build.
+# CPU per catalogue page (page_bench): BENCH_PAGE_MODES ("cold warm": the BFF's catalogue
+# cache off / on), BENCH_SCALING (0 skips the one-core vs two-core row), BENCH_BASELINE_BIN
+# (an older `bookstore` measured beside this one in the same run), BENCH_CONCURRENCY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/bench/bench-$(date +%Y%m%d-%H%M%S).json}
@@ -37,6 +40,22 @@ for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
     echo "::: $example on $backend"
     BOOKSTORE_BIN="$PWD/target/release/bookstore" "target/release/examples/$example"
   done
+done
+
+# CPU per 20-book page with availability (issue #22): `bookstore up` alone, load from a
+# one-thread client outside it, CPU from /proc/<pid>/stat; then pinned to one core and two.
+if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
+    --example page_bench --example sqlite_read_bench
+fi
+for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
+  echo "::: page_bench on $backend"
+  BOOKSTORE_TEST_DATABASE=$backend BOOKSTORE_BIN="$PWD/target/release/bookstore" \
+    BENCH_PAGE_MODES="${BENCH_PAGE_MODES:-cold warm}" target/release/examples/page_bench
+  if [ "$backend" = sqlite ]; then
+    echo "::: sqlite_read_bench"
+    BOOKSTORE_TEST_DATABASE=sqlite target/release/examples/sqlite_read_bench
+  fi
 done
 
 python3 - "$lines" "$out" <<'PY'

@@ -34,9 +34,13 @@ pub struct BookstoreConfig {
     pub redis_url_file: Option<PathBuf>,
     /// Prefix of every Redis key, so several deployments can share one Redis.
     pub redis_key_prefix: String,
-    /// Most connections each SQL service's pool opens on PostgreSQL (SQLite uses 4). Size it
-    /// so that replicas × services × this stays under the server's `max_connections`.
+    /// Most connections each SQL service's pool opens on PostgreSQL. Default: 8 per CPU,
+    /// between 16 and 24. Size it so that replicas × services × this stays under the
+    /// server's `max_connections` (the chart does, from the replicas).
     pub database_pool_size: u32,
+    /// Connections of each SQLite pool: reads run on all of them at once (WAL). Default: one
+    /// per CPU, between 4 and 64.
+    pub database_sqlite_read_connections: u32,
     /// How long a query may wait for a pooled connection before the call is UNAVAILABLE.
     pub database_acquire_timeout_ms: u32,
     /// How long Redis may take to answer one command before the call is UNAVAILABLE.
@@ -71,7 +75,8 @@ impl Default for BookstoreConfig {
             redis_tls_ca_file: None,
             redis_url_file: None,
             redis_key_prefix: "bookstore".to_owned(),
-            database_pool_size: 16,
+            database_pool_size: platform::store::default_postgres_pool_size(),
+            database_sqlite_read_connections: platform::store::default_sqlite_read_connections(),
             database_acquire_timeout_ms: 5_000,
             redis_timeout_ms: 2_000,
             auth: Section::default(),
@@ -292,6 +297,12 @@ impl Validate for BookstoreConfig {
             return Err(ConfigError::invalid(
                 "database_pool_size",
                 "must be between 1 and 1000",
+            ));
+        }
+        if !(1..=256).contains(&self.database_sqlite_read_connections) {
+            return Err(ConfigError::invalid(
+                "database_sqlite_read_connections",
+                "must be between 1 and 256",
             ));
         }
         for (key, value) in [

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::{ClientCredentials, KeySet, LocalSigner, SigningKey, TokenSource, Verifier};
-use platform::client::MeshChannel;
+use platform::client::{InProcess, MeshChannel};
 use platform::server::{ServeContext, Stores};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -154,13 +154,18 @@ pub fn token_source(
     config: &BookstoreConfig,
     service: ServiceName,
     keys: &Keys,
+    in_process: &InProcess,
 ) -> anyhow::Result<Option<TokenSource>> {
     let secret = keys
         .client_secrets
         .get(&service)
         .or(config.auth.common.client_secret.as_ref());
     if let (Some(secret), false) = (secret, service == ServiceName::User) {
-        let user_service = MeshChannel::new(ServiceName::User, &config.upstream(ServiceName::User), None)?;
+        let upstream = config.upstream(ServiceName::User);
+        let user_service = match MeshChannel::in_process(ServiceName::User, &upstream, in_process, None) {
+            Some(channel) if !config.grpc.tls_enabled() && upstream.tls_ca_file.is_none() => channel,
+            _ => MeshChannel::new(ServiceName::User, &upstream, None)?,
+        };
         let minter = ClientCredentials::new(user_service, service.as_str(), secret.clone());
         return Ok(Some(TokenSource::new(minter)));
     }
@@ -184,7 +189,8 @@ pub async fn bind(config: &BookstoreConfig, service: ServiceName) -> anyhow::Res
 }
 
 /// Returns what `service` is started with beside its own settings: the gRPC server
-/// settings, its verifier and token source, its stores and where every other service is.
+/// settings, its verifier and token source, its stores, where every other service is, and
+/// which of them run in this process (`in_process`, empty but for `up`).
 ///
 /// # Errors
 /// Fails when svc-user's endpoints (for service tokens) are invalid.
@@ -193,11 +199,12 @@ pub fn serve_context(
     service: ServiceName,
     keys: &Keys,
     verifier: Verifier,
+    in_process: &InProcess,
 ) -> anyhow::Result<ServeContext> {
     Ok(ServeContext {
         grpc: config.grpc.clone(),
         verifier,
-        tokens: token_source(config, service, keys)?,
+        tokens: token_source(config, service, keys, in_process)?,
         stores: Stores {
             database_url: config.database_url(service),
             migrate_on_start: service == ServiceName::Bff || config.wiring(service).migrate_on_start,
@@ -216,11 +223,13 @@ pub fn serve_context(
             .map(|upstream| (upstream, config.upstream(upstream)))
             .collect(),
         replica: replica_name(service),
+        in_process: in_process.clone(),
     })
 }
 
 /// Runs one service until `shutdown` is cancelled: each crate gets its own settings and the
-/// process-wide context.
+/// process-wide context. The services in `in_process` (all of them under `up`) are called
+/// in memory, and this one accepts their calls beside `listener`.
 ///
 /// # Errors
 /// Returns what stopped the service: its store, its listener, or bad upstream config.
@@ -230,9 +239,10 @@ pub async fn run_service(
     keys: &Keys,
     verifier: Verifier,
     listener: TcpListener,
+    in_process: &InProcess,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let context = serve_context(config, service, keys, verifier)?;
+    let context = serve_context(config, service, keys, verifier, in_process)?;
     match service {
         ServiceName::User => {
             svc_user::serve(
@@ -284,15 +294,23 @@ pub fn operator_token(config: &BookstoreConfig) -> anyhow::Result<String> {
     Ok(claims.sign(&key)?)
 }
 
-/// Returns a channel to `service` without a per-call deadline, for long streams (imports).
+/// Returns a channel to `service` without a per-call deadline, for long streams (imports):
+/// in memory when this process runs `service` (`in_process`) and the mesh is plaintext.
 ///
 /// # Errors
 /// Fails when the service's first endpoint is not a URL.
 pub fn long_call_channel(
     config: &BookstoreConfig,
     service: ServiceName,
+    in_process: &InProcess,
 ) -> anyhow::Result<tonic::transport::Channel> {
     let upstream = config.upstream(service);
+    if !config.grpc.tls_enabled()
+        && upstream.tls_ca_file.is_none()
+        && let Some(channel) = in_process.channel(service, Duration::from_millis(upstream.connect_timeout_ms))
+    {
+        return Ok(channel);
+    }
     let endpoint = upstream
         .endpoints
         .first()

@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
     };
     platform::store::configure(
         config.database_pool_size,
+        config.database_sqlite_read_connections,
         config.database_acquire_timeout_ms,
         config.redis_timeout_ms,
     );

@@ -5,6 +5,7 @@
 
 pub mod discovery;
 mod failover;
+pub mod in_process;
 mod retry;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::ServiceName;
 use crate::auth::TokenSource;
 use crate::telemetry::client_spans::{ClientSpanLayer, ClientSpans};
 pub use discovery::DiscoveryConfig;
+pub use in_process::InProcess;
 pub use retry::{RetryBudget, RetryPolicy, retry_idempotent};
 
 /// How to reach one upstream service (`<caller>.upstreams.<callee>` or the defaults).
@@ -203,6 +205,32 @@ impl MeshChannel {
             callee,
             tokens,
             replicas,
+            budget: RetryBudget::default(),
+            request_timeout,
+        })
+    }
+
+    /// Builds a channel to `callee`, which runs in this process: calls go over an in-memory
+    /// pipe instead of TCP (see [`in_process`]), through the same tokens, deadlines and
+    /// server layers. `config`'s timeouts apply; its endpoints are not used. `None` when
+    /// `in_process` does not hold `callee`.
+    pub fn in_process(
+        callee: ServiceName,
+        config: &UpstreamConfig,
+        in_process: &InProcess,
+        tokens: Option<TokenSource>,
+    ) -> Option<Self> {
+        let connector = in_process.connector(callee)?;
+        let request_timeout = Duration::from_millis(config.request_timeout_ms);
+        let inner = Endpoint::from_static("http://in-process")
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .timeout(request_timeout)
+            .connect_with_connector_lazy(connector);
+        Some(Self {
+            inner,
+            callee,
+            tokens,
+            replicas: Arc::new([]),
             budget: RetryBudget::default(),
             request_timeout,
         })

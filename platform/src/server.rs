@@ -28,7 +28,6 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -101,6 +100,13 @@ impl Default for GrpcServerConfig {
             max_connection_age_ms: None,
             max_connection_age_grace_ms: None,
         }
+    }
+}
+
+impl GrpcServerConfig {
+    /// Whether servers speak TLS (`grpc.tls_cert_file` and `grpc.tls_key_file` set).
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert_file.is_some() && self.tls_key_file.is_some()
     }
 }
 
@@ -306,7 +312,14 @@ async fn serve_routes(
 
     let address = listener.local_addr()?;
     tracing::info!(service = %service.name, %address, "grpc server listening");
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    // Services of this process connect in memory, beside the listener (plaintext only: the
+    // server's TLS would wrap these too, and their clients do not speak it in process).
+    let in_process = if config.tls_enabled() {
+        None
+    } else {
+        context.in_process.take_incoming(service.name)
+    };
+    let incoming = crate::client::in_process::incoming(listener, in_process);
     let drain_reporter = reporter.clone();
     let drain_readiness = readiness_stop.clone();
     let drain_signal = shutdown.clone();

@@ -37,22 +37,52 @@ pub const STOCK_EVENTS: &str = "{stock-events}";
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
-/// Connections of a SQLite pool. WAL lets one writer and any readers work at once, but
-/// every sqlx SQLite connection is a thread with its own caches and glibc arena (SQLite
-/// allocates with the system allocator), so fewer connections hold less memory for the same
-/// speed (figures: the README's benchmark section, "Measured choices").
-const SQLITE_POOL_SIZE: u32 = 4;
+/// Connections of a SQLite pool; one process-wide setting. In WAL mode readers never wait
+/// for each other or for the writer, so the catalogue's reads scale with the connections
+/// (each a sqlx worker thread that runs the statement): the default follows the CPUs (see
+/// [`default_sqlite_read_connections`]), as a constant four left twelve of sixteen cores idle
+/// behind four busy `sqlx-sqlite-worker` threads (issue #22).
+static SQLITE_POOL_SIZE: AtomicU32 = AtomicU32::new(SQLITE_READ_CONNECTIONS_FLOOR);
 /// How long a query may wait for a pooled connection, in milliseconds.
 static DATABASE_ACQUIRE_TIMEOUT_MS: AtomicU32 = AtomicU32::new(5_000);
 /// How long Redis may take to answer one command, in milliseconds.
 static REDIS_TIMEOUT_MS: AtomicU32 = AtomicU32::new(2_000);
 
+/// How much of a SQLite file its connections map into memory (address space, not memory:
+/// the pages are the kernel's page cache, shared by every connection and process).
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
+/// The fewest SQLite connections the default gives: what the pool had before it followed
+/// the CPUs (a read, a write and room for a slow one beside them).
+pub const SQLITE_READ_CONNECTIONS_FLOOR: u32 = 4;
+/// The most SQLite connections the default gives, however many CPUs: each is a thread with
+/// its own page cache (about 2 MiB), and past the CPUs more only queue in the kernel.
+pub const SQLITE_READ_CONNECTIONS_CEILING: u32 = 64;
+
+/// Default of `database_sqlite_read_connections`: one connection per CPU this process may
+/// use, within [`SQLITE_READ_CONNECTIONS_FLOOR`] and [`SQLITE_READ_CONNECTIONS_CEILING`].
+pub fn default_sqlite_read_connections() -> u32 {
+    let cpus = u32::try_from(crate::server::available_cpus()).unwrap_or(u32::MAX);
+    cpus.clamp(SQLITE_READ_CONNECTIONS_FLOOR, SQLITE_READ_CONNECTIONS_CEILING)
+}
+
+/// Default of `database_pool_size` (PostgreSQL): 8 connections per CPU, at least 16 (what
+/// it was before it followed the CPUs) and at most 24, so `bookstore up`'s four SQL
+/// services stay under PostgreSQL's default `max_connections` of 100 on any machine. A
+/// replica waits on PostgreSQL's round trips, not its own CPU, so a few per CPU keep it busy.
+pub fn default_postgres_pool_size() -> u32 {
+    let cpus = u32::try_from(crate::server::available_cpus()).unwrap_or(u32::MAX);
+    cpus.saturating_mul(8).clamp(16, 24)
+}
+
 /// Process-wide store settings (the binary's `database_pool_size`,
-/// `database_acquire_timeout_ms` and `redis_timeout_ms`): size the pools so replicas ×
-/// services fit the server's `max_connections`, and the waits so a burst queues instead of
-/// failing, while a dead store still shows as an error, not a hang.
-pub fn configure(pool_size: u32, acquire_timeout_ms: u32, redis_timeout_ms: u32) {
+/// `database_sqlite_read_connections`, `database_acquire_timeout_ms` and
+/// `redis_timeout_ms`): size the pools so replicas × services fit the server's
+/// `max_connections` and SQLite's reads use the machine, and the waits so a burst queues
+/// instead of failing, while a dead store still shows as an error, not a hang.
+pub fn configure(pool_size: u32, sqlite_connections: u32, acquire_timeout_ms: u32, redis_timeout_ms: u32) {
     POSTGRES_POOL_SIZE.store(pool_size.max(1), Ordering::Relaxed);
+    SQLITE_POOL_SIZE.store(sqlite_connections.max(1), Ordering::Relaxed);
     DATABASE_ACQUIRE_TIMEOUT_MS.store(acquire_timeout_ms.max(1), Ordering::Relaxed);
     REDIS_TIMEOUT_MS.store(redis_timeout_ms.max(1), Ordering::Relaxed);
 }
@@ -84,13 +114,17 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
         options
-            .max_connections(SQLITE_POOL_SIZE)
+            .max_connections(SQLITE_POOL_SIZE.load(Ordering::Relaxed))
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    // Pages read through a shared memory map rather than `pread` into each
+                    // connection's own cache: the catalogue page's count walks the whole books
+                    // table, and copying it out of the kernel was a fifth of `up`'s CPU.
+                    .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
             });
     } else {
         options.max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed));
@@ -396,6 +430,65 @@ impl RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_runs_as_many_reads_at_once_as_it_is_given_connections() {
+        // Eight reads, each holding its snapshot open until all eight have one: with the
+        // pool capped at four (as it was) the fifth would wait for a connection forever.
+        const READS: usize = 8;
+        configure(16, READS as u32, 5_000, 2_000);
+        let directory = std::env::temp_dir().join(format!("store-reads-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}/reads.db?mode=rwc", directory.display());
+        let db = connect_database(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT)")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO book (title) VALUES ('a'), ('b')")
+            .await
+            .unwrap();
+        let all_in = Arc::new(tokio::sync::Barrier::new(READS));
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..READS {
+            let (db, all_in) = (db.clone(), Arc::clone(&all_in));
+            reads.spawn(async move {
+                let transaction = db.begin().await.unwrap();
+                let rows = transaction
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        DbBackend::Sqlite,
+                        "SELECT title FROM book",
+                    ))
+                    .await
+                    .unwrap();
+                all_in.wait().await;
+                transaction.commit().await.unwrap();
+                rows.len()
+            });
+        }
+        let counted = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut counted = Vec::new();
+            while let Some(read) = reads.join_next().await {
+                counted.push(read.unwrap());
+            }
+            counted
+        })
+        .await
+        .expect("eight reads were in flight at once");
+        assert_eq!(counted, vec![2; READS]);
+        let pool = db.get_sqlite_connection_pool();
+        assert!(pool.size() as usize >= READS, "{} connections", pool.size());
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(directory);
+    }
+
+    #[test]
+    fn the_default_sqlite_pool_follows_the_cpus_between_its_floor_and_ceiling() {
+        let cpus = u32::try_from(crate::server::available_cpus()).unwrap();
+        assert_eq!(
+            default_sqlite_read_connections(),
+            cpus.clamp(SQLITE_READ_CONNECTIONS_FLOOR, SQLITE_READ_CONNECTIONS_CEILING)
+        );
+        assert!(default_postgres_pool_size() >= 16 && default_postgres_pool_size() <= 24);
+    }
 
     #[test]
     fn passwords_never_reach_messages() {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use platform::ServiceName;
+use platform::client::InProcess;
 
 use crate::config::BookstoreConfig;
 use crate::launch;
@@ -35,7 +36,7 @@ impl Args {
     /// catalog or inventory cannot be reached.
     pub async fn execute(self, config: BookstoreConfig) -> anyhow::Result<()> {
         let token = launch::operator_token(&config)?;
-        let channel = launch::long_call_channel(&config, ServiceName::Catalog)?;
+        let channel = launch::long_call_channel(&config, ServiceName::Catalog, &InProcess::default())?;
         let started = std::time::Instant::now();
         let report = match (&self.csv, self.generate) {
             (Some(path), _) => {
@@ -59,7 +60,8 @@ impl Args {
             );
         }
         if self.stock {
-            let inventory = launch::long_call_channel(&config, ServiceName::Inventory)?;
+            let inventory =
+                launch::long_call_channel(&config, ServiceName::Inventory, &InProcess::default())?;
             let stocked = seed::stock::stock_catalogue(channel, inventory, &token).await?;
             println!(
                 "stocked {} of {} books, in {:.1} s",
@@ -77,9 +79,9 @@ impl Args {
 ///
 /// # Errors
 /// Fails when the catalog or inventory cannot be reached.
-pub async fn seed_demo_if_empty(config: &BookstoreConfig) -> anyhow::Result<()> {
+pub async fn seed_demo_if_empty(config: &BookstoreConfig, in_process: &InProcess) -> anyhow::Result<()> {
     let token = launch::operator_token(config)?;
-    let channel = launch::long_call_channel(config, ServiceName::Catalog)?;
+    let channel = launch::long_call_channel(config, ServiceName::Catalog, in_process)?;
     let mut client = proto::catalog::v1::catalog_service_client::CatalogServiceClient::new(channel.clone());
     let mut total = None;
     for _ in 0..50 {
@@ -102,7 +104,7 @@ pub async fn seed_demo_if_empty(config: &BookstoreConfig) -> anyhow::Result<()> 
         imported = report.imported,
         "seeded the demo catalog with goodbooks-10k"
     );
-    let inventory = launch::long_call_channel(config, ServiceName::Inventory)?;
+    let inventory = launch::long_call_channel(config, ServiceName::Inventory, in_process)?;
     let stocked = seed::stock::stock_catalogue(channel, inventory, &token).await?;
     tracing::info!(
         stocked = stocked.stocked,

@@ -55,7 +55,16 @@ impl Args {
                     .context("metrics endpoint failed")
             });
         }
-        let result = launch::run_service(&config, service, &keys, verifier, listener, shutdown.clone()).await;
+        let result = launch::run_service(
+            &config,
+            service,
+            &keys,
+            verifier,
+            listener,
+            &platform::client::InProcess::default(),
+            shutdown.clone(),
+        )
+        .await;
         shutdown.cancel();
         while let Some(joined) = tasks.join_next().await {
             let outcome: anyhow::Result<()> = joined.context("background task panicked")?;

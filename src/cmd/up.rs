@@ -1,9 +1,12 @@
-//! `bookstore up`: the whole mesh in one process on embedded SQLite, wired exactly as in
-//! production (each service on its own loopback listener, called over real gRPC).
+//! `bookstore up`: the whole mesh in one process on embedded SQLite, wired as in production
+//! (each service on its own listener, called over real gRPC with the same tokens, deadlines
+//! and server layers), except that the services reach each other over in-memory pipes
+//! rather than loopback TCP (`platform::client::in_process`).
 
 use anyhow::Context as _;
 use platform::ServiceName;
 use platform::auth::KeySet;
+use platform::client::InProcess;
 use secrecy::SecretString;
 use tokio::task::JoinSet;
 
@@ -29,23 +32,29 @@ impl Args {
             listeners.push((service, launch::bind(&config, service).await?));
         }
 
+        // Every service runs here, so they call each other in memory, not over loopback TCP;
+        // each still listens for the world (the BFF for browsers, the others for tools).
+        let in_process = InProcess::new(ServiceName::grpc_services());
         let shutdown = platform::shutdown::on_signal();
         let mut tasks = JoinSet::new();
         for (service, listener) in listeners {
             let config = config.clone();
             let keys = keys.clone();
             let token = shutdown.clone();
+            let in_process = in_process.clone();
             tasks.spawn(async move {
                 let verifier = launch::verifier(&config, service, &keys);
-                let result = launch::run_service(&config, service, &keys, verifier, listener, token).await;
+                let result =
+                    launch::run_service(&config, service, &keys, verifier, listener, &in_process, token)
+                        .await;
                 (service, result)
             });
         }
         print_urls(&config, demo_admin.as_ref());
         // Not a service: outside the set whose first exit stops everything.
-        let demo_config = config.clone();
+        let (demo_config, demo_in_process) = (config.clone(), in_process.clone());
         let seeding = tokio::spawn(async move {
-            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config).await {
+            if let Err(error) = crate::cmd::seed::seed_demo_if_empty(&demo_config, &demo_in_process).await {
                 tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "failed to seed the demo catalog");
             }
         });

@@ -23,6 +23,21 @@ fn defaults_give_the_documented_ports_and_embedded_sqlite() {
 }
 
 #[test]
+fn the_pools_follow_the_cpus_within_their_floor_and_ceiling_and_can_be_set() {
+    let cpus = u32::try_from(platform::server::available_cpus()).unwrap();
+    let config = load(&[]).unwrap();
+    assert_eq!(config.database_sqlite_read_connections, cpus.clamp(4, 64));
+    assert_eq!(config.database_pool_size, (cpus * 8).clamp(16, 24));
+    let config = load(&[
+        ("BOOKSTORE_DATABASE_SQLITE_READ_CONNECTIONS", "12"),
+        ("BOOKSTORE_DATABASE_POOL_SIZE", "40"),
+    ])
+    .unwrap();
+    assert_eq!(config.database_sqlite_read_connections, 12);
+    assert_eq!(config.database_pool_size, 40);
+}
+
+#[test]
 fn environment_variables_reach_nested_sections() {
     let config = load(&[
         ("BOOKSTORE_REDIS_URL", "redis://cache:6379"),
@@ -91,6 +106,21 @@ fn each_bad_value_is_refused_naming_its_key() {
             "BOOKSTORE_BFF__STOREFRONT_DIR",
             "/nonexistent/shop",
             "bff.storefront_dir",
+        ),
+        (
+            "BOOKSTORE_DATABASE_SQLITE_READ_CONNECTIONS",
+            "0",
+            "database_sqlite_read_connections",
+        ),
+        (
+            "BOOKSTORE_DATABASE_SQLITE_READ_CONNECTIONS",
+            "257",
+            "database_sqlite_read_connections",
+        ),
+        (
+            "BOOKSTORE_DATABASE_SQLITE_READ_CONNECTIONS",
+            "many",
+            "database_sqlite_read_connections",
         ),
     ];
     for (variable, value, key) in cases {

@@ -12,6 +12,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 mod cluster;
+mod in_process;
 mod loadgen;
 mod metrics;
 mod migrations;
@@ -140,6 +141,11 @@ async fn a_bad_config_value_stops_start_up_naming_the_key() {
             "inventory.listen",
         ),
         ("BOOKSTORE_REDIS_URL", "http://nope", "redis_url"),
+        (
+            "BOOKSTORE_DATABASE_SQLITE_READ_CONNECTIONS",
+            "0",
+            "database_sqlite_read_connections",
+        ),
         (
             "BOOKSTORE_GRPC__REQUEST_TIMEOUT_MS",
             "soon",

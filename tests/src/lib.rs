@@ -376,7 +376,18 @@ impl TestMesh {
         let stop = token.clone();
         let task = tokio::spawn(async move {
             let verifier = launch::verifier(&config, service, &launch_keys);
-            launch::run_service(&config, service, &launch_keys, verifier, listener, stop).await
+            // The harness restarts single services, so every call goes over loopback TCP.
+            let over_tcp = platform::client::InProcess::default();
+            launch::run_service(
+                &config,
+                service,
+                &launch_keys,
+                verifier,
+                listener,
+                &over_tcp,
+                stop,
+            )
+            .await
         });
         self.tasks.insert(service, (token, task));
     }

@@ -269,5 +269,27 @@ imagePullSecrets:
 {{- end -}}
 {{- end -}}
 {{- $_ := set $env "BOOKSTORE_BFF__LISTEN" (printf "%s:%d" $root.Values.listenAddress (int $root.Values.services.bff.port)) }}
+{{- if not (hasKey $env "BOOKSTORE_DATABASE_POOL_SIZE") -}}
+{{- $_ := set $env "BOOKSTORE_DATABASE_POOL_SIZE" (include "bookstore.databasePoolSize" $root) -}}
+{{- end -}}
 {{- toYaml $env -}}
+{{- end -}}
+
+{{/*
+PostgreSQL connections per SQL pod (`database_pool_size`): the server's connections less the
+reserved ones, shared by every SQL pod that may run at once (each service's replicas, or its
+autoscaler's maxReplicas, plus the one surge pod of a rolling update), at least 2 and at most
+24 (the binary's own ceiling: past it a pod only queues in PostgreSQL).
+*/}}
+{{- define "bookstore.databasePoolSize" -}}
+{{- $pool := .Values.databasePool -}}
+{{- $pods := 0 -}}
+{{- range $service := splitList " " (include "bookstore.sqlServices" .) -}}
+{{- $values := get $.Values.services $service -}}
+{{- $autoscaling := mergeOverwrite (deepCopy $.Values.autoscaling) ($values.autoscaling | default dict) -}}
+{{- $replicas := ternary $autoscaling.maxReplicas $values.replicas (and $autoscaling.enabled true) -}}
+{{- $pods = add $pods $replicas 1 -}}
+{{- end -}}
+{{- $share := div (sub (int $pool.maxConnections) (int $pool.reservedConnections)) $pods -}}
+{{- max 2 (min 24 $share) -}}
 {{- end -}}

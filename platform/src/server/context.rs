@@ -9,7 +9,7 @@ use sea_orm_migration::MigratorTrait;
 use super::GrpcServerConfig;
 use crate::ServiceName;
 use crate::auth::{TokenSource, Verifier};
-use crate::client::{ClientError, MeshChannel, UpstreamConfig};
+use crate::client::{ClientError, InProcess, MeshChannel, UpstreamConfig};
 use crate::store::LazyRedis;
 
 /// Everything process-wide a service is started with; its own knobs come beside it, in its
@@ -27,6 +27,10 @@ pub struct ServeContext {
     pub upstreams: BTreeMap<ServiceName, UpstreamConfig>,
     /// This replica's name, unique in the deployment (a consumer group member's name).
     pub replica: String,
+    /// The services this process runs (`bookstore up`): they call each other in process,
+    /// and this service's server accepts their connections beside its listener. Empty for
+    /// a process that runs one service.
+    pub in_process: InProcess,
 }
 
 /// The stores of one service, resolved (defaults applied).
@@ -65,12 +69,21 @@ impl ServeContext {
         .with_ca(self.stores.redis_ca_pem.clone())
     }
 
-    /// Returns a channel to `callee` carrying this service's tokens.
+    /// Returns a channel to `callee` carrying this service's tokens: in process when this
+    /// process runs `callee` and the mesh speaks plaintext (TLS between services is a
+    /// network matter; `grpc.tls_*` keeps every call on TCP), else over the network.
     ///
     /// # Errors
     /// Fails when `callee` has no endpoints or an invalid one.
     pub fn channel(&self, callee: ServiceName) -> Result<MeshChannel, ClientError> {
         let config = self.upstreams.get(&callee).cloned().unwrap_or_default();
+        if !self.grpc.tls_enabled()
+            && config.tls_ca_file.is_none()
+            && let Some(channel) =
+                MeshChannel::in_process(callee, &config, &self.in_process, self.tokens.clone())
+        {
+            return Ok(channel);
+        }
         MeshChannel::new(callee, &config, self.tokens.clone())
     }
 }

@@ -35,6 +35,7 @@ fn context() -> ServeContext {
         },
         upstreams: std::collections::BTreeMap::new(),
         replica: "test".to_owned(),
+        in_process: crate::client::InProcess::default(),
     }
 }
 
@@ -171,4 +172,95 @@ async fn a_store_that_answers_late_is_found_long_before_the_next_interval() {
     assert_eq!(calls.load(Ordering::SeqCst), 4);
     stop.cancel();
     tracker.await.unwrap();
+}
+
+/// Asks `channel` for liveness.
+async fn liveness_over(channel: crate::client::MeshChannel) -> Result<i32, tonic::Status> {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let request = HealthCheckRequest {
+        service: LIVENESS.to_owned(),
+    };
+    Ok(HealthClient::new(channel)
+        .check(request)
+        .await?
+        .into_inner()
+        .status)
+}
+
+#[tokio::test]
+async fn a_service_of_this_process_is_called_in_memory_and_any_other_over_the_network() {
+    // Cart runs here and is configured at an address where nothing listens: only the
+    // in-process path can reach it. Inventory runs elsewhere, on a real listener.
+    let in_process = crate::client::InProcess::new([ServiceName::Cart]);
+    let nowhere = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let cart = GrpcService::new(ServiceName::Cart, RoutesBuilder::default(), PolicyTable::new());
+    let cart_context = ServeContext {
+        in_process: in_process.clone(),
+        ..context()
+    };
+    let cart_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cart_address = cart_listener.local_addr().unwrap();
+    let cart_server = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { cart.serve(&cart_context, cart_listener, shutdown).await }
+    });
+    let inventory = GrpcService::new(
+        ServiceName::Inventory,
+        RoutesBuilder::default(),
+        PolicyTable::new(),
+    );
+    let inventory_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let inventory_address = inventory_listener.local_addr().unwrap();
+    let inventory_server = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { inventory.serve(&context(), inventory_listener, shutdown).await }
+    });
+
+    let caller = ServeContext {
+        in_process,
+        upstreams: [
+            (ServiceName::Cart, crate::client::UpstreamConfig::local(nowhere)),
+            (
+                ServiceName::Inventory,
+                crate::client::UpstreamConfig::local(inventory_address),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        ..context()
+    };
+    let serving = ServingStatus::Serving as i32;
+    assert_eq!(
+        liveness_over(caller.channel(ServiceName::Cart).unwrap())
+            .await
+            .unwrap(),
+        serving
+    );
+    assert_eq!(
+        liveness_over(caller.channel(ServiceName::Inventory).unwrap())
+            .await
+            .unwrap(),
+        serving
+    );
+    // Cart's own listener still serves callers from outside the process.
+    assert_eq!(health(cart_address, LIVENESS).await, serving);
+    // The same call without the in-process set goes to the configured address, and fails.
+    let over_tcp = ServeContext {
+        in_process: crate::client::InProcess::default(),
+        ..caller.clone()
+    };
+    let refused = liveness_over(over_tcp.channel(ServiceName::Cart).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+
+    shutdown.cancel();
+    cart_server.await.unwrap().unwrap();
+    inventory_server.await.unwrap().unwrap();
 }

@@ -3,6 +3,8 @@
 //! index on PostgreSQL.
 
 mod m0001_books;
+// m0002 is the book events of issue #22 part A, merged beside this one.
+mod m0003_live_books_index;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -12,6 +14,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_books::Migration)]
+        vec![
+            Box::new(m0001_books::Migration),
+            Box::new(m0003_live_books_index::Migration),
+        ]
     }
 }

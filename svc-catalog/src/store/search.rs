@@ -312,4 +312,48 @@ mod tests {
         assert!(statement.sql.contains("b.price_minor >= $2"));
         assert!(statement.sql.ends_with("LIMIT $3"));
     }
+
+    #[tokio::test]
+    async fn the_count_of_every_page_reads_the_narrow_index_of_books_on_sale() {
+        let directory = std::env::temp_dir().join(format!("catalog-count-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}/catalog.db?mode=rwc", directory.display());
+        let db = platform::store::open_database::<crate::migration::Migrator>(&url, true)
+            .await
+            .unwrap();
+        let query = SearchQuery {
+            text: None,
+            isbn: None,
+            author: None,
+            topic: None,
+            min_price_minor: None,
+            max_price_minor: None,
+            min_year: None,
+            max_year: None,
+            language: None,
+            in_stock: None,
+            sort: BookSort::Title,
+            page_size: 20,
+            after: None,
+        };
+        let count = count_statement(DatabaseBackend::Sqlite, &query).unwrap();
+        let plan = db
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", count.sql),
+            ))
+            .await
+            .unwrap();
+        let details: Vec<String> = plan
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail").unwrap())
+            .collect();
+        assert!(
+            details
+                .iter()
+                .any(|detail| detail.contains("COVERING INDEX books_live")),
+            "{details:?}"
+        );
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(directory);
+    }
 }

@@ -199,7 +199,14 @@ async fn the_bootstrap_admin_exists_after_start_and_promotes_an_existing_custome
         ..bookstore::launch::Keys::default()
     };
     let verifier = bookstore::launch::verifier(&config, ServiceName::User, &keys);
-    let context = bookstore::launch::serve_context(&config, ServiceName::User, &keys, verifier).unwrap();
+    let context = bookstore::launch::serve_context(
+        &config,
+        ServiceName::User,
+        &keys,
+        verifier,
+        &platform::client::InProcess::default(),
+    )
+    .unwrap();
     let issuing = bookstore::launch::issuing(&config, &keys).unwrap();
     svc_user::build(&config.auth.own, &issuing, &context)
         .await
