@@ -32,7 +32,7 @@ if [ "${BENCH_BUILD:-1}" != 0 ]; then
   # shellcheck disable=SC2046
   cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
     --example system_bench --example inventory_bench --example cart_bench --example catalog_bench \
-    $(printf -- '--example %s ' $overhead)
+    $(printf -- '--example %s ' $overhead) --example page_bench --example sqlite_read_bench
 fi
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   export BOOKSTORE_TEST_DATABASE=$backend
@@ -44,10 +44,6 @@ done
 
 # CPU per 20-book page with availability (issue #22): `bookstore up` alone, load from a
 # one-thread client outside it, CPU from /proc/<pid>/stat; then pinned to one core and two.
-if [ "${BENCH_BUILD:-1}" != 0 ]; then
-  cargo build --release --quiet -p bookstore --bin bookstore -p bookstore-tests \
-    --example page_bench --example sqlite_read_bench
-fi
 for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
   echo "::: page_bench on $backend"
   BOOKSTORE_TEST_DATABASE=$backend BOOKSTORE_BIN="$PWD/target/release/bookstore" \
