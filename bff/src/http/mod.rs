@@ -45,6 +45,8 @@ pub struct GraphqlState {
     pub request_timeout: Duration,
     /// Report upstream calls per request in `extensions.upstreamCalls`.
     pub report_upstream_calls: bool,
+    /// The catalogue cache, when `bff.cache.enabled`.
+    pub cache: Option<crate::cache::CatalogCache>,
 }
 
 impl std::fmt::Debug for GraphqlState {
@@ -119,7 +121,10 @@ fn request_data_counted(
     }
     let calls = caller.calls.clone();
     let mut data = async_graphql::Data::default();
-    data.insert(Loaders::new(&state.upstreams, &caller));
+    data.insert(Loaders::new(&state.upstreams, &caller, state.cache.as_ref()));
+    if let Some(cache) = &state.cache {
+        data.insert(cache.clone());
+    }
     data.insert(caller);
     data.insert(state.upstreams.clone());
     data.insert(state.cookies);

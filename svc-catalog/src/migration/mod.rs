@@ -3,6 +3,7 @@
 //! index on PostgreSQL.
 
 mod m0001_books;
+mod m0002_book_events;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -12,6 +13,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_books::Migration)]
+        vec![
+            Box::new(m0001_books::Migration),
+            Box::new(m0002_book_events::Migration),
+        ]
     }
 }

@@ -1,0 +1,363 @@
+//! The catalogue cache: books, book pages (searches too) and availability, answered from
+//! memory and kept fresh by events rather than by time alone.
+//!
+//! # Consistency
+//! - [`feed`] follows catalog's `{book-events}` and inventory's `{stock-events}` Redis
+//!   Streams. A book event drops that book and every page (a change of one book can move it
+//!   on any page and changes the counts); a stock event sets the book's availability when
+//!   its version is newer. Both outboxes publish within a fraction of a second of the commit,
+//!   so a change shows on the next page within a second.
+//! - The cache serves only while both feeds are in sync. A feed that starts, restarts or
+//!   fails (Redis gone, a read error, a moved slot) drops everything; until it is in sync
+//!   again every read goes upstream. So a gap in the events cannot leave a stale entry.
+//! - A fill read upstream while an event arrived may hold what the event replaced: each fill
+//!   carries the generation it started at ([`Ticket`]) and is kept only when no event came
+//!   meanwhile.
+//! - `bff.cache.ttl_secs` is a backstop on every entry; searches live
+//!   `bff.cache.search_ttl_ms`. Pages filtered by `inStock` are not cached: that flag is
+//!   catalog's copy of the stock events and may trail them.
+//! - Availability shown is display data: checkout reserves in inventory, which decides.
+//!
+//! Memory is bounded by entry counts (`bff.cache.max_books`, `bff.cache.max_pages`).
+
+pub mod feed;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use moka::sync::Cache;
+use proto::catalog::v1 as catalog;
+
+use crate::settings::CacheSettings;
+
+/// The counter of cache lookups, by `cache` (`page`, `search`, `book`, `availability`) and
+/// `result` (`hit`, `miss`, `bypass`: the feed is not in sync).
+pub const REQUESTS_METRIC: &str = "bff_cache_requests_total";
+/// The counter of whole-cache drops because a feed started, failed or restarted.
+pub const RESETS_METRIC: &str = "bff_cache_resets_total";
+
+/// Which event stream a feed follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    Books = 0,
+    Stock = 1,
+}
+
+/// What identifies a page: the normalised filter, sort, size and cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub query: String,
+    pub author: String,
+    pub topic: String,
+    pub min_price: Option<i32>,
+    pub max_price: Option<i32>,
+    pub sort: i32,
+    pub first: i32,
+    pub after: String,
+}
+
+impl PageKey {
+    /// Whether it is a full-text search (kept for `bff.cache.search_ttl_ms` only).
+    fn is_search(&self) -> bool {
+        !self.query.is_empty()
+    }
+}
+
+/// Normalises a full-text query as the catalog reads it: case and runs of spaces do not
+/// change the matches.
+pub fn normalise_query(query: &str) -> String {
+    query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// One page of books as the catalog answered it.
+#[derive(Debug)]
+pub struct Page {
+    pub books: Vec<Arc<catalog::Book>>,
+    pub cursors: Vec<String>,
+    pub has_next_page: bool,
+    pub total_count: i32,
+}
+
+/// Availability as the cache keeps it: copies available, and inventory's change version
+/// (0: read from `BatchGetStock`, which has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stock {
+    available: i64,
+    version: i64,
+}
+
+/// The generation a fill started at; the fill is kept only if no event came since.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+/// The cache; clones share it.
+#[derive(Clone)]
+pub struct CatalogCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    books: Cache<String, Arc<catalog::Book>>,
+    stock: Cache<String, Stock>,
+    pages: Cache<PageKey, Arc<Page>>,
+    searches: Cache<PageKey, Arc<Page>>,
+    /// Per [`Feed`]: in sync with its stream.
+    live: [AtomicBool; 2],
+    /// Bumped by every book event and reset: books and pages.
+    book_generation: AtomicU64,
+    /// Bumped by every stock event and reset: availability.
+    stock_generation: AtomicU64,
+}
+
+impl std::fmt::Debug for CatalogCache {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CatalogCache")
+            .field("live", &self.live())
+            .finish_non_exhaustive()
+    }
+}
+
+fn count(cache: &'static str, result: &'static str, times: u64) {
+    if times > 0 {
+        metrics::counter!(REQUESTS_METRIC, "cache" => cache, "result" => result).increment(times);
+    }
+}
+
+/// A cache of at most `capacity` entries, each kept at most `ttl`.
+fn bounded<K, V>(capacity: u64, ttl: Duration) -> Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    Cache::builder().max_capacity(capacity).time_to_live(ttl).build()
+}
+
+impl CatalogCache {
+    /// An empty cache, serving nothing until both feeds are in sync.
+    pub fn new(settings: &CacheSettings) -> Self {
+        metrics::describe_counter!(
+            REQUESTS_METRIC,
+            "Catalogue cache lookups of the BFF, by cache (page, search, book, availability) and result (hit, miss, bypass while the event feed is not in sync)"
+        );
+        metrics::describe_counter!(
+            RESETS_METRIC,
+            "Times the BFF dropped its whole catalogue cache because an event feed started, failed or restarted"
+        );
+        let ttl = Duration::from_secs(settings.ttl_secs);
+        Self {
+            inner: Arc::new(Inner {
+                books: bounded(settings.max_books, ttl),
+                stock: bounded(settings.max_books, ttl),
+                pages: bounded(settings.max_pages, ttl),
+                searches: bounded(settings.max_pages, Duration::from_millis(settings.search_ttl_ms)),
+                live: [AtomicBool::new(false), AtomicBool::new(false)],
+                book_generation: AtomicU64::new(0),
+                stock_generation: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Whether both feeds are in sync, so entries may be served and kept.
+    pub fn live(&self) -> bool {
+        self.inner.live.iter().all(|live| live.load(Ordering::SeqCst))
+    }
+
+    /// A page, when cached; `None` is a miss (or a bypass while the feeds are not in sync).
+    pub fn page(&self, key: &PageKey) -> Option<Arc<Page>> {
+        let name = if key.is_search() { "search" } else { "page" };
+        if !self.live() {
+            count(name, "bypass", 1);
+            return None;
+        }
+        let cache = if key.is_search() {
+            &self.inner.searches
+        } else {
+            &self.inner.pages
+        };
+        let found = cache.get(key);
+        count(name, if found.is_some() { "hit" } else { "miss" }, 1);
+        found
+    }
+
+    /// The ticket of a fill of books or pages read upstream from now on (`None`: not live).
+    pub fn book_ticket(&self) -> Option<Ticket> {
+        self.live()
+            .then(|| Ticket(self.inner.book_generation.load(Ordering::SeqCst)))
+    }
+
+    /// The ticket of a fill of availability read upstream from now on (`None`: not live).
+    pub fn stock_ticket(&self) -> Option<Ticket> {
+        self.live()
+            .then(|| Ticket(self.inner.stock_generation.load(Ordering::SeqCst)))
+    }
+
+    /// Keeps a page read upstream under `ticket`, and its books.
+    pub fn put_page(&self, ticket: Ticket, key: PageKey, page: Arc<Page>) {
+        let generation = &self.inner.book_generation;
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
+        for book in &page.books {
+            self.inner.books.insert(book.id.clone(), book.clone());
+        }
+        let cache = if key.is_search() {
+            &self.inner.searches
+        } else {
+            &self.inner.pages
+        };
+        cache.insert(key.clone(), page.clone());
+        // An event between the check and the inserts bumped the generation: what was just
+        // kept may predate it.
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            cache.invalidate(&key);
+            for book in &page.books {
+                self.inner.books.invalidate(&book.id);
+            }
+        }
+    }
+
+    /// The books of `ids` that are cached; the rest are for the caller to read upstream.
+    pub fn books(&self, ids: &[String]) -> (HashMap<String, Arc<catalog::Book>>, Vec<String>) {
+        if !self.live() {
+            count("book", "bypass", ids.len() as u64);
+            return (HashMap::new(), ids.to_vec());
+        }
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.inner.books.get(id) {
+                Some(book) => {
+                    found.insert(id.clone(), book);
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+        count("book", "hit", found.len() as u64);
+        count("book", "miss", missing.len() as u64);
+        (found, missing)
+    }
+
+    /// Keeps books read upstream under `ticket`.
+    pub fn put_books(&self, ticket: Ticket, books: &[Arc<catalog::Book>]) {
+        let generation = &self.inner.book_generation;
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
+        for book in books {
+            self.inner.books.insert(book.id.clone(), book.clone());
+        }
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            for book in books {
+                self.inner.books.invalidate(&book.id);
+            }
+        }
+    }
+
+    /// The copies available of each book of `ids` that is cached; the rest are for the
+    /// caller to read upstream.
+    pub fn availability(&self, ids: &[String]) -> (HashMap<String, i64>, Vec<String>) {
+        if !self.live() {
+            count("availability", "bypass", ids.len() as u64);
+            return (HashMap::new(), ids.to_vec());
+        }
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.inner.stock.get(id) {
+                Some(stock) => {
+                    found.insert(id.clone(), stock.available);
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+        count("availability", "hit", found.len() as u64);
+        count("availability", "miss", missing.len() as u64);
+        (found, missing)
+    }
+
+    /// Keeps availabilities read upstream (book id, available) under `ticket`.
+    pub fn put_availability(&self, ticket: Ticket, levels: &[(String, i64)]) {
+        let generation = &self.inner.stock_generation;
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
+        for (id, available) in levels {
+            self.inner.stock.insert(
+                id.clone(),
+                Stock {
+                    available: *available,
+                    version: 0,
+                },
+            );
+        }
+        if generation.load(Ordering::SeqCst) != ticket.0 {
+            for (id, _) in levels {
+                self.inner.stock.invalidate(id);
+            }
+        }
+    }
+
+    /// A book changed (`None`: an import added many): it and every page leave the cache.
+    pub fn book_changed(&self, id: Option<&str>) {
+        self.inner.book_generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(id) = id {
+            self.inner.books.invalidate(id);
+        }
+        self.inner.pages.invalidate_all();
+        self.inner.searches.invalidate_all();
+    }
+
+    /// A book's availability changed to `available` at inventory's `version`.
+    pub fn stock_changed(&self, id: &str, available: i64, version: i64) {
+        self.inner.stock_generation.fetch_add(1, Ordering::SeqCst);
+        let newer = match self.inner.stock.get(id) {
+            Some(cached) => cached.version < version,
+            None => true,
+        };
+        if newer {
+            self.inner
+                .stock
+                .insert(id.to_owned(), Stock { available, version });
+        }
+    }
+
+    /// Drops a book's availability (this replica changed it; its event follows).
+    pub fn forget_stock(&self, id: &str) {
+        self.inner.stock_generation.fetch_add(1, Ordering::SeqCst);
+        self.inner.stock.invalidate(id);
+    }
+
+    /// Drops every availability (a stock event that could not be read).
+    pub fn stock_unknown(&self) {
+        self.inner.stock_generation.fetch_add(1, Ordering::SeqCst);
+        self.inner.stock.invalidate_all();
+    }
+
+    /// Drops everything.
+    fn reset(&self) {
+        self.inner.book_generation.fetch_add(1, Ordering::SeqCst);
+        self.inner.stock_generation.fetch_add(1, Ordering::SeqCst);
+        self.inner.books.invalidate_all();
+        self.inner.stock.invalidate_all();
+        self.inner.pages.invalidate_all();
+        self.inner.searches.invalidate_all();
+    }
+
+    /// `feed` is in sync from here on: everything cached before is dropped, what is read
+    /// from now on is followed.
+    pub(crate) fn feed_synced(&self, feed: Feed) {
+        self.reset();
+        self.inner.live[feed as usize].store(true, Ordering::SeqCst);
+    }
+
+    /// `feed` lost its stream: nothing is served, and everything is dropped, until it is in
+    /// sync again.
+    pub(crate) fn feed_lost(&self, feed: Feed) {
+        self.inner.live[feed as usize].store(false, Ordering::SeqCst);
+        self.reset();
+        metrics::counter!(RESETS_METRIC).increment(1);
+    }
+}
