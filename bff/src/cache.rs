@@ -361,3 +361,108 @@ impl CatalogCache {
         metrics::counter!(RESETS_METRIC).increment(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(id: &str) -> Arc<catalog::Book> {
+        Arc::new(catalog::Book {
+            id: id.to_owned(),
+            ..catalog::Book::default()
+        })
+    }
+
+    fn key() -> PageKey {
+        PageKey {
+            query: String::new(),
+            author: String::new(),
+            topic: "testing".to_owned(),
+            min_price: None,
+            max_price: None,
+            sort: 1,
+            first: 20,
+            after: String::new(),
+        }
+    }
+
+    fn page(ids: &[&str]) -> Arc<Page> {
+        Arc::new(Page {
+            books: ids.iter().map(|id| book(id)).collect(),
+            cursors: ids.iter().map(|id| format!("c{id}")).collect(),
+            has_next_page: false,
+            total_count: i32::try_from(ids.len()).unwrap(),
+        })
+    }
+
+    fn live_cache() -> CatalogCache {
+        let cache = CatalogCache::new(&CacheSettings::default());
+        cache.feed_synced(Feed::Books);
+        cache.feed_synced(Feed::Stock);
+        cache
+    }
+
+    #[test]
+    fn nothing_is_served_or_kept_until_both_feeds_are_in_sync() {
+        let cache = CatalogCache::new(&CacheSettings::default());
+        assert!(cache.book_ticket().is_none());
+        cache.feed_synced(Feed::Books);
+        assert!(cache.page(&key()).is_none());
+        assert!(cache.book_ticket().is_none(), "the stock feed is not in sync yet");
+        cache.feed_synced(Feed::Stock);
+        let ticket = cache.book_ticket().unwrap();
+        cache.put_page(ticket, key(), page(&["a", "b"]));
+        assert_eq!(cache.page(&key()).unwrap().books.len(), 2);
+    }
+
+    #[test]
+    fn a_lost_feed_drops_everything_and_stops_serving_until_joined_again() {
+        let cache = live_cache();
+        cache.put_page(cache.book_ticket().unwrap(), key(), page(&["a"]));
+        cache.put_availability(cache.stock_ticket().unwrap(), &[("a".to_owned(), 3)]);
+        cache.feed_lost(Feed::Stock);
+        assert!(cache.page(&key()).is_none());
+        assert_eq!(cache.availability(&["a".to_owned()]).1, vec!["a".to_owned()]);
+        cache.feed_synced(Feed::Stock);
+        assert!(cache.page(&key()).is_none(), "dropped, not just hidden");
+        assert!(cache.availability(&["a".to_owned()]).0.is_empty());
+    }
+
+    #[test]
+    fn a_fill_read_before_an_event_is_not_kept() {
+        let cache = live_cache();
+        let ticket = cache.book_ticket().unwrap();
+        cache.book_changed(Some("a"));
+        cache.put_page(ticket, key(), page(&["a"]));
+        assert!(cache.page(&key()).is_none());
+        assert!(cache.books(&["a".to_owned()]).0.is_empty());
+
+        let stock = cache.stock_ticket().unwrap();
+        cache.stock_changed("a", 1, 7);
+        cache.put_availability(stock, &[("a".to_owned(), 5)]);
+        assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 1);
+    }
+
+    #[test]
+    fn a_book_event_drops_the_book_and_every_page_and_stock_events_apply_by_version() {
+        let cache = live_cache();
+        cache.put_page(cache.book_ticket().unwrap(), key(), page(&["a", "b"]));
+        cache.book_changed(Some("b"));
+        assert!(cache.page(&key()).is_none());
+        let (found, missing) = cache.books(&["a".to_owned(), "b".to_owned()]);
+        assert!(found.contains_key("a"));
+        assert_eq!(missing, vec!["b".to_owned()]);
+
+        cache.stock_changed("a", 4, 2);
+        cache.stock_changed("a", 9, 1);
+        assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 4, "older event ignored");
+        cache.stock_changed("a", 0, 3);
+        assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 0);
+    }
+
+    #[test]
+    fn queries_differing_only_in_case_and_spaces_share_an_entry() {
+        assert_eq!(normalise_query("  Harry   POTTER "), "harry potter");
+        assert_eq!(normalise_query(""), "");
+    }
+}
