@@ -68,7 +68,11 @@ impl PageKey {
 /// Normalises a full-text query as the catalog reads it: case and runs of spaces do not
 /// change the matches.
 pub fn normalise_query(query: &str) -> String {
-    query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// One page of books as the catalog answered it.
@@ -455,7 +459,11 @@ mod tests {
 
         cache.stock_changed("a", 4, 2);
         cache.stock_changed("a", 9, 1);
-        assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 4, "older event ignored");
+        assert_eq!(
+            cache.availability(&["a".to_owned()]).0["a"],
+            4,
+            "older event ignored"
+        );
         cache.stock_changed("a", 0, 3);
         assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 0);
     }

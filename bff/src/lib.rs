@@ -89,7 +89,10 @@ pub async fn serve(
     };
     // The catalogue cache and the tasks that keep it: Redis connected in the background and
     // the event feed; both end with `shutdown` and are awaited below.
-    let cache = settings.cache.enabled.then(|| cache::CatalogCache::new(&settings.cache));
+    let cache = settings
+        .cache
+        .enabled
+        .then(|| cache::CatalogCache::new(&settings.cache));
     let mut cache_tasks = Vec::new();
     if let Some(cache) = &cache {
         let redis = context.redis();

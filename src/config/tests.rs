@@ -94,7 +94,11 @@ fn each_bad_value_is_refused_naming_its_key() {
         ),
         ("BOOKSTORE_BFF__CACHE__MAX_PAGES", "0", "bff.cache.max_pages"),
         ("BOOKSTORE_BFF__CACHE__ENABLED", "maybe", "bff.cache.enabled"),
-        ("BOOKSTORE_BFF__CACHE__SEARCH_TTL_MS", "900000", "bff.cache.search_ttl_ms"),
+        (
+            "BOOKSTORE_BFF__CACHE__SEARCH_TTL_MS",
+            "900000",
+            "bff.cache.search_ttl_ms",
+        ),
     ];
     for (variable, value, key) in cases {
         let error = load(&[(variable, value)]).unwrap_err();

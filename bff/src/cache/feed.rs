@@ -29,7 +29,11 @@ const RETRY: Duration = Duration::from_secs(1);
 ///
 /// # Errors
 /// Never: a failure drops the cache and is retried.
-pub async fn follow(cache: CatalogCache, redis: LazyRedis, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn follow(
+    cache: CatalogCache,
+    redis: LazyRedis,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let (books, stock) = (redis.key(BOOK_EVENTS), redis.key(STOCK_EVENTS));
     let Some(store) = redis.connected(&shutdown).await else {
         return Ok(());
@@ -139,7 +143,10 @@ fn apply(cache: &CatalogCache, feed: Feed, fields: &HashMap<String, String>) {
         Feed::Books => {
             // Any book event, even one that does not read, drops the pages; a book id
             // drops that book too.
-            let book = fields.get("book_id").map(String::as_str).filter(|id| !id.is_empty());
+            let book = fields
+                .get("book_id")
+                .map(String::as_str)
+                .filter(|id| !id.is_empty());
             cache.book_changed(book);
         }
         Feed::Stock => {

@@ -46,14 +46,17 @@ impl Loader<String> for BookLoader {
             return Ok(found);
         }
         let ticket = self.cache.as_ref().and_then(CatalogCache::book_ticket);
-        let request = self.caller.service_request(catalog::BatchGetBooksRequest { book_ids: missing });
+        let request = self
+            .caller
+            .service_request(catalog::BatchGetBooksRequest { book_ids: missing });
         let response = self
             .upstreams
             .catalog()
             .batch_get_books(request)
             .await
             .map_err(|status| LoadError(errors::from_status(&status)))?;
-        let fetched: Vec<Arc<catalog::Book>> = response.into_inner().books.into_iter().map(Arc::new).collect();
+        let fetched: Vec<Arc<catalog::Book>> =
+            response.into_inner().books.into_iter().map(Arc::new).collect();
         if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {
             cache.put_books(ticket, &fetched);
         }

@@ -3,7 +3,9 @@
 //! follows. An event cannot be lost between commit and publish.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{pk_auto, string, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid_null};
+use sea_orm_migration::schema::{
+    pk_auto, string, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid_null,
+};
 
 #[derive(Debug, DeriveMigrationName)]
 pub(crate) struct Migration;

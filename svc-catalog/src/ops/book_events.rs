@@ -54,7 +54,11 @@ impl Catalog {
     ///
     /// # Errors
     /// Never: a failed pass is logged and retried.
-    pub async fn run_book_event_relay(self, redis: LazyRedis, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run_book_event_relay(
+        self,
+        redis: LazyRedis,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         let stream = redis.key(BOOK_EVENTS);
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());

@@ -22,7 +22,8 @@ const PAGE: &str = "query($sort: BookSort!) {
   }
 }";
 
-const BOOK: &str = "query($id: ID!) { book(id: $id) { id title price { amount } availability { available } } }";
+const BOOK: &str =
+    "query($id: ID!) { book(id: $id) { id title price { amount } availability { available } } }";
 
 /// How long a change may take to show.
 const WITHIN: Duration = Duration::from_secs(1);
@@ -65,10 +66,7 @@ where
 {
     let started = Instant::now();
     while !attempt().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{what}: never shown"
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{what}: never shown");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let took = started.elapsed();

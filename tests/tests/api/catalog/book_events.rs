@@ -100,11 +100,12 @@ async fn every_change_and_import_batch_is_published_once_committed() {
         ("deleted".to_owned(), created.id.clone()),
         ("imported".to_owned(), String::new()),
     ];
-    let published = bookstore_tests::eventually(Duration::from_secs(5), Duration::from_millis(20), || async {
-        let seen = events(&redis, &stream).await;
-        if seen == expected { Ok(()) } else { Err(seen) }
-    })
-    .await;
+    let published =
+        bookstore_tests::eventually(Duration::from_secs(5), Duration::from_millis(20), || async {
+            let seen = events(&redis, &stream).await;
+            if seen == expected { Ok(()) } else { Err(seen) }
+        })
+        .await;
     assert!(published.is_ok(), "{published:?}");
     // The relay marked them: nothing is published twice.
     tokio::time::sleep(Duration::from_millis(500)).await;
