@@ -21,6 +21,7 @@
 //! Memory is bounded by entry counts (`bff.cache.max_books`, `bff.cache.max_pages`).
 
 pub mod feed;
+pub mod responses;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,8 +32,10 @@ use moka::sync::Cache;
 use proto::catalog::v1 as catalog;
 
 use crate::settings::CacheSettings;
+use responses::{ResponseKey, Stamp, Stored};
 
-/// The counter of cache lookups, by `cache` (`page`, `search`, `book`, `availability`) and
+/// The counter of cache lookups, by `cache` (`response`, `page`, `search`, `book`,
+/// `availability`) and
 /// `result` (`hit`, `miss`, `bypass`: the feed is not in sync).
 pub const REQUESTS_METRIC: &str = "bff_cache_requests_total";
 /// The counter of whole-cache drops because a feed started, failed or restarted.
@@ -107,6 +110,8 @@ struct Inner {
     stock: Cache<String, Stock>,
     pages: Cache<PageKey, Arc<Page>>,
     searches: Cache<PageKey, Arc<Page>>,
+    /// Whole answers of catalogue-only queries ([`responses`]).
+    responses: Cache<ResponseKey, Arc<Stored>>,
     /// Per [`Feed`]: in sync with its stream.
     live: [AtomicBool; 2],
     /// Bumped by every book event and reset: books and pages.
@@ -144,7 +149,7 @@ impl CatalogCache {
     pub fn new(settings: &CacheSettings) -> Self {
         metrics::describe_counter!(
             REQUESTS_METRIC,
-            "Catalogue cache lookups of the BFF, by cache (page, search, book, availability) and result (hit, miss, bypass while the event feed is not in sync)"
+            "Catalogue cache lookups of the BFF, by cache (response, page, search, book, availability) and result (hit, miss, bypass while the event feed is not in sync)"
         );
         metrics::describe_counter!(
             RESETS_METRIC,
@@ -157,6 +162,8 @@ impl CatalogCache {
                 stock: bounded(settings.max_books, ttl),
                 pages: bounded(settings.max_pages, ttl),
                 searches: bounded(settings.max_pages, Duration::from_millis(settings.search_ttl_ms)),
+                // Rebuilt from the entries above when they expire: as short-lived as searches.
+                responses: bounded(settings.max_pages, Duration::from_millis(settings.search_ttl_ms)),
                 live: [AtomicBool::new(false), AtomicBool::new(false)],
                 book_generation: AtomicU64::new(0),
                 stock_generation: AtomicU64::new(0),
@@ -304,6 +311,40 @@ impl CatalogCache {
         }
     }
 
+    /// The generations answers built from now on are stamped with (`None`: not live).
+    pub fn stamp(&self) -> Option<Stamp> {
+        self.live().then(|| {
+            Stamp(
+                self.inner.book_generation.load(Ordering::SeqCst),
+                self.inner.stock_generation.load(Ordering::SeqCst),
+            )
+        })
+    }
+
+    /// The serialised `data` of a kept answer, when no event came since it was built.
+    pub fn response(&self, key: &ResponseKey) -> Option<axum::body::Bytes> {
+        let Some(now) = self.stamp() else {
+            count("response", "bypass", 1);
+            return None;
+        };
+        let found = self
+            .inner
+            .responses
+            .get(key)
+            .filter(|stored| stored.stamp == now)
+            .map(|stored| stored.data.clone());
+        count("response", if found.is_some() { "hit" } else { "miss" }, 1);
+        found
+    }
+
+    /// Keeps an answer's serialised `data` built under `stamp`. One that an event overtook
+    /// is never served: lookups compare stamps.
+    pub fn put_response(&self, stamp: Stamp, key: ResponseKey, data: axum::body::Bytes) {
+        if self.stamp() == Some(stamp) {
+            self.inner.responses.insert(key, Arc::new(Stored { stamp, data }));
+        }
+    }
+
     /// A book changed (`None`: an import added many): it and every page leave the cache.
     pub fn book_changed(&self, id: Option<&str>) {
         self.inner.book_generation.fetch_add(1, Ordering::SeqCst);
@@ -312,6 +353,7 @@ impl CatalogCache {
         }
         self.inner.pages.invalidate_all();
         self.inner.searches.invalidate_all();
+        self.inner.responses.invalidate_all();
     }
 
     /// A book's availability changed to `available` at inventory's `version`.
@@ -348,6 +390,7 @@ impl CatalogCache {
         self.inner.stock.invalidate_all();
         self.inner.pages.invalidate_all();
         self.inner.searches.invalidate_all();
+        self.inner.responses.invalidate_all();
     }
 
     /// `feed` is in sync from here on: everything cached before is dropped, what is read

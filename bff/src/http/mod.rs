@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::Upstreams;
+use crate::cache::responses::{self, ResponseKey};
 use crate::graphql::caller::{Caller, UpstreamCalls, VerifiedToken};
 use crate::graphql::guard::GuardedSchema;
 use crate::graphql::loaders::Loaders;
@@ -168,7 +169,41 @@ fn plain_error(status: StatusCode, media: &'static str, message: &str) -> Respon
         .into_response()
 }
 
-/// Runs one GraphQL request and writes the response as the client asked.
+/// The key under which a guest's answer may be kept by the catalogue cache (`None`: the
+/// cache is off, or the request carries a token).
+fn response_key(
+    state: &GraphqlState,
+    headers: &HeaderMap,
+    media: &'static str,
+    get: bool,
+    request: Bytes,
+) -> Option<ResponseKey> {
+    state.cache.as_ref()?;
+    if session::presented_token(headers).is_some() {
+        return None;
+    }
+    Some(ResponseKey { media, get, request })
+}
+
+/// A kept answer, written as [`run`] writes a fresh one.
+fn kept(state: &GraphqlState, media: &'static str, data: &[u8]) -> Response {
+    let mut body = Vec::with_capacity(data.len() + 48);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(data);
+    if state.report_upstream_calls {
+        body.extend_from_slice(b",\"extensions\":{\"upstreamCalls\":{}}");
+    }
+    body.push(b'}');
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body,
+    )
+        .into_response()
+}
+
+/// Runs one GraphQL request and writes the response as the client asked; with `key`, keeps
+/// the answer in the catalogue cache when it may be kept.
 async fn run(
     state: &GraphqlState,
     media: &'static str,
@@ -176,6 +211,7 @@ async fn run(
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
     client: Option<IpAddr>,
+    key: Option<ResponseKey>,
 ) -> Response {
     let RequestData {
         data,
@@ -184,6 +220,13 @@ async fn run(
     } = request_data_counted(state, headers, verified, client);
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
+    // Stamped before execution: an event during it makes the answer one never served.
+    let keep = match (&state.cache, key) {
+        (Some(cache), Some(key)) if responses::cacheable(&mut graphql_request) => {
+            cache.stamp().map(|stamp| (cache, key, stamp))
+        }
+        _ => None,
+    };
     let mut timed_out = false;
     let mut response =
         match tokio::time::timeout(state.request_timeout, state.schema.execute(graphql_request)).await {
@@ -226,6 +269,15 @@ async fn run(
         (true, false, false) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
+    if let Some((cache, key, stamp)) = keep
+        && status == StatusCode::OK
+        && response.errors.is_empty()
+        && response.http_headers.is_empty()
+        && !stale_cookie
+        && let Ok(data) = serde_json::to_vec(&response.data)
+    {
+        cache.put_response(stamp, key, Bytes::from(data));
+    }
     let extra_headers = response.http_headers.clone();
     let body = if status != StatusCode::OK {
         // A request that never ran has no `data` entry at all.
@@ -283,12 +335,27 @@ pub async fn post(
             "send the request as application/json",
         );
     }
+    let key = response_key(&state, &headers, media, false, body.clone());
+    if let (Some(cache), Some(key)) = (&state.cache, &key)
+        && let Some(data) = cache.response(key)
+    {
+        return kept(&state, media, &data);
+    }
     let graphql_request = match request::from_json(&body) {
         Ok(graphql_request) => graphql_request,
         Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(client)).await
+    run(
+        &state,
+        media,
+        graphql_request,
+        &headers,
+        verified,
+        Some(client),
+        key,
+    )
+    .await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
@@ -314,7 +381,20 @@ pub async fn get(
     let Some(media) = response_type(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
-    let graphql_request = match request::from_query_string(query.as_deref().unwrap_or_default()) {
+    let raw = query.as_deref().unwrap_or_default();
+    let key = response_key(
+        &state,
+        &headers,
+        media,
+        true,
+        Bytes::copy_from_slice(raw.as_bytes()),
+    );
+    if let (Some(cache), Some(key)) = (&state.cache, &key)
+        && let Some(data) = cache.response(key)
+    {
+        return kept(&state, media, &data);
+    }
+    let graphql_request = match request::from_query_string(raw) {
         Ok(graphql_request) => graphql_request,
         Err(request::Refusal::Mutation) => {
             return (
@@ -329,7 +409,16 @@ pub async fn get(
         }
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(client)).await
+    run(
+        &state,
+        media,
+        graphql_request,
+        &headers,
+        verified,
+        Some(client),
+        key,
+    )
+    .await
 }
 
 /// Whether the client is a browser opening the URL (it accepts HTML).
