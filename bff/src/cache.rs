@@ -18,7 +18,9 @@
 //!   catalog's copy of the stock events and may trail them.
 //! - Availability shown is display data: checkout reserves in inventory, which decides.
 //!
-//! Memory is bounded by entry counts (`bff.cache.max_books`, `bff.cache.max_pages`).
+//! Memory is bounded: `bff.cache.max_books` books and as many availabilities,
+//! `bff.cache.max_pages` pages and as many searches (asked with at most 1 KiB of text), and
+//! whole answers within `max_pages` x 8 KiB (of requests up to 4 KiB).
 
 pub mod feed;
 pub mod responses;
@@ -61,12 +63,27 @@ pub struct PageKey {
     pub after: String,
 }
 
+/// The longest text (query, author, topic and cursor together) a kept page is asked with,
+/// so entries stay small whatever a client sends.
+const MAX_KEY_TEXT: usize = 1_024;
+
 impl PageKey {
     /// Whether it is a full-text search (kept for `bff.cache.search_ttl_ms` only).
     fn is_search(&self) -> bool {
         !self.query.is_empty()
     }
+
+    /// Whether a page asked with it may be kept (see [`MAX_KEY_TEXT`]).
+    fn is_small(&self) -> bool {
+        self.query.len() + self.author.len() + self.topic.len() + self.after.len() <= MAX_KEY_TEXT
+    }
 }
+
+/// The bytes a kept answer may weigh on average: `bff.cache.max_pages` of them is the
+/// whole-answer cache's budget (a 20-book page is about 6 KiB of JSON).
+const RESPONSE_BYTES: u64 = 8 * 1_024;
+/// The largest request whose answer is kept (a storefront's page query is under 1 KiB).
+pub const MAX_KEPT_REQUEST: usize = 4 * 1_024;
 
 /// Normalises a full-text query as the catalog reads it: case and runs of spaces do not
 /// change the matches.
@@ -163,7 +180,14 @@ impl CatalogCache {
                 pages: bounded(settings.max_pages, ttl),
                 searches: bounded(settings.max_pages, Duration::from_millis(settings.search_ttl_ms)),
                 // Rebuilt from the entries above when they expire: as short-lived as searches.
-                responses: bounded(settings.max_pages, Duration::from_millis(settings.search_ttl_ms)),
+                // Weighed in bytes: answers differ in size far more than pages do.
+                responses: Cache::builder()
+                    .max_capacity(settings.max_pages.saturating_mul(RESPONSE_BYTES))
+                    .weigher(|key: &ResponseKey, stored: &Arc<Stored>| {
+                        u32::try_from(key.request.len() + stored.data.len()).unwrap_or(u32::MAX)
+                    })
+                    .time_to_live(Duration::from_millis(settings.search_ttl_ms))
+                    .build(),
                 live: [AtomicBool::new(false), AtomicBool::new(false)],
                 book_generation: AtomicU64::new(0),
                 stock_generation: AtomicU64::new(0),
@@ -208,7 +232,7 @@ impl CatalogCache {
     /// Keeps a page read upstream under `ticket`, and its books.
     pub fn put_page(&self, ticket: Ticket, key: PageKey, page: Arc<Page>) {
         let generation = &self.inner.book_generation;
-        if generation.load(Ordering::SeqCst) != ticket.0 {
+        if !key.is_small() || generation.load(Ordering::SeqCst) != ticket.0 {
             return;
         }
         for book in &page.books {
@@ -340,7 +364,7 @@ impl CatalogCache {
     /// Keeps an answer's serialised `data` built under `stamp`. One that an event overtook
     /// is never served: lookups compare stamps.
     pub fn put_response(&self, stamp: Stamp, key: ResponseKey, data: axum::body::Bytes) {
-        if self.stamp() == Some(stamp) {
+        if key.request.len() <= MAX_KEPT_REQUEST && self.stamp() == Some(stamp) {
             self.inner.responses.insert(key, Arc::new(Stored { stamp, data }));
         }
     }
@@ -509,6 +533,44 @@ mod tests {
         );
         cache.stock_changed("a", 0, 3);
         assert_eq!(cache.availability(&["a".to_owned()]).0["a"], 0);
+    }
+
+    #[test]
+    fn answers_are_served_only_at_the_generations_they_were_built_at_and_when_small() {
+        let cache = live_cache();
+        let answer = |request: &str| ResponseKey {
+            media: "application/json",
+            get: false,
+            request: axum::body::Bytes::from(request.to_owned()),
+        };
+        let stamp = cache.stamp().unwrap();
+        cache.put_response(
+            stamp,
+            answer("{ topics { name } }"),
+            axum::body::Bytes::from_static(b"{}"),
+        );
+        assert!(cache.response(&answer("{ topics { name } }")).is_some());
+        cache.stock_changed("a", 1, 1);
+        assert!(
+            cache.response(&answer("{ topics { name } }")).is_none(),
+            "an event came since"
+        );
+        let stamp = cache.stamp().unwrap();
+        cache.put_response(
+            stamp,
+            answer("{ topics { name } }"),
+            axum::body::Bytes::from_static(b"{}"),
+        );
+        assert!(cache.response(&answer("{ topics { name } }")).is_some());
+        let huge = format!("{{ topics {{ name }} }}{}", " ".repeat(MAX_KEPT_REQUEST));
+        cache.put_response(stamp, answer(&huge), axum::body::Bytes::from_static(b"{}"));
+        assert!(cache.response(&answer(&huge)).is_none(), "not kept");
+        let long = PageKey {
+            query: "x".repeat(MAX_KEY_TEXT + 1),
+            ..key()
+        };
+        cache.put_page(cache.book_ticket().unwrap(), long.clone(), page(&["a"]));
+        assert!(cache.page(&long).is_none());
     }
 
     #[test]

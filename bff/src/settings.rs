@@ -71,9 +71,11 @@ pub struct Settings {
 pub struct CacheSettings {
     /// `bff.cache.enabled`: serve catalogue reads from the cache (default true).
     pub enabled: bool,
-    /// `bff.cache.max_books`: books, and availabilities, kept (default 50000 each).
+    /// `bff.cache.max_books`: books, and availabilities, kept (default 20000 each; a book
+    /// is about 1-2 KiB).
     pub max_books: u64,
-    /// `bff.cache.max_pages`: book pages kept, searches included (default 5000).
+    /// `bff.cache.max_pages`: book pages kept, and searches (default 5000 each); whole
+    /// answers within `max_pages` x 8 KiB.
     pub max_pages: u64,
     /// `bff.cache.ttl_secs`: the backstop: nothing is served older than this, events or
     /// not (default 300).
@@ -86,7 +88,7 @@ impl Default for CacheSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            max_books: 50_000,
+            max_books: 20_000,
             max_pages: 5_000,
             ttl_secs: 300,
             search_ttl_ms: 5_000,
