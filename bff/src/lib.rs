@@ -126,7 +126,8 @@ pub async fn serve(
     let graphql = axum::Router::new()
         .route("/graphql", get(http::get).post(http::post))
         .route("/graphql/ws", get(http::subscriptions))
-        .with_state(state)
+        // Shared, not cloned per request: the state holds every upstream channel.
+        .with_state(std::sync::Arc::new(state))
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             http::rate_limit::limit,

@@ -315,7 +315,7 @@ async fn run(
 
 /// `POST /graphql`.
 pub async fn post(
-    State(state): State<GraphqlState>,
+    State(state): State<std::sync::Arc<GraphqlState>>,
     Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
@@ -360,7 +360,7 @@ pub async fn post(
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
 pub async fn get(
-    State(state): State<GraphqlState>,
+    State(state): State<std::sync::Arc<GraphqlState>>,
     Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
