@@ -546,6 +546,21 @@ def main():
             except ValueError:
                 ok = False
             check("bff answers `{ topics { name } }` with data.topics", ok, f"{code} {body[:300]}")
+            # The catalogue cache (bff.cache.enabled, on by default) follows the event streams
+            # in the chart's Redis: the same page asked again is answered from memory.
+            bff_env = {v["name"] for v in container.get("env", [])}
+            check("bff gets the Redis URL its catalogue cache follows the event streams in",
+                  "BOOKSTORE_REDIS_URL_FILE" in bff_env, str(sorted(bff_env)))
+            page = json.dumps({"query": "{ books(first: 5, sort: TITLE) { totalCount } }"}).encode()
+
+            def page_hit():
+                http("POST", f"http://127.0.0.1:{ports['http']}/graphql", page)
+                code, metrics = http("GET", f"http://127.0.0.1:{ports['http']}/metrics")
+                hit = re.search(r'bff_cache_requests_total\{cache="page",result="hit"[^}]*\} [1-9]', metrics or "")
+                return code == 200 and hit is not None, f"{code} {[line for line in (metrics or '').splitlines() if 'bff_cache' in line][:6]}"
+
+            ok, last = wait_until(page_hit)
+            check("bff serves a repeated page from its catalogue cache (a page hit in /metrics)", ok, last)
             ingress_checks(docs, ports["http"])
             # The bootstrap admin from the chart's Secret signs in (svc-user signs with the
             # mounted key); with that token, order and cart answer through the BFF.

@@ -216,7 +216,8 @@ impl BookstoreConfig {
     /// Returns the Redis URL of `service`: its own when set, else the top-level one.
     pub fn redis_url(&self, service: ServiceName) -> String {
         let own = match service {
-            ServiceName::Bff => None,
+            // The BFF's cache follows the streams catalog and inventory share.
+            ServiceName::Bff => self.wiring(ServiceName::Catalog).redis_url.as_ref(),
             grpc => self.wiring(grpc).redis_url.as_ref(),
         };
         own.unwrap_or(&self.redis_url).clone()

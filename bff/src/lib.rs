@@ -11,8 +11,10 @@
 //!   `session.rs` (cookies).
 //! - [`http`]: GraphQL over HTTP, GraphiQL, WebSocket subscriptions.
 //! - [`upstreams`]: channels and clients of the five services. [`probes`]: health.
+//! - [`cache`]: the catalogue cache (books, pages, availability) and its event feed.
 //! - [`settings`]: `Settings`, the `bff.*` knobs. [`metrics`]: what `/metrics` says.
 
+pub mod cache;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
@@ -87,6 +89,29 @@ pub async fn serve(
             }
         })
     };
+    // The catalogue cache and the tasks that keep it: Redis connected in the background and
+    // the event feed; both end with `shutdown` and are awaited below.
+    let cache = settings
+        .cache
+        .enabled
+        .then(|| cache::CatalogCache::new(&settings.cache));
+    let mut cache_tasks = Vec::new();
+    if let Some(cache) = &cache {
+        let redis = context.redis();
+        let connector = redis.clone();
+        let stop = shutdown.clone();
+        cache_tasks.push(tokio::spawn(async move {
+            if let Err(error) = connector.connect(stop).await {
+                tracing::error!(error.cause_chain = %platform::telemetry::cause_chain(&error), "catalogue cache: redis refused, cache stays off");
+            }
+        }));
+        let (cache, stop) = (cache.clone(), shutdown.clone());
+        cache_tasks.push(tokio::spawn(async move {
+            if let Err(error) = cache::feed::follow(cache, redis, stop).await {
+                tracing::error!(error.cause_chain = %platform::telemetry::cause_chain(&error), "catalogue cache feed stopped");
+            }
+        }));
+    }
     let state = http::GraphqlState {
         schema: graphql::guarded(settings.limits()),
         upstreams,
@@ -98,11 +123,13 @@ pub async fn serve(
         graphiql: settings.graphiql,
         request_timeout: settings.request_timeout(),
         report_upstream_calls: settings.report_upstream_calls,
+        cache,
     };
     let graphql = axum::Router::new()
         .route("/graphql", get(http::get).post(http::post))
         .route("/graphql/ws", get(http::subscriptions))
-        .with_state(state)
+        // Shared, not cloned per request: the state holds every upstream channel.
+        .with_state(std::sync::Arc::new(state))
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             http::rate_limit::limit,
@@ -153,6 +180,10 @@ pub async fn serve(
     .await
     .context("bff http server failed")?;
     sweeper.abort();
+    for task in cache_tasks {
+        // They return once `shutdown` is cancelled, which ended the server too.
+        let _ = task.await;
+    }
     tracing::info!("bff stopped");
     Ok(())
 }

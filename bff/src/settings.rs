@@ -60,6 +60,40 @@ pub struct Settings {
     /// BFF; from a peer inside them the client address is read from `Forwarded` or
     /// `X-Forwarded-For` (default none: the peer is the client).
     pub trusted_proxies: Vec<String>,
+    /// `bff.cache.*`: the catalogue cache (see [`CacheSettings`]).
+    pub cache: CacheSettings,
+}
+
+/// `bff.cache.*`: books, catalogue pages and availability served from memory, kept fresh
+/// by catalog's book events and inventory's stock events (`crate::cache`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// `bff.cache.enabled`: serve catalogue reads from the cache (default true).
+    pub enabled: bool,
+    /// `bff.cache.max_books`: books, and availabilities, kept (default 20000 each; a book
+    /// is about 1-2 KiB).
+    pub max_books: u64,
+    /// `bff.cache.max_pages`: book pages kept, and searches (default 5000 each); whole
+    /// answers within `max_pages` x 8 KiB.
+    pub max_pages: u64,
+    /// `bff.cache.ttl_secs`: the backstop: nothing is served older than this, events or
+    /// not (default 300).
+    pub ttl_secs: u64,
+    /// `bff.cache.search_ttl_ms`: how long a full-text search page is kept (default 5000).
+    pub search_ttl_ms: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_books: 20_000,
+            max_pages: 5_000,
+            ttl_secs: 300,
+            search_ttl_ms: 5_000,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -86,6 +120,7 @@ impl Default for Settings {
             max_concurrent_requests: crate::http::shed::default_max_concurrent_requests(),
             storefront_dir: None,
             trusted_proxies: Vec::new(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -96,6 +131,22 @@ impl Validate for Settings {
             return Err(ConfigError::invalid(
                 "bff.max_concurrent_requests",
                 "must be greater than 0",
+            ));
+        }
+        for (key, value) in [
+            ("bff.cache.max_books", self.cache.max_books),
+            ("bff.cache.max_pages", self.cache.max_pages),
+            ("bff.cache.ttl_secs", self.cache.ttl_secs),
+            ("bff.cache.search_ttl_ms", self.cache.search_ttl_ms),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be greater than 0"));
+            }
+        }
+        if self.cache.search_ttl_ms > self.cache.ttl_secs.saturating_mul(1_000) {
+            return Err(ConfigError::invalid(
+                "bff.cache.search_ttl_ms",
+                "must not be longer than bff.cache.ttl_secs",
             ));
         }
         for entry in &self.trusted_proxies {

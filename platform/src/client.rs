@@ -226,8 +226,9 @@ impl MeshChannel {
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
             .timeout(request_timeout)
             .connect_with_connector_lazy(connector);
+        // No peer address: the call never leaves the process.
         Some(Self {
-            inner,
+            inner: ClientSpanLayer::new(None).layer(inner),
             callee,
             tokens,
             replicas: Arc::new([]),

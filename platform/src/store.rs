@@ -34,6 +34,9 @@ pub use transient::is_transient;
 /// to and catalog follows. Its own hash tag: on a cluster it lives in one slot, whichever
 /// the prefix, and catalog's blocking reads go to the master of that slot.
 pub const STOCK_EVENTS: &str = "{stock-events}";
+/// The Redis Stream catalog publishes book changes to (created, updated, deleted, imported)
+/// and the BFF's catalogue cache follows; its own hash tag, like [`STOCK_EVENTS`].
+pub const BOOK_EVENTS: &str = "{book-events}";
 
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);

@@ -122,6 +122,13 @@ fn each_bad_value_is_refused_naming_its_key() {
             "many",
             "database_sqlite_read_connections",
         ),
+        ("BOOKSTORE_BFF__CACHE__MAX_PAGES", "0", "bff.cache.max_pages"),
+        ("BOOKSTORE_BFF__CACHE__ENABLED", "maybe", "bff.cache.enabled"),
+        (
+            "BOOKSTORE_BFF__CACHE__SEARCH_TTL_MS",
+            "900000",
+            "bff.cache.search_ttl_ms",
+        ),
     ];
     for (variable, value, key) in cases {
         let error = load(&[(variable, value)]).unwrap_err();
@@ -141,8 +148,12 @@ fn each_service_reads_its_own_knobs_from_its_section() {
         ("BOOKSTORE_AUTH__ARGON2_MEMORY_KIB", "1024"),
         ("BOOKSTORE_AUTH__ISSUER", "shop"),
         ("BOOKSTORE_BFF__RATE_PER_USER", "7"),
+        ("BOOKSTORE_BFF__CACHE__ENABLED", "false"),
+        ("BOOKSTORE_BFF__CACHE__MAX_BOOKS", "1000"),
     ])
     .unwrap();
+    assert!(!config.bff.cache.enabled);
+    assert_eq!(config.bff.cache.max_books, 1000);
     assert_eq!(config.inventory.own.reservation_ttl_secs, 60);
     assert_eq!(config.inventory.own.sweep_interval_ms, 500);
     assert_eq!(config.listen_address(ServiceName::Inventory).port(), 6055);

@@ -8,8 +8,10 @@
 //! # Layout
 //! - [`grpc`]: the tonic adapter (`CatalogGrpc`).
 //! - [`ops`]: the logic (`Catalog`): `read.rs`, `search.rs`, `admin.rs`, `import.rs`,
-//!   `stock_events.rs` (the Redis Stream consumer).
-//! - [`store`]: `book.rs` (entity, writes, reads), `search.rs` (the search SQL per backend).
+//!   `stock_events.rs` (the Redis Stream consumer), `book_events.rs` (the outbox relay of
+//!   book changes to `{book-events}`, which the BFF's cache follows).
+//! - [`store`]: `book.rs` (entity, writes, reads), `search.rs` (the search SQL per backend),
+//!   `events.rs` (the outbox).
 //! - [`domain`]: `Isbn13`, `BookDraft`, `SearchQuery` and its cursor.
 //! - [`policy`]: who may call each RPC. [`migration`]: the schema. [`error`]: `CatalogError`.
 //! - [`settings`]: `Settings`, the `catalog.*` knobs.
@@ -35,7 +37,7 @@ use crate::ops::stock_events::StockEventConsumer;
 pub use crate::settings::Settings;
 
 /// Serves svc-catalog on `listener` until `shutdown` is cancelled, with the stock-event
-/// consumer running beside it.
+/// consumer and the book-event relay running beside it.
 ///
 /// # Errors
 /// Fails when the database cannot be reached, a migration fails, or the server or the
@@ -57,6 +59,7 @@ pub async fn serve(
             .max_decoding_message_size(4 * 1024 * 1024),
     );
     let (consumer_redis, consumer) = (redis.clone(), context.replica.clone());
+    let (relay, relay_redis) = (catalog.clone(), redis.clone());
     GrpcService::new(ServiceName::Catalog, routes, policy::policies())
         // An import streams as long as the file is.
         .long_running("ImportBooks")
@@ -65,6 +68,9 @@ pub async fn serve(
         .background(redis.connector())
         .background(Background::new("stock event consumer", move |stop| {
             StockEventConsumer::follow(catalog, consumer_redis, consumer, stop)
+        }))
+        .background(Background::new("book event relay", move |stop| {
+            relay.run_book_event_relay(relay_redis, stop)
         }))
         .serve(context, listener, shutdown)
         .await

@@ -356,7 +356,7 @@ async fn one_place_order_is_one_trace_across_every_hop_and_its_log_lines_carry_t
     assert!(
         // Reserve is one statement of data-modifying CTEs: its span is named by its first word.
         trace.iter().any(|span| span.service == "bookstore-inventory"
-            && span.attribute("db.system.name") != ""
+            && !span.attribute("db.system.name").is_empty()
             && span.attribute("db.operation.name") == "WITH"),
         "the reservation's statement has its span"
     );

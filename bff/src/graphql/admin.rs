@@ -42,6 +42,20 @@ impl BookInput {
     }
 }
 
+/// Drops a book this request changed from the catalogue cache, when it is on.
+fn forget_book(context: &Context<'_>, id: &str) {
+    if let Some(cache) = context.data_opt::<crate::cache::CatalogCache>() {
+        cache.book_changed(Some(id));
+    }
+}
+
+/// Drops the availability of a book this request restocked, when the cache is on.
+fn forget_stock(context: &Context<'_>, id: &str) {
+    if let Some(cache) = context.data_opt::<crate::cache::CatalogCache>() {
+        cache.forget_stock(id);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct AdminMutation;
 
@@ -59,7 +73,10 @@ impl AdminMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(Book(response.book.unwrap_or_default()))
+        let book = response.book.unwrap_or_default();
+        // This replica shows its own writes at once; the others hear the book event.
+        forget_book(context, &book.id);
+        Ok(Book(std::sync::Arc::new(book)))
     }
 
     async fn update_book(&self, context: &Context<'_>, id: ID, input: BookInput) -> Result<Book> {
@@ -75,7 +92,8 @@ impl AdminMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
-        Ok(Book(response.book.unwrap_or_default()))
+        forget_book(context, &id);
+        Ok(Book(std::sync::Arc::new(response.book.unwrap_or_default())))
     }
 
     async fn delete_book(&self, context: &Context<'_>, id: ID) -> Result<bool> {
@@ -89,6 +107,7 @@ impl AdminMutation {
             .delete_book(request)
             .await
             .map_err(|status| from_status(&status))?;
+        forget_book(context, &id);
         Ok(true)
     }
 
@@ -106,6 +125,7 @@ impl AdminMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
+        forget_stock(context, &book_id);
         Ok(Availability::from_wire(&response.stock.unwrap_or_default()))
     }
 
@@ -124,6 +144,7 @@ impl AdminMutation {
             .await
             .map_err(|status| from_status(&status))?
             .into_inner();
+        forget_stock(context, &book_id);
         Ok(Availability::from_wire(&response.stock.unwrap_or_default()))
     }
 

@@ -1,8 +1,12 @@
 //! The catalogue's queries: one book, a book by ISBN, searches with filters, sorts and
 //! pages, and the topics. For everyone, signed in or not.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use proto::catalog::v1 as catalog;
+
+use crate::cache::{CatalogCache, Page, PageKey, normalise_query};
 
 use super::caller::Caller;
 use super::errors::{bad_input, from_status};
@@ -56,6 +60,42 @@ impl BookSort {
     }
 }
 
+/// Reads one page from the catalog.
+async fn search(
+    context: &Context<'_>,
+    caller: &Caller,
+    filter: BookFilter,
+    sort: BookSort,
+    page: proto::common::v1::PageRequest,
+) -> Result<Page> {
+    let request = caller.service_request(catalog::SearchBooksRequest {
+        query: filter.query.unwrap_or_default(),
+        filter: Some(catalog::BookFilter {
+            author: filter.author.unwrap_or_default(),
+            topic: filter.topic.unwrap_or_default(),
+            min_price_minor: filter.min_price.map(i64::from),
+            max_price_minor: filter.max_price.map(i64::from),
+            in_stock: filter.in_stock,
+            ..catalog::BookFilter::default()
+        }),
+        sort: sort.to_wire().into(),
+        page: Some(page),
+    });
+    let response = upstreams(context)?
+        .catalog()
+        .search_books(request)
+        .await
+        .map_err(|status| from_status(&status))?
+        .into_inner();
+    let page_info = response.page_info.unwrap_or_default();
+    Ok(Page {
+        books: response.books.into_iter().map(Arc::new).collect(),
+        cursors: response.cursors,
+        has_next_page: page_info.has_next_page,
+        total_count: i32::try_from(page_info.total_count).unwrap_or(i32::MAX),
+    })
+}
+
 /// The catalogue's part of the `Query` root.
 #[derive(Debug, Default)]
 pub struct CatalogQuery;
@@ -72,7 +112,7 @@ impl CatalogQuery {
         let caller = Caller::of(context)?;
         let request = caller.service_request(catalog::GetBookByIsbnRequest { isbn });
         match upstreams(context)?.catalog().get_book_by_isbn(request).await {
-            Ok(response) => Ok(response.into_inner().book.map(Book)),
+            Ok(response) => Ok(response.into_inner().book.map(|book| Book(Arc::new(book)))),
             Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
             Err(status) => Err(from_status(&status)),
         }
@@ -90,28 +130,37 @@ impl CatalogQuery {
         let caller = Caller::of(context)?;
         let (sort, first) = (sort.unwrap_or_default(), first.unwrap_or(20));
         let filter = filter.unwrap_or_default();
-        let request = caller.service_request(catalog::SearchBooksRequest {
-            query: filter.query.unwrap_or_default(),
-            filter: Some(catalog::BookFilter {
-                author: filter.author.unwrap_or_default(),
-                topic: filter.topic.unwrap_or_default(),
-                min_price_minor: filter.min_price.map(i64::from),
-                max_price_minor: filter.max_price.map(i64::from),
-                in_stock: filter.in_stock,
-                ..catalog::BookFilter::default()
-            }),
+        let page_request = page(first, after)?;
+        // Pages filtered by stock are not cached: catalog's flag trails inventory's events.
+        let cache = context
+            .data_opt::<CatalogCache>()
+            .filter(|_| filter.in_stock.is_none());
+        let key = cache.map(|_| PageKey {
+            query: filter.query.as_deref().map(normalise_query).unwrap_or_default(),
+            author: filter.author.clone().unwrap_or_default(),
+            topic: filter.topic.clone().unwrap_or_default(),
+            min_price: filter.min_price,
+            max_price: filter.max_price,
             sort: sort.to_wire().into(),
-            page: Some(page(first, after)?),
+            first,
+            after: page_request.page_token.clone(),
         });
-        let response = upstreams(context)?
-            .catalog()
-            .search_books(request)
-            .await
-            .map_err(|status| from_status(&status))?
-            .into_inner();
-        let page_info = response.page_info.unwrap_or_default();
-        let end_cursor = response.cursors.last().cloned();
-        // One inventory call for the page, rather than one batch per scheduling slice.
+        let cached = match (cache, &key) {
+            (Some(cache), Some(key)) => cache.page(key),
+            _ => None,
+        };
+        let page = match cached {
+            Some(page) => page,
+            None => {
+                let ticket = cache.and_then(CatalogCache::book_ticket);
+                let page = Arc::new(search(context, caller, filter, sort, page_request).await?);
+                if let (Some(cache), Some(key), Some(ticket)) = (cache, key, ticket) {
+                    cache.put_page(ticket, key, page.clone());
+                }
+                page
+            }
+        };
+        // One availability lookup for the page, rather than one batch per scheduling slice.
         if context
             .look_ahead()
             .field("edges")
@@ -119,27 +168,27 @@ impl CatalogQuery {
             .field("availability")
             .exists()
         {
-            let ids = response.books.iter().map(|book| book.id.clone()).collect();
+            let ids = page.books.iter().map(|book| book.id.clone()).collect();
             context
                 .data::<super::loaders::Loaders>()?
                 .prefetch_availability(ids)
                 .await;
         }
         Ok(BookConnection {
-            edges: response
+            edges: page
                 .books
-                .into_iter()
-                .zip(response.cursors)
+                .iter()
+                .zip(&page.cursors)
                 .map(|(book, cursor)| BookEdge {
-                    cursor,
-                    node: Book(book),
+                    cursor: cursor.clone(),
+                    node: Book(book.clone()),
                 })
                 .collect(),
             page_info: PageInfo {
-                has_next_page: page_info.has_next_page,
-                end_cursor,
+                has_next_page: page.has_next_page,
+                end_cursor: page.cursors.last().cloned(),
             },
-            total_count: i32::try_from(page_info.total_count).unwrap_or(i32::MAX),
+            total_count: page.total_count,
         })
     }
 

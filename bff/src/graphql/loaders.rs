@@ -1,9 +1,11 @@
 //! DataLoaders, one set per request: every book, availability and user a response needs is
 //! fetched in one batched call per upstream (catalog `BatchGetBooks`, inventory
-//! `BatchGetStock`, user `BatchGetUsers`), however many fields ask for them. No cross-request cache: stock and
-//! prices must be fresh.
+//! `BatchGetStock`, user `BatchGetUsers`), however many fields ask for them. Books and
+//! availability are first looked up in the catalogue cache (`crate::cache`, kept fresh by
+//! events) when it is on; only what it lacks is fetched, and kept there.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use proto::catalog::v1 as catalog;
@@ -12,7 +14,9 @@ use proto::user::v1 as user;
 
 use super::caller::Caller;
 use super::errors;
+use super::types::Availability;
 use crate::Upstreams;
+use crate::cache::CatalogCache;
 
 /// The most ids one batched call takes (the services' limit).
 const MAX_BATCH: usize = 500;
@@ -21,63 +25,95 @@ const MAX_BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct LoadError(pub async_graphql::Error);
 
-/// Books by id from the catalog.
+/// Books by id: the cache's, then the catalog's.
 #[derive(Debug)]
 pub struct BookLoader {
     upstreams: Upstreams,
     caller: Caller,
+    cache: Option<CatalogCache>,
 }
 
 impl Loader<String> for BookLoader {
-    type Value = catalog::Book;
+    type Value = Arc<catalog::Book>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let request = self.caller.service_request(catalog::BatchGetBooksRequest {
-            book_ids: keys.to_vec(),
-        });
+        let (mut found, missing) = match &self.cache {
+            Some(cache) => cache.books(keys),
+            None => (HashMap::new(), keys.to_vec()),
+        };
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let ticket = self.cache.as_ref().and_then(CatalogCache::book_ticket);
+        let request = self
+            .caller
+            .service_request(catalog::BatchGetBooksRequest { book_ids: missing });
         let response = self
             .upstreams
             .catalog()
             .batch_get_books(request)
             .await
             .map_err(|status| LoadError(errors::from_status(&status)))?;
-        Ok(response
-            .into_inner()
-            .books
-            .into_iter()
-            .map(|book| (book.id.clone(), book))
-            .collect())
+        let fetched: Vec<Arc<catalog::Book>> =
+            response.into_inner().books.into_iter().map(Arc::new).collect();
+        if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {
+            cache.put_books(ticket, &fetched);
+        }
+        found.extend(fetched.into_iter().map(|book| (book.id.clone(), book)));
+        Ok(found)
     }
 }
 
-/// Stock by book id from inventory.
+/// Availability by book id: the cache's, then inventory's.
 #[derive(Debug)]
 pub struct AvailabilityLoader {
     upstreams: Upstreams,
     caller: Caller,
+    cache: Option<CatalogCache>,
 }
 
 impl Loader<String> for AvailabilityLoader {
-    type Value = inventory::Stock;
+    type Value = Availability;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let request = self.caller.service_request(inventory::BatchGetStockRequest {
-            book_ids: keys.to_vec(),
-        });
+        let (cached, missing) = match &self.cache {
+            Some(cache) => cache.availability(keys),
+            None => (HashMap::new(), keys.to_vec()),
+        };
+        let mut found: HashMap<String, Availability> = cached
+            .into_iter()
+            .map(|(id, available)| (id, Availability::new(available)))
+            .collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let ticket = self.cache.as_ref().and_then(CatalogCache::stock_ticket);
+        let request = self
+            .caller
+            .service_request(inventory::BatchGetStockRequest { book_ids: missing });
         let response = self
             .upstreams
             .inventory()
             .batch_get_stock(request)
             .await
             .map_err(|status| LoadError(errors::from_status(&status)))?;
-        Ok(response
+        let levels: Vec<(String, i64)> = response
             .into_inner()
             .stocks
             .into_iter()
-            .map(|stock| (stock.book_id.clone(), stock))
-            .collect())
+            .map(|stock| (stock.book_id, stock.available))
+            .collect();
+        if let (Some(cache), Some(ticket)) = (&self.cache, ticket) {
+            cache.put_availability(ticket, &levels);
+        }
+        found.extend(
+            levels
+                .into_iter()
+                .map(|(id, available)| (id, Availability::new(available))),
+        );
+        Ok(found)
     }
 }
 
@@ -126,15 +162,17 @@ impl std::fmt::Debug for Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request.
-    pub fn new(upstreams: &Upstreams, caller: &Caller) -> Self {
+    /// Fresh loaders for one request, reading through `cache` when it is on.
+    pub fn new(upstreams: &Upstreams, caller: &Caller, cache: Option<&CatalogCache>) -> Self {
         let books = BookLoader {
             upstreams: upstreams.clone(),
             caller: caller.clone(),
+            cache: cache.cloned(),
         };
         let availability = AvailabilityLoader {
             upstreams: upstreams.clone(),
             caller: caller.clone(),
+            cache: cache.cloned(),
         };
         let users = UserLoader {
             upstreams: upstreams.clone(),

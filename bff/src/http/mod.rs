@@ -22,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::Upstreams;
+use crate::cache::responses::{self, ResponseKey};
 use crate::graphql::caller::{Caller, UpstreamCalls, VerifiedToken};
 use crate::graphql::guard::GuardedSchema;
 use crate::graphql::loaders::Loaders;
@@ -29,6 +30,7 @@ use crate::graphql::session::{
     self, CART_SESSION_COOKIE, CART_SESSION_HEADER, CookiePolicy, REFRESH_COOKIE, read_cookie,
 };
 use crate::graphql::{Limits, RefreshCookie};
+use crate::metrics::Operation;
 use client_address::ClientAddress;
 
 pub use ws::subscriptions;
@@ -46,6 +48,8 @@ pub struct GraphqlState {
     pub request_timeout: Duration,
     /// Report upstream calls per request in `extensions.upstreamCalls`.
     pub report_upstream_calls: bool,
+    /// The catalogue cache, when `bff.cache.enabled`.
+    pub cache: Option<crate::cache::CatalogCache>,
 }
 
 impl std::fmt::Debug for GraphqlState {
@@ -120,7 +124,10 @@ fn request_data_counted(
     }
     let calls = caller.calls.clone();
     let mut data = async_graphql::Data::default();
-    data.insert(Loaders::new(&state.upstreams, &caller));
+    data.insert(Loaders::new(&state.upstreams, &caller, state.cache.as_ref()));
+    if let Some(cache) = &state.cache {
+        data.insert(cache.clone());
+    }
     data.insert(caller);
     data.insert(state.upstreams.clone());
     data.insert(state.cookies);
@@ -164,7 +171,49 @@ fn plain_error(status: StatusCode, media: &'static str, message: &str) -> Respon
         .into_response()
 }
 
-/// Runs one GraphQL request and writes the response as the client asked.
+/// The key under which a guest's answer may be kept by the catalogue cache (`None`: the
+/// cache is off, or the request carries a token).
+fn response_key(
+    state: &GraphqlState,
+    headers: &HeaderMap,
+    media: &'static str,
+    get: bool,
+    request: Bytes,
+) -> Option<ResponseKey> {
+    state.cache.as_ref()?;
+    if session::presented_token(headers).is_some() {
+        return None;
+    }
+    Some(ResponseKey { media, get, request })
+}
+
+/// A kept answer, written as [`run`] writes a fresh one and counted as the operation it
+/// repeats.
+fn kept(
+    state: &GraphqlState,
+    media: &'static str,
+    data: &[u8],
+    operation: &Operation,
+    started: std::time::Instant,
+) -> Response {
+    crate::metrics::operation_answered(operation, &async_graphql::Response::default(), started.elapsed());
+    let mut body = Vec::with_capacity(data.len() + 48);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(data);
+    if state.report_upstream_calls {
+        body.extend_from_slice(b",\"extensions\":{\"upstreamCalls\":{}}");
+    }
+    body.push(b'}');
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body,
+    )
+        .into_response()
+}
+
+/// Runs one GraphQL request and writes the response as the client asked; with `key`, keeps
+/// the answer in the catalogue cache when it may be kept.
 async fn run(
     state: &GraphqlState,
     media: &'static str,
@@ -172,6 +221,7 @@ async fn run(
     headers: &HeaderMap,
     verified: Option<VerifiedToken>,
     client: Option<IpAddr>,
+    key: Option<ResponseKey>,
 ) -> Response {
     let RequestData {
         data,
@@ -181,6 +231,13 @@ async fn run(
     let started = std::time::Instant::now();
     let mut graphql_request = graphql_request;
     graphql_request.data = data;
+    // Stamped before execution: an event during it makes the answer one never served.
+    let keep = match (&state.cache, key) {
+        (Some(cache), Some(key)) if responses::cacheable(&mut graphql_request) => {
+            cache.stamp().map(|stamp| (cache, key, stamp))
+        }
+        _ => None,
+    };
     let (operation, admitted) = state.schema.admit_labelled(graphql_request);
     let execute = async {
         match admitted {
@@ -230,6 +287,15 @@ async fn run(
         (true, false, false) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
+    if let Some((cache, key, stamp)) = keep
+        && status == StatusCode::OK
+        && response.errors.is_empty()
+        && response.http_headers.is_empty()
+        && !stale_cookie
+        && let Ok(data) = serde_json::to_vec(&response.data)
+    {
+        cache.put_response(stamp, key, Bytes::from(data), operation.clone());
+    }
     let extra_headers = response.http_headers.clone();
     let body = if status != StatusCode::OK {
         // A request that never ran has no `data` entry at all.
@@ -267,7 +333,7 @@ async fn run(
 
 /// `POST /graphql`.
 pub async fn post(
-    State(state): State<GraphqlState>,
+    State(state): State<std::sync::Arc<GraphqlState>>,
     Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
@@ -287,17 +353,33 @@ pub async fn post(
             "send the request as application/json",
         );
     }
+    let key = response_key(&state, &headers, media, false, body.clone());
+    let started = std::time::Instant::now();
+    if let (Some(cache), Some(key)) = (&state.cache, &key)
+        && let Some((data, operation)) = cache.response(key)
+    {
+        return kept(&state, media, &data, &operation, started);
+    }
     let graphql_request = match request::from_json(&body) {
         Ok(graphql_request) => graphql_request,
         Err(message) => return plain_error(StatusCode::BAD_REQUEST, media, &message),
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(client)).await
+    run(
+        &state,
+        media,
+        graphql_request,
+        &headers,
+        verified,
+        Some(client),
+        key,
+    )
+    .await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query (never a mutation).
 pub async fn get(
-    State(state): State<GraphqlState>,
+    State(state): State<std::sync::Arc<GraphqlState>>,
     Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,
@@ -318,7 +400,21 @@ pub async fn get(
     let Some(media) = response_type(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
-    let graphql_request = match request::from_query_string(query.as_deref().unwrap_or_default()) {
+    let raw = query.as_deref().unwrap_or_default();
+    let key = response_key(
+        &state,
+        &headers,
+        media,
+        true,
+        Bytes::copy_from_slice(raw.as_bytes()),
+    );
+    let started = std::time::Instant::now();
+    if let (Some(cache), Some(key)) = (&state.cache, &key)
+        && let Some((data, operation)) = cache.response(key)
+    {
+        return kept(&state, media, &data, &operation, started);
+    }
+    let graphql_request = match request::from_query_string(raw) {
         Ok(graphql_request) => graphql_request,
         Err(request::Refusal::Mutation) => {
             return (
@@ -333,7 +429,16 @@ pub async fn get(
         }
     };
     let verified = verified.map(|Extension(checked)| checked);
-    run(&state, media, graphql_request, &headers, verified, Some(client)).await
+    run(
+        &state,
+        media,
+        graphql_request,
+        &headers,
+        verified,
+        Some(client),
+        key,
+    )
+    .await
 }
 
 /// Whether the client is a browser opening the URL (it accepts HTML).

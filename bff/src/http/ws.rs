@@ -16,7 +16,7 @@ use crate::graphql::caller::VerifiedToken;
 
 /// Upgrades to a GraphQL WebSocket.
 pub async fn subscriptions(
-    State(state): State<GraphqlState>,
+    State(state): State<std::sync::Arc<GraphqlState>>,
     Extension(ClientAddress(client)): Extension<ClientAddress>,
     verified: Option<Extension<VerifiedToken>>,
     headers: HeaderMap,

@@ -47,7 +47,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{/* The binary's service names, and which ones keep data where. */}}
 {{- define "bookstore.grpcServices" -}}user catalog cart order inventory{{- end -}}
 {{- define "bookstore.sqlServices" -}}user catalog order inventory{{- end -}}
-{{- define "bookstore.redisServices" -}}user catalog cart inventory{{- end -}}
+{{- define "bookstore.redisServices" -}}user catalog cart inventory{{- if ne (dig "bff" "cache" "enabled" true (.Values.config | default dict)) false }} bff{{- end }}{{- end -}}
 
 {{/*
 A gRPC service's readiness health name (its generated service name): NOT_SERVING while a

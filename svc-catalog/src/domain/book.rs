@@ -172,3 +172,35 @@ impl BookDraft {
         })
     }
 }
+
+/// A change of the catalogue that readers keeping a copy (the BFF's cache) must hear of,
+/// published on the `{book-events}` stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookChange {
+    Created(BookId),
+    /// Any field, the price included.
+    Updated(BookId),
+    Deleted(BookId),
+    /// A batch of an import: many new books, named by none.
+    Imported,
+}
+
+impl BookChange {
+    /// The event's `kind` field.
+    pub fn kind(self) -> &'static str {
+        match self {
+            BookChange::Created(_) => "created",
+            BookChange::Updated(_) => "updated",
+            BookChange::Deleted(_) => "deleted",
+            BookChange::Imported => "imported",
+        }
+    }
+
+    /// The book it names, if one.
+    pub fn book(self) -> Option<BookId> {
+        match self {
+            BookChange::Created(id) | BookChange::Updated(id) | BookChange::Deleted(id) => Some(id),
+            BookChange::Imported => None,
+        }
+    }
+}

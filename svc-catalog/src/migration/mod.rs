@@ -3,7 +3,7 @@
 //! index on PostgreSQL.
 
 mod m0001_books;
-// m0002 is the book events of issue #22 part A, merged beside this one.
+mod m0002_book_events;
 mod m0003_live_books_index;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m0001_books::Migration),
+            Box::new(m0002_book_events::Migration),
             Box::new(m0003_live_books_index::Migration),
         ]
     }

@@ -6,7 +6,7 @@ use sea_orm::TransactionTrait as _;
 
 use super::Catalog;
 use crate::domain::BookDraft;
-use crate::domain::book::Book;
+use crate::domain::book::{Book, BookChange};
 use crate::error::{CatalogError, CatalogResult};
 use crate::store;
 
@@ -19,11 +19,13 @@ impl Catalog {
     pub async fn create_book(&self, draft: BookDraft) -> CatalogResult<Book> {
         let transaction = self.db.begin().await.classify("book")?;
         let created = store::book::insert_many(&transaction, std::slice::from_ref(&draft)).await?;
-        transaction.commit().await.classify("book")?;
         let book = created
             .into_iter()
             .next()
             .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("the insert of one book returned none")))?;
+        store::events::append(&transaction, BookChange::Created(book.id)).await?;
+        transaction.commit().await.classify("book")?;
+        self.changed.notify_one();
         tracing::info!(book_id = %book.id, "book created");
         Ok(book)
     }
@@ -36,7 +38,9 @@ impl Catalog {
     pub async fn update_book(&self, id: BookId, draft: BookDraft) -> CatalogResult<Book> {
         let transaction = self.db.begin().await.classify("book")?;
         let updated = store::book::update(&transaction, id, &draft).await?;
+        store::events::append(&transaction, BookChange::Updated(id)).await?;
         transaction.commit().await.classify("book")?;
+        self.changed.notify_one();
         Ok(updated)
     }
 
@@ -48,7 +52,9 @@ impl Catalog {
     pub async fn delete_book(&self, id: BookId) -> CatalogResult<()> {
         let transaction = self.db.begin().await.classify("book")?;
         store::book::soft_delete(&transaction, id).await?;
+        store::events::append(&transaction, BookChange::Deleted(id)).await?;
         transaction.commit().await.classify("book")?;
+        self.changed.notify_one();
         Ok(())
     }
 }

@@ -155,10 +155,9 @@ impl Catalog {
     async fn insert_all(&self, drafts: &[BookDraft]) -> CatalogResult<()> {
         let transaction = self.db.begin().await.classify("book")?;
         store::book::insert_many(&transaction, drafts).await?;
-        transaction
-            .commit()
-            .await
-            .classify("book")
-            .map_err(CatalogError::from)
+        store::events::append(&transaction, crate::domain::book::BookChange::Imported).await?;
+        transaction.commit().await.classify("book")?;
+        self.changed.notify_one();
+        Ok(())
     }
 }

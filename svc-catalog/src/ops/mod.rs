@@ -2,22 +2,31 @@
 //! cheap-to-clone handle the gRPC adapter calls.
 
 pub mod admin;
+pub mod book_events;
 pub mod import;
 pub mod read;
 pub mod search;
 pub mod stock_events;
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 /// The logic handle of svc-catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub(crate) db: DatabaseConnection,
+    /// Woken after a write committed a book event, so the relay publishes it at once.
+    pub(crate) changed: Arc<Notify>,
 }
 
 impl Catalog {
     /// Creates the handle over a migrated database.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            changed: Arc::new(Notify::new()),
+        }
     }
 }

@@ -146,6 +146,27 @@ impl GraphQl {
             .as_i64()
             .ok_or_else(|| anyhow::anyhow!("no availability: {}", reply.body))
     }
+
+    /// The book's availability once it is `expected`, or the last one read after `within`:
+    /// the BFF's catalogue cache shows a change within a second of its stock event.
+    ///
+    /// # Errors
+    /// When a read fails.
+    pub async fn available_within(
+        &self,
+        book: &str,
+        expected: i64,
+        within: std::time::Duration,
+    ) -> anyhow::Result<i64> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let available = self.available(book).await?;
+            if available == expected || tokio::time::Instant::now() >= deadline {
+                return Ok(available);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// `PlaceOrderInput` with an inline address and a card.

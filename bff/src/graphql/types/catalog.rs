@@ -66,9 +66,14 @@ pub struct Availability {
 
 impl Availability {
     pub fn from_wire(stock: &proto::inventory::v1::Stock) -> Self {
+        Self::new(stock.available)
+    }
+
+    /// From the copies available.
+    pub fn new(available: i64) -> Self {
         Availability {
-            in_stock: stock.available > 0,
-            available: i32::try_from(stock.available).unwrap_or(i32::MAX),
+            in_stock: available > 0,
+            available: i32::try_from(available).unwrap_or(i32::MAX),
         }
     }
 }
@@ -79,9 +84,9 @@ pub struct Topic {
     pub book_count: i32,
 }
 
-/// A book as the catalog sells it.
+/// A book as the catalog sells it (shared with the catalogue cache).
 #[derive(Debug, Clone)]
-pub struct Book(pub catalog::Book);
+pub struct Book(pub std::sync::Arc<catalog::Book>);
 
 #[Object]
 impl Book {
@@ -126,12 +131,11 @@ impl Book {
     /// down, so the rest of the page still arrives.
     async fn availability(&self, context: &Context<'_>) -> async_graphql::Result<Option<Availability>> {
         let loaders = context.data::<Loaders>()?;
-        let stock = loaders
+        loaders
             .availability
             .load_one(self.0.id.clone())
             .await
-            .map_err(|error| error.0)?;
-        Ok(stock.map(|stock| Availability::from_wire(&stock)))
+            .map_err(|error| error.0)
     }
 }
 

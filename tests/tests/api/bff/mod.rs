@@ -2,6 +2,7 @@
 //! auth modes, guest carts, error codes, limits and partial failure.
 
 mod account;
+mod cache;
 mod catalog;
 mod checkout;
 mod limits;

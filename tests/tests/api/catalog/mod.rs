@@ -1,5 +1,6 @@
 //! svc-catalog through real gRPC, on the backend `BOOKSTORE_TEST_DATABASE` selects.
 
+mod book_events;
 mod books;
 mod goodbooks;
 mod search;

@@ -1,0 +1,73 @@
+//! The outbox of book changes (`book_events`): a row written in the transaction of the
+//! change, so an event cannot be lost if the process dies between commit and publish. The
+//! relay (`ops/book_events.rs`) publishes rows to the Redis Stream and marks them.
+
+use chrono::Utc;
+use platform::store::{column, execute, placeholders, query};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::domain::book::BookChange;
+use crate::error::CatalogResult;
+
+/// An event waiting to be published: its row id, the book (none for an import batch) and
+/// the kind (`created`, `updated`, `deleted`, `imported`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEvent {
+    pub id: i64,
+    pub book_id: Option<Uuid>,
+    pub kind: String,
+}
+
+/// Records a change, inside the caller's transaction.
+pub async fn append(db: &impl ConnectionTrait, change: BookChange) -> CatalogResult<()> {
+    execute(
+        db,
+        "book event",
+        "INSERT INTO book_events (book_id, kind, created_at) VALUES (?, ?, ?)",
+        [
+            change.book().map(|id| id.as_uuid()).into(),
+            change.kind().into(),
+            Utc::now().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Returns the oldest unpublished events.
+pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> CatalogResult<Vec<PendingEvent>> {
+    let rows = query(
+        db,
+        "book event",
+        "SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT ?",
+        [i64::try_from(limit).unwrap_or(100).into()],
+    )
+    .await?;
+    let mut events = Vec::new();
+    for row in rows {
+        events.push(PendingEvent {
+            id: column::<i32>(&row, "id")
+                .map(i64::from)
+                .or_else(|_| column::<i64>(&row, "id"))?,
+            book_id: column(&row, "book_id")?,
+            kind: column(&row, "kind")?,
+        });
+    }
+    Ok(events)
+}
+
+/// Marks events published.
+pub async fn mark_published(db: &impl ConnectionTrait, ids: &[i64]) -> CatalogResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE book_events SET published_at = ? WHERE id IN ({})",
+        placeholders(ids.len())
+    );
+    let mut values: Vec<sea_orm::Value> = vec![Utc::now().into()];
+    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
+    execute(db, "book event", &sql, values).await?;
+    Ok(())
+}
