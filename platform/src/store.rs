@@ -5,6 +5,7 @@ mod connection;
 mod lazy;
 pub mod round_trips;
 mod sql;
+mod stream;
 mod transient;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
     query, statement, traced,
 };
+pub use stream::stream_entries;
 pub use transient::is_transient;
 
 /// The Redis Stream (a key under the deployment's prefix) inventory publishes stock changes

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use platform::store::{BOOK_EVENTS, LazyRedis, RedisStore, STOCK_EVENTS};
+use platform::store::{BOOK_EVENTS, LazyRedis, RedisStore, STOCK_EVENTS, stream_entries};
 use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
@@ -84,7 +84,7 @@ async fn read(
         .arg(1)
         .query_async(&mut connection)
         .await?;
-    let mut last = entries(&newest)
+    let mut last = stream_entries(&newest)
         .into_iter()
         .next()
         .map_or_else(|| "0-0".to_owned(), |(id, _)| id);
@@ -131,7 +131,7 @@ async fn read_after(
     let mut collected = Vec::new();
     for stream in streams {
         match stream {
-            Value::Array(parts) if parts.len() == 2 => collected.extend(entries(&parts[1])),
+            Value::Array(parts) if parts.len() == 2 => collected.extend(stream_entries(&parts[1])),
             other => anyhow::bail!("XREAD answered a stream as {other:?}"),
         }
     }
@@ -165,39 +165,5 @@ fn apply(cache: &CatalogCache, feed: Feed, fields: &HashMap<String, String>) {
                 }
             }
         }
-    }
-}
-
-/// Reads `[[id, [field, value, ...]], ...]`.
-fn entries(list: &Value) -> Vec<(String, HashMap<String, String>)> {
-    let Value::Array(items) = list else {
-        return Vec::new();
-    };
-    let mut parsed = Vec::new();
-    for item in items {
-        let Value::Array(pair) = item else {
-            continue;
-        };
-        let (Some(id), Some(Value::Array(values))) = (pair.first().and_then(text), pair.get(1)) else {
-            continue;
-        };
-        let mut fields = HashMap::new();
-        for chunk in values.chunks(2) {
-            if let [key, value] = chunk
-                && let (Some(key), Some(value)) = (text(key), text(value))
-            {
-                fields.insert(key, value);
-            }
-        }
-        parsed.push((id, fields));
-    }
-    parsed
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
-        Value::SimpleString(text) => Some(text.clone()),
-        _ => None,
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use platform::store::{LazyRedis, RedisStore, STOCK_EVENTS};
+use platform::store::{LazyRedis, RedisStore, STOCK_EVENTS, stream_entries};
 use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
@@ -259,43 +259,9 @@ impl StockEventConsumer {
             if let Value::Array(parts) = stream
                 && let Some(list) = parts.get(1)
             {
-                collected.extend(entries(list));
+                collected.extend(stream_entries(list));
             }
         }
         Ok(collected)
-    }
-}
-
-/// Reads `[[id, [field, value, ...]], ...]`.
-fn entries(list: &Value) -> Vec<(String, HashMap<String, String>)> {
-    let Value::Array(items) = list else {
-        return Vec::new();
-    };
-    let mut parsed = Vec::new();
-    for item in items {
-        let Value::Array(pair) = item else {
-            continue;
-        };
-        let (Some(id), Some(Value::Array(values))) = (pair.first().and_then(text), pair.get(1)) else {
-            continue;
-        };
-        let mut fields = HashMap::new();
-        for chunk in values.chunks(2) {
-            if let [key, value] = chunk
-                && let (Some(key), Some(value)) = (text(key), text(value))
-            {
-                fields.insert(key, value);
-            }
-        }
-        parsed.push((id, fields));
-    }
-    parsed
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
-        Value::SimpleString(text) => Some(text.clone()),
-        _ => None,
     }
 }
