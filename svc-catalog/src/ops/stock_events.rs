@@ -227,7 +227,7 @@ impl StockEventConsumer {
         let Value::Array(parts) = reply else {
             return Ok(Vec::new());
         };
-        Ok(parts.get(1).map(entries).unwrap_or_default())
+        Ok(parts.get(1).map(stream_entries).unwrap_or_default())
     }
 
     async fn read_new(&mut self) -> anyhow::Result<Vec<(String, HashMap<String, String>)>> {
