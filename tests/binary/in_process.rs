@@ -133,7 +133,7 @@ async fn up_services_call_each_other_in_process_and_open_no_tcp_connection_to_on
         metrics
             .lines()
             .any(|line| line.starts_with("grpc_server_requests_total")
-                && line.contains("service=\"inventory\"")
+                && line.contains("grpc_service=\"bookstore.inventory.v1.InventoryService\"")
                 && line.contains("BatchGetStock")),
         "{metrics}"
     );
