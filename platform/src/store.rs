@@ -485,6 +485,51 @@ mod tests {
         let _ = std::fs::remove_dir_all(directory);
     }
 
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_waits_for_another_writer_instead_of_failing() {
+        // A deferred transaction's read pins a snapshot; when another connection commits
+        // before the transaction's first write, SQLite refuses that write at once
+        // (SQLITE_BUSY_SNAPSHOT, no busy wait): the catalog's DeleteBook failed that way
+        // beside its outbox relay. `begin` takes the write lock up front instead.
+        let directory = std::env::temp_dir().join(format!("store-writes-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}/writes.db?mode=rwc", directory.display());
+        let db = connect_database(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT)")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO book (id, title) VALUES (1, 'a'), (2, 'b')")
+            .await
+            .unwrap();
+        let transaction = begin(&db, "book").await.unwrap();
+        transaction
+            .query_all_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT title FROM book",
+            ))
+            .await
+            .unwrap();
+        let other = db.clone();
+        let other_writer = tokio::spawn(async move {
+            other
+                .execute_unprepared("UPDATE book SET title = 'other' WHERE id = 2")
+                .await
+                .map(|_| ())
+        });
+        // Long enough for the other write to commit if nothing held it back.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        transaction
+            .execute_unprepared("UPDATE book SET title = 'mine' WHERE id = 1")
+            .await
+            .expect("the write after a read is not refused");
+        transaction.commit().await.unwrap();
+        other_writer
+            .await
+            .unwrap()
+            .expect("the other writer waited its turn");
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(directory);
+    }
+
     #[test]
     fn the_default_sqlite_pool_follows_the_cpus_between_its_floor_and_ceiling() {
         let cpus = u32::try_from(crate::server::available_cpus()).unwrap();

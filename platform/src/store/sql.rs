@@ -7,7 +7,7 @@ use tracing::Instrument as _;
 use crate::telemetry::db_spans;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult, SqlErr,
-    Statement, TransactionTrait as _, TryGetable, Value,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait as _, TryGetable, Value,
 };
 
 /// Which constraint refused a write.
@@ -234,14 +234,25 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
     row.try_get("", name).classify("column")
 }
 
-/// Starts a transaction.
+/// Starts a transaction that will write. On SQLite it begins `IMMEDIATE`, taking the write
+/// lock up front (waiting on the busy timeout): a deferred transaction that reads first and
+/// then writes fails at once with `SQLITE_BUSY_SNAPSHOT` when another connection committed
+/// in between, as the catalog's outbox relay does beside every admin write.
 ///
 /// # Errors
 /// The classified database error.
 pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<DatabaseTransaction, StoreError> {
     super::round_trips::count_transaction(db);
     let span = db_spans::sql(db.get_database_backend(), "BEGIN");
-    let result = db.begin().instrument(span.clone()).await.classify(what);
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    let result = db
+        .begin_with_options(options)
+        .instrument(span.clone())
+        .await
+        .classify(what);
     db_spans::record(&span, &result, StoreError::kind);
     result
 }

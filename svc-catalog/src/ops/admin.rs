@@ -2,7 +2,6 @@
 
 use platform::store::Classify as _;
 use proto::types::BookId;
-use sea_orm::TransactionTrait as _;
 
 use super::Catalog;
 use crate::domain::BookDraft;
@@ -17,7 +16,7 @@ impl Catalog {
     /// `AlreadyExists` when its ISBN is taken.
     #[tracing::instrument(name = "catalog.create_book", skip_all, fields(isbn = %draft.isbn))]
     pub async fn create_book(&self, draft: BookDraft) -> CatalogResult<Book> {
-        let transaction = self.db.begin().await.classify("book")?;
+        let transaction = platform::store::begin(&self.db, "book").await?;
         let created = store::book::insert_many(&transaction, std::slice::from_ref(&draft)).await?;
         let book = created
             .into_iter()
@@ -36,7 +35,7 @@ impl Catalog {
     /// `NotFound` for an unknown or deleted book; `AlreadyExists` for a taken ISBN.
     #[tracing::instrument(name = "catalog.update_book", skip_all, fields(book_id = %id))]
     pub async fn update_book(&self, id: BookId, draft: BookDraft) -> CatalogResult<Book> {
-        let transaction = self.db.begin().await.classify("book")?;
+        let transaction = platform::store::begin(&self.db, "book").await?;
         let updated = store::book::update(&transaction, id, &draft).await?;
         store::events::append(&transaction, BookChange::Updated(id)).await?;
         transaction.commit().await.classify("book")?;
@@ -50,7 +49,7 @@ impl Catalog {
     /// `NotFound` for a book that never existed.
     #[tracing::instrument(name = "catalog.delete_book", skip_all, fields(book_id = %id))]
     pub async fn delete_book(&self, id: BookId) -> CatalogResult<()> {
-        let transaction = self.db.begin().await.classify("book")?;
+        let transaction = platform::store::begin(&self.db, "book").await?;
         store::book::soft_delete(&transaction, id).await?;
         store::events::append(&transaction, BookChange::Deleted(id)).await?;
         transaction.commit().await.classify("book")?;

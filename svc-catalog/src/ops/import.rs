@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use futures::{Stream, StreamExt as _};
 use proto::types::InvalidField;
-use sea_orm::TransactionTrait as _;
 
 use super::Catalog;
 use crate::domain::BookDraft;
@@ -153,7 +152,7 @@ impl Catalog {
     }
 
     async fn insert_all(&self, drafts: &[BookDraft]) -> CatalogResult<()> {
-        let transaction = self.db.begin().await.classify("book")?;
+        let transaction = platform::store::begin(&self.db, "book").await?;
         store::book::insert_many(&transaction, drafts).await?;
         store::events::append(&transaction, crate::domain::book::BookChange::Imported).await?;
         transaction.commit().await.classify("book")?;

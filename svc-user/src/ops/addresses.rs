@@ -3,7 +3,6 @@
 
 use platform::store::Classify as _;
 use proto::types::UserId;
-use sea_orm::TransactionTrait as _;
 
 use super::{Users, load_user};
 use crate::domain::{Account, Address, NewAddress};
@@ -21,7 +20,7 @@ impl Users {
     #[tracing::instrument(name = "user.add_address", skip_all, fields(user_id = %user))]
     pub async fn add_address(&self, user: UserId, address: NewAddress) -> UserResult<(Account, uuid::Uuid)> {
         store::user::get(&self.db, user).await?;
-        let transaction = self.db.begin().await.classify("address")?;
+        let transaction = platform::store::begin(&self.db, "address").await?;
         let existing = store::address::list(&transaction, user).await?;
         if existing.len() >= MAX_ADDRESSES {
             return Err(
@@ -54,7 +53,7 @@ impl Users {
     /// `NotFound` when the user has no such address.
     #[tracing::instrument(name = "user.remove_address", skip_all, fields(user_id = %user))]
     pub async fn remove_address(&self, user: UserId, address: uuid::Uuid) -> UserResult<Account> {
-        let transaction = self.db.begin().await.classify("address")?;
+        let transaction = platform::store::begin(&self.db, "address").await?;
         let removed = store::address::delete(&transaction, user, address).await?;
         if removed.is_default {
             let remaining = store::address::list(&transaction, user).await?;

@@ -1,7 +1,6 @@
 //! `Register`: a new CUSTOMER account and its first session.
 
 use platform::store::Classify as _;
-use sea_orm::TransactionTrait as _;
 
 use super::Users;
 use crate::domain::{Account, DisplayName, Email, Password, Tokens, UserRole};
@@ -27,7 +26,7 @@ impl Users {
     #[tracing::instrument(name = "user.register", skip_all)]
     pub async fn register(&self, command: Register) -> UserResult<(Tokens, Account)> {
         let password_hash = self.hasher.hash(&command.password).await?;
-        let transaction = self.db.begin().await.classify("user")?;
+        let transaction = platform::store::begin(&self.db, "user").await?;
         let user = store::user::insert(
             &transaction,
             &command.email,

@@ -6,7 +6,7 @@ use chrono::Utc;
 use platform::auth::Principal;
 use platform::store::Classify as _;
 use proto::types::UserId;
-use sea_orm::{ConnectionTrait, TransactionTrait as _};
+use sea_orm::ConnectionTrait;
 
 use super::{Users, load_user};
 use crate::domain::{Account, Tokens, UserRole};
@@ -67,7 +67,7 @@ impl Users {
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(UserError::from(UserRefusal::InvalidRefreshToken));
         }
-        let transaction = self.db.begin().await.classify("session")?;
+        let transaction = platform::store::begin(&self.db, "session").await?;
         // Conditional: of two requests presenting the same token, exactly one spends it.
         if !store::refresh_token::spend(&transaction, row.id).await? {
             drop(transaction);
