@@ -3,6 +3,7 @@
 
 mod connection;
 mod lazy;
+pub mod outbox;
 pub mod round_trips;
 mod sql;
 mod stream;

@@ -134,18 +134,27 @@ async fn on_a_cluster(started: Instant) {
     let left = graphql.available_within(&book, 0, Duration::from_secs(1)).await;
     assert_eq!(left.unwrap(), 0, "the BFF shows the sale within a second");
     // The BFF's cache follows both event streams on the cluster (it serves nothing until
-    // both are joined): the same read twice is a hit.
-    graphql.available(&book).await.unwrap();
-    let metrics = reqwest::get(format!("http://127.0.0.1:{bff_port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("bff_cache_requests_total{cache=\"response\",result=\"hit\"}"),
-        "{metrics}"
-    );
+    // both are joined): once the sale's last events (commits, releases) have arrived, the
+    // same read twice is a hit.
+    let hit = bookstore_tests::eventually(Duration::from_secs(5), Duration::from_millis(50), || async {
+        graphql
+            .available(&book)
+            .await
+            .map_err(|error| error.to_string())?;
+        let metrics = reqwest::get(format!("http://127.0.0.1:{bff_port}/metrics"))
+            .await
+            .map_err(|error| error.to_string())?
+            .text()
+            .await
+            .map_err(|error| error.to_string())?;
+        if metrics.contains("bff_cache_requests_total{cache=\"response\",result=\"hit\"}") {
+            Ok(())
+        } else {
+            Err(metrics)
+        }
+    })
+    .await;
+    assert!(hit.is_ok(), "{hit:?}");
     in_stock(&graphql, &book, false).await.unwrap();
     step(
         started,

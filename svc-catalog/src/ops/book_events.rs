@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use platform::store::outbox::{self, OutboxEntry, RELAY_BATCH};
 use platform::store::{BOOK_EVENTS, LazyRedis, RedisStore};
 use tokio_util::sync::CancellationToken;
 
@@ -17,36 +18,33 @@ use crate::store::events;
 
 /// How often the relay looks for events written by other replicas.
 pub const INTERVAL: Duration = Duration::from_millis(200);
-const BATCH: u64 = 100;
+/// About how many events the stream keeps.
+const STREAM_LENGTH: u64 = 100_000;
 
 impl Catalog {
-    /// Publishes up to [`BATCH`] pending events; returns how many.
+    /// Publishes up to [`RELAY_BATCH`] pending events; returns how many.
     ///
     /// # Errors
     /// Fails when Redis or the database fails; unpublished events stay pending.
     pub async fn relay_book_events(&self, redis: &RedisStore, stream: &str) -> anyhow::Result<usize> {
-        let pending = events::unpublished(&self.db, BATCH).await?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let mut connection = redis.connection();
-        for event in &pending {
-            redis::cmd("XADD")
-                .arg(stream)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(100_000)
-                .arg("*")
-                .arg("kind")
-                .arg(&event.kind)
-                .arg("book_id")
-                .arg(event.book_id.map(|id| id.to_string()).unwrap_or_default())
-                .query_async::<String>(&mut connection)
-                .await?;
-        }
-        let ids: Vec<i64> = pending.iter().map(|event| event.id).collect();
-        events::mark_published(&self.db, &ids).await?;
-        Ok(pending.len())
+        let pending = events::unpublished(&self.db, RELAY_BATCH).await?;
+        let entries: Vec<OutboxEntry> = pending
+            .iter()
+            .map(|event| OutboxEntry {
+                id: event.id,
+                fields: vec![
+                    ("kind", event.kind.clone()),
+                    (
+                        "book_id",
+                        event.book_id.map(|id| id.to_string()).unwrap_or_default(),
+                    ),
+                ],
+            })
+            .collect();
+        outbox::publish(redis, stream, STREAM_LENGTH, &entries).await?;
+        let ids: Vec<i64> = entries.iter().map(|entry| entry.id).collect();
+        outbox::mark_published(&self.db, "book_events", &ids).await?;
+        Ok(entries.len())
     }
 
     /// Relays when this replica wrote (woken at once) or every [`INTERVAL`], at once again
@@ -63,20 +61,11 @@ impl Catalog {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        loop {
-            let pause = match self.relay_book_events(&redis, &stream).await {
-                Ok(count) if count as u64 == BATCH => Duration::ZERO,
-                Ok(_) => INTERVAL,
-                Err(error) => {
-                    tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "book event relay failed, retrying");
-                    Duration::from_secs(1)
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = self.changed.notified() => {}
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+        let woken = std::sync::Arc::clone(&self.changed);
+        outbox::relay("book events", INTERVAL, &woken, shutdown, || {
+            self.relay_book_events(&redis, &stream)
+        })
+        .await;
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! relay (`ops/book_events.rs`) publishes rows to the Redis Stream and marks them.
 
 use chrono::Utc;
-use platform::store::{column, execute, placeholders, query};
+use platform::store::{column, execute, query};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -55,19 +55,4 @@ pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> CatalogResult
         });
     }
     Ok(events)
-}
-
-/// Marks events published.
-pub async fn mark_published(db: &impl ConnectionTrait, ids: &[i64]) -> CatalogResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE book_events SET published_at = ? WHERE id IN ({})",
-        placeholders(ids.len())
-    );
-    let mut values: Vec<sea_orm::Value> = vec![Utc::now().into()];
-    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
-    execute(db, "book event", &sql, values).await?;
-    Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use proto::types::{BookId, ReservationId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::ReserveLine;
@@ -29,6 +30,8 @@ pub struct Inventory {
     /// Asked before stock is set and before a reservation holds (`inventory.verify_books`);
     /// `None`: every book id is taken as existing.
     pub(crate) catalog: Option<Catalog>,
+    /// Woken after a write committed stock events, so the relay publishes them at once.
+    pub(crate) changed: Arc<Notify>,
 }
 
 impl Inventory {
@@ -39,7 +42,13 @@ impl Inventory {
             clock,
             default_ttl,
             catalog: None,
+            changed: Arc::new(Notify::new()),
         }
+    }
+
+    /// Tells the relay that committed stock events wait (many wakes before it runs are one).
+    pub(crate) fn wake_relay(&self) {
+        self.changed.notify_one();
     }
 
     /// Checks every book id against `catalog` before stock is set or reserved.

@@ -1,45 +1,47 @@
-//! The outbox relay: publishes stock events to the Redis Stream catalog reads, then marks
-//! them. A crash between the two publishes an event twice, which the consumer ignores (it
-//! applies by version): at-least-once, never lost.
+//! The outbox relay: publishes stock events to the Redis Stream catalog and the BFF read,
+//! then marks them (`platform::store::outbox`). A crash between the two publishes an event
+//! twice, which the consumers ignore (they apply by version): at-least-once, never lost. A
+//! write of this replica wakes the relay at once; events of other replicas are found by
+//! polling.
 
 use std::time::Duration;
 
+use platform::store::outbox::{self, OutboxEntry, RELAY_BATCH};
 use platform::store::{LazyRedis, RedisStore, STOCK_EVENTS};
 use tokio_util::sync::CancellationToken;
 
 use super::Inventory;
-use crate::store::outbox;
+use crate::store::outbox as pending;
+
+/// About how many events the stream keeps.
+const STREAM_LENGTH: u64 = 1_000_000;
 
 impl Inventory {
-    /// Publishes up to 100 pending events; returns how many.
+    /// Publishes up to [`RELAY_BATCH`] pending events; returns how many.
     ///
     /// # Errors
     /// Fails when Redis or the database fails; unpublished events stay pending.
     pub async fn relay_once(&self, redis: &RedisStore, stream: &str) -> anyhow::Result<usize> {
-        let events = outbox::unpublished(&self.db, 100).await?;
-        let mut connection = redis.connection();
-        for event in &events {
-            redis::cmd("XADD")
-                .arg(stream)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(1_000_000)
-                .arg("*")
-                .arg("book_id")
-                .arg(event.book_id.to_string())
-                .arg("available")
-                .arg(event.available)
-                .arg("version")
-                .arg(event.version)
-                .query_async::<String>(&mut connection)
-                .await?;
-            outbox::mark_published(&self.db, event.id).await?;
-        }
-        Ok(events.len())
+        let entries: Vec<OutboxEntry> = pending::unpublished(&self.db, RELAY_BATCH)
+            .await?
+            .into_iter()
+            .map(|event| OutboxEntry {
+                id: event.id,
+                fields: vec![
+                    ("book_id", event.book_id.to_string()),
+                    ("available", event.available.to_string()),
+                    ("version", event.version.to_string()),
+                ],
+            })
+            .collect();
+        outbox::publish(redis, stream, STREAM_LENGTH, &entries).await?;
+        let ids: Vec<i64> = entries.iter().map(|entry| entry.id).collect();
+        outbox::mark_published(&self.db, "outbox", &ids).await?;
+        Ok(entries.len())
     }
 
-    /// Relays every `interval` (at once again while there is a backlog) until `shutdown`,
-    /// once Redis answers.
+    /// Relays when this replica wrote, every `interval` and at once again while there is a
+    /// backlog, until `shutdown`, once Redis answers.
     ///
     /// # Errors
     /// Never: a failed pass is logged and retried.
@@ -53,19 +55,11 @@ impl Inventory {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        loop {
-            let pause = match self.relay_once(&redis, &stream).await {
-                Ok(100) => Duration::ZERO,
-                Ok(_) => interval,
-                Err(error) => {
-                    tracing::warn!(error.cause_chain = %platform::telemetry::cause_chain(&error), "stock event relay failed, retrying");
-                    Duration::from_secs(1)
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+        let woken = std::sync::Arc::clone(&self.changed);
+        outbox::relay("stock events", interval, &woken, shutdown, || {
+            self.relay_once(&redis, &stream)
+        })
+        .await;
+        Ok(())
     }
 }

@@ -89,6 +89,7 @@ impl Inventory {
         if let Some(transaction) = transaction {
             commit(transaction).await?;
         }
+        self.wake_relay();
         Ok(Reservation {
             id,
             order_id: command.order_id,

@@ -48,6 +48,7 @@ impl Inventory {
         if let Some(transaction) = transaction {
             commit(transaction).await?;
         }
+        self.wake_relay();
         Ok(row)
     }
 
@@ -111,6 +112,7 @@ impl Inventory {
         let reason = if reason.is_empty() { "release" } else { reason };
         release_lines(&transaction, id, &row.lines, reason, actor).await?;
         commit(transaction).await?;
+        self.wake_relay();
         Ok(row)
     }
 

@@ -82,6 +82,7 @@ impl Inventory {
         publish_level(&transaction, book).await?;
         let after = stock::get(&transaction, book).await?;
         commit(transaction).await?;
+        self.wake_relay();
         Ok(after)
     }
 
@@ -133,6 +134,7 @@ impl Inventory {
         publish_level(&transaction, book).await?;
         let after = stock::get(&transaction, book).await?;
         commit(transaction).await?;
+        self.wake_relay();
         Ok(after)
     }
 }

@@ -46,6 +46,7 @@ impl Inventory {
         if expired == 0 {
             Ok(SweepOutcome::Idle)
         } else {
+            self.wake_relay();
             Ok(SweepOutcome::Expired(expired))
         }
     }

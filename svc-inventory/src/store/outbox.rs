@@ -59,15 +59,3 @@ pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> InventoryResu
     }
     Ok(events)
 }
-
-/// Marks an event published.
-pub async fn mark_published(db: &impl ConnectionTrait, id: i64) -> InventoryResult<()> {
-    execute(
-        db,
-        "outbox",
-        "UPDATE outbox SET published_at = ? WHERE id = ?",
-        [Utc::now().into(), id.into()],
-    )
-    .await?;
-    Ok(())
-}

@@ -1,0 +1,109 @@
+//! The relay half of a transactional outbox, shared by inventory's stock events and catalog's
+//! book events: a pass reads the oldest unpublished rows, adds them to their Redis Stream in
+//! one pipelined round trip, then marks them in one statement. A crash between the two
+//! publishes a batch twice, which consumers tolerate (they apply by version or only drop
+//! cached entries): at-least-once, never lost.
+//!
+//! One write per pass, not per event, matters on SQLite, whose single writer lock the relay
+//! shares with every checkout phase.
+
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{RedisStore, StoreError, execute, placeholders};
+
+/// Rows one pass publishes at most; a full pass is followed by another at once.
+pub const RELAY_BATCH: u64 = 100;
+
+/// An outbox row to publish: its id and the stream entry's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// Adds `entries` to `stream` (trimmed to about `max_len` entries) in one round trip.
+///
+/// # Errors
+/// Fails when Redis refuses or does not answer; nothing is marked then.
+pub async fn publish(
+    redis: &RedisStore,
+    stream: &str,
+    max_len: u64,
+    entries: &[OutboxEntry],
+) -> redis::RedisResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut pipeline = redis::pipe();
+    for entry in entries {
+        let command = pipeline
+            .cmd("XADD")
+            .arg(stream)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(max_len)
+            .arg("*");
+        for (field, value) in &entry.fields {
+            command.arg(*field).arg(value);
+        }
+        command.ignore();
+    }
+    pipeline.query_async::<()>(&mut redis.connection()).await
+}
+
+/// Marks `ids` of `table` published, in one statement.
+///
+/// # Errors
+/// The classified database error.
+pub async fn mark_published(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE {table} SET published_at = ? WHERE id IN ({})",
+        placeholders(ids.len())
+    );
+    let mut values: Vec<sea_orm::Value> = vec![chrono::Utc::now().into()];
+    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
+    execute(db, table, &sql, values).await?;
+    Ok(())
+}
+
+/// Runs `pass` (which publishes up to [`RELAY_BATCH`] rows and returns how many) until
+/// `shutdown`: at once again after a full pass, when `woken` (a write of this replica
+/// committed rows), or every `interval` (rows of other replicas); a failed pass is logged
+/// as `what` and retried after a second.
+pub async fn relay<F, Fut>(
+    what: &'static str,
+    interval: Duration,
+    woken: &Notify,
+    shutdown: CancellationToken,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<usize>>,
+{
+    loop {
+        let pause = match pass().await {
+            Ok(count) if count as u64 >= RELAY_BATCH => Duration::ZERO,
+            Ok(_) => interval,
+            Err(error) => {
+                tracing::warn!(relay = what, error.cause_chain = %crate::telemetry::cause_chain(&error), "outbox relay failed, retrying");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = woken.notified() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
