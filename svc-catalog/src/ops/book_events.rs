@@ -61,8 +61,7 @@ impl Catalog {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        let woken = std::sync::Arc::clone(&self.changed);
-        outbox::relay("book events", INTERVAL, &woken, shutdown, || {
+        outbox::relay("book events", INTERVAL, &self.changed, shutdown, || {
             self.relay_book_events(&redis, &stream)
         })
         .await;

@@ -55,8 +55,7 @@ impl Inventory {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        let woken = std::sync::Arc::clone(&self.changed);
-        outbox::relay("stock events", interval, &woken, shutdown, || {
+        outbox::relay("stock events", interval, &self.changed, shutdown, || {
             self.relay_once(&redis, &stream)
         })
         .await;
