@@ -437,21 +437,27 @@ impl RedisStore {
 mod tests {
     use super::*;
 
+    /// A SQLite file of its own under the temp dir, with books 1 'a' and 2 'b'.
+    async fn two_book_sqlite(name: &str) -> (DatabaseConnection, std::path::PathBuf) {
+        let directory = std::env::temp_dir().join(format!("store-{name}-{}", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}/{name}.db?mode=rwc", directory.display());
+        let db = connect_database(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT)")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO book (id, title) VALUES (1, 'a'), (2, 'b')")
+            .await
+            .unwrap();
+        (db, directory)
+    }
+
     #[tokio::test]
     async fn sqlite_runs_as_many_reads_at_once_as_it_is_given_connections() {
         // Eight reads, each holding its snapshot open until all eight have one: with the
         // pool capped at four (as it was) the fifth would wait for a connection forever.
         const READS: usize = 8;
         configure(16, READS as u32, 5_000, 2_000);
-        let directory = std::env::temp_dir().join(format!("store-reads-{}", uuid::Uuid::new_v4().simple()));
-        let url = format!("sqlite://{}/reads.db?mode=rwc", directory.display());
-        let db = connect_database(&url).await.unwrap();
-        db.execute_unprepared("CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT)")
-            .await
-            .unwrap();
-        db.execute_unprepared("INSERT INTO book (title) VALUES ('a'), ('b')")
-            .await
-            .unwrap();
+        let (db, directory) = two_book_sqlite("reads").await;
         let all_in = Arc::new(tokio::sync::Barrier::new(READS));
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..READS {
@@ -492,15 +498,7 @@ mod tests {
         // before the transaction's first write, SQLite refuses that write at once
         // (SQLITE_BUSY_SNAPSHOT, no busy wait): the catalog's DeleteBook failed that way
         // beside its outbox relay. `begin` takes the write lock up front instead.
-        let directory = std::env::temp_dir().join(format!("store-writes-{}", uuid::Uuid::new_v4().simple()));
-        let url = format!("sqlite://{}/writes.db?mode=rwc", directory.display());
-        let db = connect_database(&url).await.unwrap();
-        db.execute_unprepared("CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT)")
-            .await
-            .unwrap();
-        db.execute_unprepared("INSERT INTO book (id, title) VALUES (1, 'a'), (2, 'b')")
-            .await
-            .unwrap();
+        let (db, directory) = two_book_sqlite("writes").await;
         let transaction = begin(&db, "book").await.unwrap();
         transaction
             .query_all_raw(sea_orm::Statement::from_string(
