@@ -41,6 +41,9 @@ pub const STOCK_EVENTS: &str = "{stock-events}";
 /// and the BFF's catalogue cache follows; its own hash tag, like [`STOCK_EVENTS`].
 pub const BOOK_EVENTS: &str = "{book-events}";
 
+/// How long a PostgreSQL connection may sit idle before it is pinged on its next acquire.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// The most connections a PostgreSQL pool opens; one process-wide setting.
 static POSTGRES_POOL_SIZE: AtomicU32 = AtomicU32::new(16);
 /// Connections of a SQLite pool; one process-wide setting. In WAL mode readers never wait
@@ -121,6 +124,9 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
         }
         options
             .max_connections(SQLITE_POOL_SIZE.load(Ordering::Relaxed))
+            // A file never hangs up: sqlx's ping before every acquire was one more trip to the
+            // connection's worker thread per statement, for nothing.
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -133,7 +139,12 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
                     .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
             });
     } else {
-        options.max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed));
+        options
+            .max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed))
+            // Ping only a connection that sat idle long enough for a proxy, a failover or a
+            // restart to have dropped it; a busy one goes straight to its statement rather
+            // than paying a round trip first.
+            .test_before_acquire_if_idle_for(POSTGRES_PING_AFTER_IDLE);
     }
     let mut db = Database::connect(options)
         .await

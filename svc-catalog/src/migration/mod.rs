@@ -5,6 +5,7 @@
 mod m0001_books;
 mod m0002_book_events;
 mod m0003_live_books_index;
+pub(crate) mod m0004_live_books_count;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_books::Migration),
             Box::new(m0002_book_events::Migration),
             Box::new(m0003_live_books_index::Migration),
+            Box::new(m0004_live_books_count::Migration),
         ]
     }
 }

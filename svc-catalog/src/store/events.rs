@@ -40,8 +40,11 @@ pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> CatalogResult
     let rows = query(
         db,
         "book event",
-        "SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT ?",
-        [i64::try_from(limit).unwrap_or(100).into()],
+        // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
+        &format!(
+            "SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT {limit}"
+        ),
+        [],
     )
     .await?;
     let mut events = Vec::new();

@@ -42,8 +42,9 @@ pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> InventoryResu
     let rows = query(
         db,
         "outbox",
-        "SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ?",
-        [i64::try_from(limit).unwrap_or(100).into()],
+        // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
+        &format!("SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT {limit}"),
+        [],
     )
     .await?;
     let mut events = Vec::new();

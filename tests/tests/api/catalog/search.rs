@@ -7,7 +7,7 @@ use bookstore_tests::{TestMesh, with_token};
 use proto::catalog::v1 as pb;
 use tonic::Code;
 
-use super::{book, catalog_mesh, client, create, customer, page, search, titles};
+use super::{admin, book, catalog_mesh, client, create, customer, page, search, titles};
 
 struct Shelf {
     title: &'static str,
@@ -381,6 +381,81 @@ async fn relevance_pages_cover_every_match_once() {
     }
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!((seen.len(), unique.len()), (12, 12));
+    mesh.shutdown().await.unwrap();
+}
+
+/// The unfiltered total (the storefront's first page) and the same matches counted row by
+/// row (a filter every book passes), for the admin's mesh.
+async fn unfiltered_and_counted_totals(mesh: &TestMesh) -> (i64, i64) {
+    let total = |filter| async {
+        search(mesh, request("", filter, pb::BookSort::Title))
+            .await
+            .page_info
+            .unwrap()
+            .total_count
+    };
+    let counted = pb::BookFilter {
+        min_price_minor: Some(0),
+        ..Default::default()
+    };
+    (total(pb::BookFilter::default()).await, total(counted).await)
+}
+
+#[tokio::test]
+async fn the_unfiltered_total_follows_every_create_import_and_delete() {
+    let mesh = catalog_mesh().await;
+    let mut catalog = client(&mesh);
+    assert_eq!(unfiltered_and_counted_totals(&mesh).await, (0, 0));
+    let first = create(&mesh, book(500, "First")).await;
+    create(&mesh, book(501, "Second")).await;
+    assert_eq!(unfiltered_and_counted_totals(&mesh).await, (2, 2));
+
+    let rows = (502_u64..505)
+        .map(|index| pb::ImportBooksRequest {
+            book: Some(book(index, "Imported")),
+            row: i64::try_from(index).unwrap(),
+        })
+        .collect::<Vec<_>>();
+    catalog
+        .import_books(with_token(tokio_stream::iter(rows), &admin(&mesh)))
+        .await
+        .unwrap();
+    assert_eq!(unfiltered_and_counted_totals(&mesh).await, (5, 5));
+
+    // A refused create (a taken ISBN) rolls its count back with it.
+    let refused = catalog
+        .create_book(with_token(
+            pb::CreateBookRequest {
+                book: Some(book(500, "Again")),
+            },
+            &admin(&mesh),
+        ))
+        .await;
+    assert_eq!(refused.unwrap_err().code(), Code::AlreadyExists);
+    // A delete counts once, however often it is asked; an update moves nothing.
+    for _ in 0..2 {
+        catalog
+            .delete_book(with_token(
+                pb::DeleteBookRequest {
+                    book_id: first.id.clone(),
+                },
+                &admin(&mesh),
+            ))
+            .await
+            .unwrap();
+    }
+    let second = search(&mesh, request("", pb::BookFilter::default(), pb::BookSort::Title)).await;
+    catalog
+        .update_book(with_token(
+            pb::UpdateBookRequest {
+                book_id: second.books[0].id.clone(),
+                book: Some(book(599, "Renamed")),
+            },
+            &admin(&mesh),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(unfiltered_and_counted_totals(&mesh).await, (4, 4));
     mesh.shutdown().await.unwrap();
 }
 
