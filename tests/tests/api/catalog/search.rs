@@ -384,8 +384,8 @@ async fn relevance_pages_cover_every_match_once() {
     mesh.shutdown().await.unwrap();
 }
 
-/// The unfiltered total (the storefront's first page) and the same matches counted row by
-/// row (a filter every book passes), for the admin's mesh.
+/// The unfiltered total (the storefront's first page, read from the live-book counter) and
+/// the same matches counted row by row (a filter every book passes).
 async fn unfiltered_and_counted_totals(mesh: &TestMesh) -> (i64, i64) {
     let total = |filter| async {
         search(mesh, request("", filter, pb::BookSort::Title))
