@@ -6,6 +6,7 @@ mod lazy;
 pub mod outbox;
 pub mod round_trips;
 mod sql;
+mod sqlite_reads;
 mod stream;
 mod transient;
 
@@ -30,6 +31,7 @@ pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
     query, statement, traced,
 };
+pub use sqlite_reads::{SqliteReads, sqlite_parameters, sqlite_value};
 pub use stream::stream_entries;
 pub use transient::is_transient;
 
@@ -59,7 +61,7 @@ static REDIS_TIMEOUT_MS: AtomicU32 = AtomicU32::new(2_000);
 
 /// How much of a SQLite file its connections map into memory (address space, not memory:
 /// the pages are the kernel's page cache, shared by every connection and process).
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+const SQLITE_MMAP_BYTES: i64 = 1 << 30;
 
 /// The fewest SQLite connections the default gives: what the pool had before it followed
 /// the CPUs (a read, a write and room for a slow one beside them).
@@ -449,7 +451,7 @@ mod tests {
     use super::*;
 
     /// A SQLite file of its own under the temp dir, with books 1 'a' and 2 'b'.
-    async fn two_book_sqlite(name: &str) -> (DatabaseConnection, std::path::PathBuf) {
+    pub(super) async fn two_book_sqlite(name: &str) -> (DatabaseConnection, std::path::PathBuf) {
         let directory = std::env::temp_dir().join(format!("store-{name}-{}", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}/{name}.db?mode=rwc", directory.display());
         let db = connect_database(&url).await.unwrap();

@@ -51,7 +51,8 @@ pub async fn serve(
     platform::telemetry::metrics::recorder();
     metrics::describe();
     let db = context.open_database::<migration::Migrator>().await?;
-    let catalog = Catalog::new(db.clone());
+    let reads = platform::store::SqliteReads::open(&context.stores.database_url)?;
+    let catalog = Catalog::new(db.clone(), reads);
     let redis = context.redis();
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(

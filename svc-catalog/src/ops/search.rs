@@ -13,7 +13,10 @@ impl Catalog {
     /// Internal on a database failure.
     #[tracing::instrument(name = "catalog.search_books", skip_all, fields(sort = ?query.sort, text = query.text.is_some()))]
     pub async fn search(&self, query: &SearchQuery) -> CatalogResult<SearchResults> {
-        let page = store::search::search(&self.db, query).await?;
+        let page = match &self.reads {
+            Some(reads) => store::search::search_sqlite(reads, query).await?,
+            None => store::search::search(&self.db, query).await?,
+        };
         let page_size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
         let has_next_page = page.rows.len() > page_size;
         let (books, cursors) = page.rows.into_iter().take(page_size).unzip();

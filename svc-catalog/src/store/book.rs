@@ -52,6 +52,36 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// Reads a `books` row from rusqlite (the SQLite read path, see
+    /// [`platform::store::SqliteReads`]): the columns sqlx would give sea-orm, by name, each
+    /// in the storage sqlx wrote (a UUID as 16 bytes, a time as RFC 3339 text).
+    ///
+    /// # Errors
+    /// A missing column or one of another type.
+    pub fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            search_rowid: row.get("search_rowid")?,
+            isbn13: row.get("isbn13")?,
+            title: row.get("title")?,
+            title_key: row.get("title_key")?,
+            authors: row.get("authors")?,
+            topics: row.get("topics")?,
+            description: row.get("description")?,
+            published_year: row.get("published_year")?,
+            sort_year: row.get("sort_year")?,
+            language: row.get("language")?,
+            price_minor: row.get("price_minor")?,
+            currency: row.get("currency")?,
+            cover_url: row.get("cover_url")?,
+            in_stock: row.get("in_stock")?,
+            stock_version: row.get("stock_version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+            deleted_at: row.get("deleted_at")?,
+        })
+    }
+
     /// Returns the authors, in order.
     pub fn author_list(&self) -> Vec<String> {
         serde_json::from_str(&self.authors).unwrap_or_default()

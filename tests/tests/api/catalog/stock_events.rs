@@ -96,7 +96,7 @@ async fn events_read_by_a_consumer_that_died_are_claimed_by_another() {
     let mesh = catalog_mesh().await;
     let created = create(&mesh, book(301, "Claimed")).await;
     let url = mesh.database_url(ServiceName::Catalog).unwrap().to_owned();
-    let catalog = Catalog::new(platform::store::connect_database(&url).await.unwrap());
+    let catalog = Catalog::new(platform::store::connect_database(&url).await.unwrap(), None);
     let redis = RedisStore::connect(&platform::testing::redis_url(), "")
         .await
         .unwrap();
