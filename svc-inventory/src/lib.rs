@@ -65,7 +65,8 @@ pub async fn serve(
         db.clone(),
         Arc::new(clock::SystemClock),
         settings.reservation_ttl(),
-    );
+    )
+    .reading_from(platform::store::SqliteReads::open(&context.stores.database_url)?);
     if settings.verify_books {
         inventory = inventory.verifying_books(upstream::Catalog::new(context.channel(ServiceName::Catalog)?));
     }

@@ -51,34 +51,90 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Model {
-    /// Reads a `books` row from rusqlite (the SQLite read path, see
-    /// [`platform::store::SqliteReads`]): the columns sqlx would give sea-orm, by name, each
-    /// in the storage sqlx wrote (a UUID as 16 bytes, a time as RFC 3339 text).
+/// Where each column of `books` is in a statement's rows: found by name once per statement,
+/// since rusqlite finds a name by comparing it with every column's, row after row.
+#[derive(Debug, Clone, Copy)]
+pub struct BookColumns {
+    id: usize,
+    search_rowid: usize,
+    isbn13: usize,
+    title: usize,
+    title_key: usize,
+    authors: usize,
+    topics: usize,
+    description: usize,
+    published_year: usize,
+    sort_year: usize,
+    language: usize,
+    price_minor: usize,
+    currency: usize,
+    cover_url: usize,
+    in_stock: usize,
+    stock_version: usize,
+    created_at: usize,
+    updated_at: usize,
+    deleted_at: usize,
+}
+
+impl BookColumns {
+    /// Finds every column of `books` among `statement`'s.
     ///
     /// # Errors
-    /// A missing column or one of another type.
-    pub fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    /// A column the statement does not return.
+    pub fn of(statement: &rusqlite::Statement<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: row.get("id")?,
-            search_rowid: row.get("search_rowid")?,
-            isbn13: row.get("isbn13")?,
-            title: row.get("title")?,
-            title_key: row.get("title_key")?,
-            authors: row.get("authors")?,
-            topics: row.get("topics")?,
-            description: row.get("description")?,
-            published_year: row.get("published_year")?,
-            sort_year: row.get("sort_year")?,
-            language: row.get("language")?,
-            price_minor: row.get("price_minor")?,
-            currency: row.get("currency")?,
-            cover_url: row.get("cover_url")?,
-            in_stock: row.get("in_stock")?,
-            stock_version: row.get("stock_version")?,
-            created_at: row.get("created_at")?,
-            updated_at: row.get("updated_at")?,
-            deleted_at: row.get("deleted_at")?,
+            id: statement.column_index("id")?,
+            search_rowid: statement.column_index("search_rowid")?,
+            isbn13: statement.column_index("isbn13")?,
+            title: statement.column_index("title")?,
+            title_key: statement.column_index("title_key")?,
+            authors: statement.column_index("authors")?,
+            topics: statement.column_index("topics")?,
+            description: statement.column_index("description")?,
+            published_year: statement.column_index("published_year")?,
+            sort_year: statement.column_index("sort_year")?,
+            language: statement.column_index("language")?,
+            price_minor: statement.column_index("price_minor")?,
+            currency: statement.column_index("currency")?,
+            cover_url: statement.column_index("cover_url")?,
+            in_stock: statement.column_index("in_stock")?,
+            stock_version: statement.column_index("stock_version")?,
+            created_at: statement.column_index("created_at")?,
+            updated_at: statement.column_index("updated_at")?,
+            deleted_at: statement.column_index("deleted_at")?,
+        })
+    }
+}
+
+impl Model {
+    /// Reads a `books` row from rusqlite (the SQLite read path, see
+    /// [`platform::store::SqliteReads`]): the columns sqlx would give sea-orm, each in the
+    /// storage sqlx wrote (a UUID as 16 bytes, a time as RFC 3339 text), at the positions
+    /// `columns` found once for the statement.
+    ///
+    /// # Errors
+    /// A column of another type.
+    pub fn from_sqlite_row(row: &rusqlite::Row<'_>, columns: &BookColumns) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(columns.id)?,
+            search_rowid: row.get(columns.search_rowid)?,
+            isbn13: row.get(columns.isbn13)?,
+            title: row.get(columns.title)?,
+            title_key: row.get(columns.title_key)?,
+            authors: row.get(columns.authors)?,
+            topics: row.get(columns.topics)?,
+            description: row.get(columns.description)?,
+            published_year: row.get(columns.published_year)?,
+            sort_year: row.get(columns.sort_year)?,
+            language: row.get(columns.language)?,
+            price_minor: row.get(columns.price_minor)?,
+            currency: row.get(columns.currency)?,
+            cover_url: row.get(columns.cover_url)?,
+            in_stock: row.get(columns.in_stock)?,
+            stock_version: row.get(columns.stock_version)?,
+            created_at: row.get(columns.created_at)?,
+            updated_at: row.get(columns.updated_at)?,
+            deleted_at: row.get(columns.deleted_at)?,
         })
     }
 

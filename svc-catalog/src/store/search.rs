@@ -6,7 +6,7 @@ use platform::store::{Classify as _, SqliteReads, sqlite_parameters, traced};
 use rusqlite::params_from_iter;
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
 
-use super::book::Model;
+use super::book::{BookColumns, Model};
 use crate::domain::book::Book;
 use crate::domain::search::{BookSort, CursorKey};
 use crate::domain::{Cursor, SearchQuery};
@@ -305,13 +305,15 @@ pub async fn search_sqlite(reads: &SqliteReads, query: &SearchQuery) -> CatalogR
     let (models, total) = reads
         .read("search", "books", move |connection| {
             let mut statement = connection.prepare_cached(&page.sql)?;
+            let columns = BookColumns::of(&statement)?;
+            let score = match sort {
+                BookSort::Relevance => Some(statement.column_index("score")?),
+                _ => None,
+            };
             let models = statement
                 .query_map(params_from_iter(sqlite_parameters(&page)?), |row| {
-                    let score = match sort {
-                        BookSort::Relevance => Some(row.get::<_, f64>("score")?),
-                        _ => None,
-                    };
-                    Ok((Model::from_sqlite_row(row)?, score))
+                    let score = score.map(|index| row.get::<_, f64>(index)).transpose()?;
+                    Ok((Model::from_sqlite_row(row, &columns)?, score))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 = connection

@@ -30,6 +30,9 @@ pub struct Inventory {
     /// Asked before stock is set and before a reservation holds (`inventory.verify_books`);
     /// `None`: every book id is taken as existing.
     pub(crate) catalog: Option<Catalog>,
+    /// On SQLite, the read connections stock levels are read from (see
+    /// [`platform::store::SqliteReads`]); `None`: every read goes through `db`.
+    pub(crate) reads: Option<platform::store::SqliteReads>,
     /// Woken after a write committed stock events, so the relay publishes them at once.
     pub(crate) changed: Arc<Notify>,
 }
@@ -42,6 +45,7 @@ impl Inventory {
             clock,
             default_ttl,
             catalog: None,
+            reads: None,
             changed: Arc::new(Notify::new()),
         }
     }
@@ -54,6 +58,12 @@ impl Inventory {
     /// Checks every book id against `catalog` before stock is set or reserved.
     pub fn verifying_books(mut self, catalog: Catalog) -> Self {
         self.catalog = Some(catalog);
+        self
+    }
+
+    /// Reads stock levels (`GetStock`, `BatchGetStock`) from `reads` instead of `db`.
+    pub fn reading_from(mut self, reads: Option<platform::store::SqliteReads>) -> Self {
+        self.reads = reads;
         self
     }
 

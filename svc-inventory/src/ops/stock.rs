@@ -17,7 +17,8 @@ impl Inventory {
     /// # Errors
     /// Internal on a database failure.
     pub async fn get_stock(&self, book: BookId) -> InventoryResult<StockLevel> {
-        stock::get(&self.db, book).await
+        let levels = self.levels(&[book]).await?;
+        Ok(levels.first().copied().unwrap_or_else(|| StockLevel::zero(book)))
     }
 
     /// Returns each book's stock in request order, zeros for unknown books.
@@ -28,13 +29,21 @@ impl Inventory {
         if books.len() > MAX_BATCH {
             return Err(proto::types::InvalidField::new("book_ids", "at most 500 ids per call").into());
         }
-        let levels = stock::get_many(&self.db, books).await?;
+        let levels = self.levels(books).await?;
         let mut ordered = Vec::new();
         for book in books {
             let level = levels.iter().find(|level| level.book_id == *book).copied();
             ordered.push(level.unwrap_or_else(|| StockLevel::zero(*book)));
         }
         Ok(ordered)
+    }
+
+    /// The levels of `books` that have a row, from the read connections when there are.
+    async fn levels(&self, books: &[BookId]) -> InventoryResult<Vec<StockLevel>> {
+        match &self.reads {
+            Some(reads) => stock::get_many_sqlite(reads, books).await,
+            None => stock::get_many(&self.db, books).await,
+        }
     }
 
     /// Sets a book's `on_hand` (a stock take); never below what is reserved.
