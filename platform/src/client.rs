@@ -84,7 +84,7 @@ pub enum ClientError {
 /// carries a user's) and the current trace context to every call. Clone it freely.
 #[derive(Debug, Clone)]
 pub struct MeshChannel {
-    inner: ClientSpans<Channel>,
+    inner: ClientSpans<Transport>,
     callee: ServiceName,
     tokens: Option<TokenSource>,
     /// One lazily connecting channel per address of a fixed list of several: where a call
@@ -201,7 +201,7 @@ impl MeshChannel {
             channel
         };
         Ok(Self {
-            inner: spans.layer(inner),
+            inner: spans.layer(Transport::Network(inner)),
             callee,
             tokens,
             replicas,
@@ -210,30 +210,25 @@ impl MeshChannel {
         })
     }
 
-    /// Builds a channel to `callee`, which runs in this process: calls go over an in-memory
-    /// pipe instead of TCP (see [`in_process`]), through the same tokens, deadlines and
-    /// server layers. `config`'s timeouts apply; its endpoints are not used. `None` when
-    /// `in_process` does not hold `callee`.
+    /// Builds a channel to `callee`, which runs in this process: calls go straight to its
+    /// server's stack instead of over TCP (see [`in_process`]), through the same tokens,
+    /// deadlines and server layers. `config`'s timeouts apply; its endpoints are not used.
+    /// `None` when `in_process` does not hold `callee`.
     pub fn in_process(
         callee: ServiceName,
         config: &UpstreamConfig,
         in_process: &InProcess,
         tokens: Option<TokenSource>,
     ) -> Option<Self> {
-        let connector = in_process.connector(callee)?;
-        let request_timeout = Duration::from_millis(config.request_timeout_ms);
-        let inner = Endpoint::from_static("http://in-process")
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .timeout(request_timeout)
-            .connect_with_connector_lazy(connector);
+        let direct = in_process.direct(callee)?;
         // No peer address: the call never leaves the process.
         Some(Self {
-            inner: ClientSpanLayer::new(None).layer(inner),
+            inner: ClientSpanLayer::new(None).layer(Transport::InProcess(direct)),
             callee,
             tokens,
             replicas: Arc::new([]),
             budget: RetryBudget::default(),
-            request_timeout,
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
         })
     }
 
@@ -357,6 +352,44 @@ impl tower::Service<http::Request<Body>> for MeshChannel {
                 Err(error) => Ok(transport_status(callee, error).into_http()),
             }
         }))
+    }
+}
+
+/// How a [`MeshChannel`]'s calls travel: over HTTP/2 to the network, or straight into the
+/// stack of a server in this process.
+#[derive(Debug, Clone)]
+enum Transport {
+    Network(Channel),
+    InProcess(in_process::Direct),
+}
+
+impl tower::Service<http::Request<Body>> for Transport {
+    type Response = http::Response<Body>;
+    type Error = tonic::transport::Error;
+    type Future = futures::future::Either<
+        tonic::transport::channel::ResponseFuture,
+        futures::future::MapErr<
+            <in_process::Direct as tower::Service<http::Request<Body>>>::Future,
+            fn(std::convert::Infallible) -> tonic::transport::Error,
+        >,
+    >;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match self {
+            Transport::Network(channel) => tower::Service::poll_ready(channel, context),
+            Transport::InProcess(_) => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        use futures::TryFutureExt as _;
+        match self {
+            Transport::Network(channel) => futures::future::Either::Left(channel.call(request)),
+            Transport::InProcess(direct) => {
+                let never: fn(std::convert::Infallible) -> tonic::transport::Error = |never| match never {};
+                futures::future::Either::Right(direct.call(request).map_err(never))
+            }
+        }
     }
 }
 

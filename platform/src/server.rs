@@ -323,24 +323,39 @@ async fn serve_routes(
     let drain_reporter = reporter.clone();
     let drain_readiness = readiness_stop.clone();
     let drain_signal = shutdown.clone();
-    let known_paths = service.policies.clone();
+    let direct_callers = context.in_process.clone();
+    let telemetry = GrpcTelemetryLayer::new(service.policies.clone());
+    // Shed before auth: a refusal must cost less than verifying a token. One layer for the
+    // listener and the direct callers, so they share the limit.
+    let shed = ShedLayer::new(service.name.as_str(), config.max_concurrent_requests);
+    let auth = AuthLayer::new(verifier, service.policies);
     let deadline = DeadlineLayer::new(
         Duration::from_millis(config.request_timeout_ms),
         service.long_running.into_iter().collect(),
     );
+    let routes = routes.routes();
+    if !config.tls_enabled() {
+        // Services of this process call this one's stack directly (see `client::in_process`).
+        let stack = tower::ServiceBuilder::new()
+            .layer(telemetry.clone())
+            .layer(shed.clone())
+            .layer(auth.clone())
+            .layer(deadline.clone())
+            .service(routes.clone());
+        context
+            .in_process
+            .serve_directly(service.name, tower::util::BoxCloneSyncService::new(stack));
+    }
     let server = builder
-        .layer(GrpcTelemetryLayer::new(known_paths))
-        // Shed before auth: a refusal must cost less than verifying a token.
-        .layer(ShedLayer::new(
-            service.name.as_str(),
-            config.max_concurrent_requests,
-        ))
-        .layer(AuthLayer::new(verifier, service.policies))
+        .layer(telemetry)
+        .layer(shed)
+        .layer(auth)
         .layer(deadline)
-        .add_routes(routes.routes())
+        .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move {
             drain_signal.cancelled().await;
             drain_readiness.cancel();
+            direct_callers.stop_serving(service.name);
             set_readiness(&drain_reporter, service.name, ServingStatus::NotServing).await;
             tracing::info!(service = %service.name, "draining grpc server");
         });

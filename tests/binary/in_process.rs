@@ -1,5 +1,5 @@
-//! `bookstore up` runs every service in one process: they call each other over in-memory
-//! pipes, never over loopback TCP, while each still listens for callers from outside.
+//! `bookstore up` runs every service in one process: they call each other's server stacks
+//! directly, never over loopback TCP, while each still listens for callers from outside.
 
 use std::time::Duration;
 
@@ -43,10 +43,10 @@ fn established_ports() -> Vec<(u16, u16)> {
 }
 
 /// The value of `name{callee="<callee>"}` in a Prometheus text page, 0 when absent.
-fn in_process_connections(metrics: &str, callee: &str) -> f64 {
+fn in_process_calls(metrics: &str, callee: &str) -> f64 {
     let series = format!(
         "{}{{callee=\"{callee}\"}}",
-        platform::client::in_process::IN_PROCESS_CONNECTIONS_TOTAL
+        platform::client::in_process::IN_PROCESS_CALLS_TOTAL
     );
     metrics
         .lines()
@@ -103,8 +103,8 @@ async fn up_services_call_each_other_in_process_and_open_no_tcp_connection_to_on
         assert_eq!(reply.status().as_u16(), 200);
     }
 
-    // Their HTTP/2 connections stay open between calls: over TCP they would be ESTABLISHED
-    // to the services' ports now.
+    // Over TCP, the clients' HTTP/2 connections would stay ESTABLISHED to the services'
+    // ports between calls.
     let grpc_ports: Vec<u16> = ServiceName::grpc_services().into_iter().map(port_of).collect();
     let to_services: Vec<(u16, u16)> = established_ports()
         .into_iter()
@@ -124,8 +124,8 @@ async fn up_services_call_each_other_in_process_and_open_no_tcp_connection_to_on
         .unwrap();
     for callee in ["catalog", "inventory", "user"] {
         assert!(
-            in_process_connections(&metrics, callee) >= 1.0,
-            "no in-process connection to {callee}:\n{metrics}"
+            in_process_calls(&metrics, callee) >= 1.0,
+            "no in-process call to {callee}:\n{metrics}"
         );
     }
     // The calls went through the services' servers and their layers, as over the network.

@@ -23,6 +23,9 @@ pub struct GuardedSchema {
     schema: BffSchema,
     /// Registered documents by the SHA-256 of their text, least recently used out first.
     persisted: Arc<Mutex<lru::LruCache<String, ExecutableDocument>>>,
+    /// Documents parsed lately, by their text: a storefront sends the same few queries over
+    /// and over, and parsing one costs more than copying its document.
+    parsed: Arc<Mutex<lru::LruCache<String, ExecutableDocument>>>,
     max_aliases: usize,
     /// How requests are labelled in the metrics.
     names: Arc<OperationNames>,
@@ -36,6 +39,13 @@ impl std::fmt::Debug for GuardedSchema {
             .finish_non_exhaustive()
     }
 }
+
+/// How many parsed documents [`GuardedSchema`] keeps, each from a text of at most
+/// [`PARSED_QUERY_MAX_BYTES`]: a few MiB at worst, whatever clients send.
+const PARSED_DOCUMENTS: NonZeroUsize = NonZeroUsize::new(128).expect("not zero");
+/// The longest query text whose document is kept (a storefront's page query is a few hundred
+/// bytes).
+const PARSED_QUERY_MAX_BYTES: usize = 4096;
 
 /// The `persistedQuery` request extension (Apollo's APQ, version 1).
 #[derive(serde::Deserialize)]
@@ -53,6 +63,7 @@ impl GuardedSchema {
             names,
             schema,
             persisted: Arc::new(Mutex::new(lru::LruCache::new(capacity))),
+            parsed: Arc::new(Mutex::new(lru::LruCache::new(PARSED_DOCUMENTS))),
             max_aliases: limits.max_aliases,
         }
     }
@@ -64,6 +75,7 @@ impl GuardedSchema {
     /// An unknown or mismatched persisted-query hash, or too many aliases; the messages are
     /// those of async-graphql's APQ extension, which clients recognise.
     pub fn admit(&self, mut request: Request) -> Result<Request, ServerError> {
+        self.parse_once(&mut request);
         if let Some(value) = request.extensions.remove("persistedQuery") {
             request = self.resolve_persisted(request, value)?;
         }
@@ -113,6 +125,29 @@ impl GuardedSchema {
         let document = request.parsed_query()?.clone();
         self.persisted_documents().put(hash, document);
         Ok(request)
+    }
+
+    /// Leaves on `request` the document of its text, from the documents parsed lately when it
+    /// is there, else parsed now and kept. A text that does not parse is left to the executor.
+    fn parse_once(&self, request: &mut Request) {
+        if request.query.is_empty() || request.query.len() > PARSED_QUERY_MAX_BYTES {
+            return;
+        }
+        let cached = self.parsed_documents().get(&request.query).cloned();
+        match cached {
+            Some(document) => request.set_parsed_query(document),
+            None => {
+                // Parsed before the lock is taken, so a long document holds up no other request.
+                if let Ok(document) = request.parsed_query() {
+                    let document = document.clone();
+                    self.parsed_documents().put(request.query.clone(), document);
+                }
+            }
+        }
+    }
+
+    fn parsed_documents(&self) -> MutexGuard<'_, lru::LruCache<String, ExecutableDocument>> {
+        self.parsed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn persisted_documents(&self) -> MutexGuard<'_, lru::LruCache<String, ExecutableDocument>> {
@@ -211,5 +246,51 @@ impl Executor for GuardedSchema {
                 response
             })
             .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    fn document(request: &mut Request) -> String {
+        format!("{:?}", request.parsed_query().unwrap())
+    }
+
+    #[test]
+    fn a_query_text_is_parsed_once_and_a_broken_or_long_one_is_never_kept() {
+        let guarded = super::super::guarded(Limits::default());
+        let topics = "{ topics { name } }";
+        let mut first = guarded.admit(Request::new(topics)).unwrap();
+        assert_eq!(
+            document(&mut first),
+            format!("{:?}", parse_query(topics).unwrap())
+        );
+        assert_eq!(guarded.parsed_documents().len(), 1);
+
+        // The next request with that text gets the kept document, not a parse of its own:
+        // a document kept under another text shows which one it got.
+        let me = "{ me { id } }";
+        guarded
+            .parsed_documents()
+            .put(me.to_owned(), parse_query(topics).unwrap());
+        let mut second = guarded.admit(Request::new(me)).unwrap();
+        assert_eq!(
+            document(&mut second),
+            format!("{:?}", parse_query(topics).unwrap())
+        );
+
+        // A text that does not parse is left to the executor's error, and not kept.
+        let mut broken = guarded.admit(Request::new("{ topics ")).unwrap();
+        assert!(broken.parsed_query().is_err());
+        let padded = format!("{topics}{}", " ".repeat(PARSED_QUERY_MAX_BYTES));
+        guarded.admit(Request::new(padded)).unwrap();
+        assert_eq!(
+            guarded.parsed_documents().len(),
+            2,
+            "only the two short documents"
+        );
     }
 }

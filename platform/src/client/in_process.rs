@@ -1,22 +1,28 @@
-//! Calls between services that run in one process (`bookstore up`) without the network:
-//! the client's HTTP/2 connection is one end of an in-memory duplex pipe
-//! ([`tokio::io::duplex`]) and the server accepts the other end beside its TCP listener. The
-//! same tonic server (its telemetry, shedding, auth and deadline layers) and the same
-//! [`super::MeshChannel`] (tokens, trace context, deadlines) handle the call; only the
-//! kernel's loopback TCP is gone: two syscalls a frame, and the context switches they cost
-//! (the page's profile in issue #22: kernel 29 %, mostly loopback between services).
+//! Calls between services that run in one process (`bookstore up`) without the network.
+//!
+//! - A service's client calls the callee's server stack directly: the same telemetry,
+//!   shedding, auth and deadline layers and routes its TCP listener serves, as one tower
+//!   service ([`Direct`]), with the same [`super::MeshChannel`] (tokens, trace context,
+//!   deadlines) in front. No HTTP/2 framing, header compression or connection tasks: on the
+//!   catalogue page those cost more than the two services' own work (issue #22).
+//! - A plain tonic channel (`up`'s demo seeding, whose client streams want a
+//!   [`Channel`]) goes over an in-memory duplex pipe ([`tokio::io::duplex`]) that the server
+//!   accepts beside its TCP listener.
 //!
 //! Services the process does not run are not in the [`InProcess`] set and are still reached
 //! over the network.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use futures::FutureExt as _;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tonic::body::Body;
 use tonic::transport::Channel;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
@@ -24,6 +30,22 @@ use crate::ServiceName;
 
 /// Connections accepted in process, by callee: each in-process connection made counts once.
 pub const IN_PROCESS_CONNECTIONS_TOTAL: &str = "mesh_in_process_connections_total";
+/// Calls made in process, by callee: each direct call to a server's stack counts once.
+pub const IN_PROCESS_CALLS_TOTAL: &str = "mesh_in_process_calls_total";
+
+/// A server's whole stack (its layers around its routes) as one service, for direct calls.
+pub(crate) type Stack =
+    tower::util::BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Infallible>;
+
+/// Whether a service of this process takes direct calls.
+#[derive(Clone)]
+enum Serving {
+    /// Its server has not started yet: a call waits (within its deadline).
+    Starting,
+    Now(Stack),
+    /// Its server is draining or gone: a call is refused, as a closed port would be.
+    Stopped,
+}
 
 /// Bytes either end may write before the other reads: a few HTTP/2 frames of 16 KiB.
 const PIPE_BYTES: usize = 256 * 1024;
@@ -43,6 +65,8 @@ struct Endpoint {
     connect: mpsc::Sender<DuplexStream>,
     /// Taken by the service's server when it starts.
     accept: Mutex<Option<mpsc::Receiver<DuplexStream>>>,
+    /// Set by the service's server: its stack while it serves.
+    serving: watch::Sender<Serving>,
 }
 
 impl std::fmt::Debug for InProcess {
@@ -68,6 +92,7 @@ impl InProcess {
                     Endpoint {
                         connect,
                         accept: Mutex::new(Some(accept)),
+                        serving: watch::Sender::new(Serving::Starting),
                     },
                 )
             })
@@ -103,6 +128,31 @@ impl InProcess {
         })
     }
 
+    /// Returns a service that calls `callee`'s server stack directly, when this process runs
+    /// `callee`.
+    pub(crate) fn direct(&self, callee: ServiceName) -> Option<Direct> {
+        let endpoint = self.services.get(&callee)?;
+        Some(Direct {
+            callee,
+            serving: endpoint.serving.subscribe(),
+        })
+    }
+
+    /// Hands `service`'s stack to the direct callers (from its server, when it starts).
+    pub(crate) fn serve_directly(&self, service: ServiceName, stack: Stack) {
+        if let Some(endpoint) = self.services.get(&service) {
+            endpoint.serving.send_replace(Serving::Now(stack));
+        }
+    }
+
+    /// Refuses direct calls to `service` from now on (its server is draining); calls already
+    /// made run to their end.
+    pub(crate) fn stop_serving(&self, service: ServiceName) {
+        if let Some(endpoint) = self.services.get(&service) {
+            endpoint.serving.send_replace(Serving::Stopped);
+        }
+    }
+
     /// Takes the in-process connections of `service`, for its server; `None` when this
     /// process does not run it or its server already took them.
     pub(crate) fn take_incoming(&self, service: ServiceName) -> Option<mpsc::Receiver<DuplexStream>> {
@@ -112,6 +162,67 @@ impl InProcess {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
+    }
+}
+
+/// Calls a service of this process: its server's stack runs the call in the caller's task,
+/// from the request as the client built it to the response the client reads.
+#[derive(Clone)]
+pub(crate) struct Direct {
+    callee: ServiceName,
+    serving: watch::Receiver<Serving>,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Direct")
+            .field("callee", &self.callee)
+            .finish()
+    }
+}
+
+impl tower::Service<http::Request<Body>> for Direct {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let (callee, mut serving) = (self.callee, self.serving.clone());
+        Box::pin(async move {
+            let refused =
+                || tonic::Status::unavailable(format!("{callee} is not serving in this process")).into_http();
+            let stack = loop {
+                let state = serving.borrow_and_update().clone();
+                match state {
+                    Serving::Now(stack) => break stack,
+                    Serving::Stopped => return Ok(refused()),
+                    Serving::Starting => {
+                        if serving.changed().await.is_err() {
+                            return Ok(refused());
+                        }
+                    }
+                }
+            };
+            metrics::counter!(IN_PROCESS_CALLS_TOTAL, "callee" => callee.as_str()).increment(1);
+            // A handler that panics fails its call, as it would on its own connection's task,
+            // and not the caller's whole request.
+            let answered = std::panic::AssertUnwindSafe(tower::ServiceExt::oneshot(stack, request))
+                .catch_unwind()
+                .await;
+            Ok(match answered {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => {
+                    tracing::error!(%callee, "a handler panicked on a call made in process");
+                    tonic::Status::internal(format!("{callee} failed the call")).into_http()
+                }
+            })
+        })
     }
 }
 
@@ -249,6 +360,57 @@ pub(crate) fn incoming(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status_of(response: &http::Response<Body>) -> tonic::Status {
+        tonic::Status::from_header_map(response.headers()).unwrap_or_else(|| tonic::Status::ok(""))
+    }
+
+    fn request() -> http::Request<Body> {
+        http::Request::new(Body::empty())
+    }
+
+    #[tokio::test]
+    async fn a_direct_call_waits_for_the_server_and_is_refused_once_it_drains() {
+        let mesh = InProcess::new([ServiceName::Catalog]);
+        let mut direct = mesh.direct(ServiceName::Catalog).unwrap();
+        assert!(mesh.direct(ServiceName::Inventory).is_none());
+        let early = tokio::spawn(tower::Service::call(&mut direct, request()));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            !early.is_finished(),
+            "a call before the server starts waits for it"
+        );
+
+        let answering = tower::service_fn(|_: http::Request<Body>| async move {
+            let mut response = http::Response::new(Body::empty());
+            *response.status_mut() = http::StatusCode::ACCEPTED;
+            Ok::<_, Infallible>(response)
+        });
+        mesh.serve_directly(ServiceName::Catalog, Stack::new(answering));
+        let answer = early.await.unwrap().unwrap();
+        assert_eq!(answer.status(), http::StatusCode::ACCEPTED);
+
+        mesh.stop_serving(ServiceName::Catalog);
+        let refused = tower::Service::call(&mut direct, request()).await.unwrap();
+        assert_eq!(status_of(&refused).code(), tonic::Code::Unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_fails_its_call_and_not_the_caller() {
+        let mesh = InProcess::new([ServiceName::Catalog]);
+        let panicking = tower::service_fn(|_: http::Request<Body>| async move {
+            if std::hint::black_box(true) {
+                panic!("the handler broke");
+            }
+            Ok::<_, Infallible>(http::Response::new(Body::empty()))
+        });
+        mesh.serve_directly(ServiceName::Catalog, Stack::new(panicking));
+        let mut direct = mesh.direct(ServiceName::Catalog).unwrap();
+        let answer = tower::Service::call(&mut direct, request()).await.unwrap();
+        let status = status_of(&answer);
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert_eq!(status.message(), "catalog failed the call");
+    }
 
     #[tokio::test]
     async fn a_connection_reaches_the_server_that_took_the_incoming_side_and_none_other() {

@@ -151,16 +151,25 @@ mod tests {
             add_on_hand(&db, *book, copies * 3).await.unwrap();
         }
         // Some held: `reserved` and `version` differ from book to book.
-        execute(&db, "stock", "UPDATE stock SET reserved = 2 WHERE on_hand >= 6", [])
-            .await
-            .unwrap();
+        execute(
+            &db,
+            "stock",
+            "UPDATE stock SET reserved = 2 WHERE on_hand >= 6",
+            [],
+        )
+        .await
+        .unwrap();
         let mut through_sea_orm = get_many(&db, &books).await.unwrap();
         let mut through_reads = get_many_sqlite(&reads, &books).await.unwrap();
         through_sea_orm.sort_by_key(|level| level.book_id.as_uuid());
         through_reads.sort_by_key(|level| level.book_id.as_uuid());
         assert_eq!(through_reads.len(), 4, "the book without a row is absent");
         assert_eq!(through_reads, through_sea_orm);
-        assert!(through_reads.iter().any(|level| level.reserved == 2 && level.on_hand == 9));
+        assert!(
+            through_reads
+                .iter()
+                .any(|level| level.reserved == 2 && level.on_hand == 9)
+        );
         db.close().await.unwrap();
         let _ = std::fs::remove_dir_all(directory);
     }
