@@ -1,10 +1,10 @@
 //! Reads of a SQLite database through rusqlite on Tokio's blocking pool, beside the sqlx pool
 //! that writes it. sqlx runs each SQLite connection on a worker thread and answers every
-//! statement and row over channels, copying each value out (`sqlite3_value_dup`); for the
-//! catalogue page that cost ten times the CPU of the same two statements run here, where one
-//! hand-off to a blocking thread runs them and the rows are read in place (issue #22,
-//! `sqlite_read_bench`). Writes stay on sqlx: they are few, and their transactions and
-//! migrations are sea-orm's.
+//! statement and row over channels, copying each value out (`sqlite3_value_dup`); here one
+//! hand-off to a blocking thread runs a read's statements and the rows are read in place
+//! (issue #22; `sqlite_read_bench` measures both, figures in the README's "Measured
+//! choices"). Writes stay on sqlx: they are few, and their transactions and migrations are
+//! sea-orm's.
 //!
 //! The connections are read-only; in WAL mode they never wait for the writer or each other.
 //! There are as many as the sqlx pool has (`database_sqlite_read_connections`), so reads in
