@@ -380,11 +380,24 @@ mod tests {
     #[test]
     fn postgres_placeholders_are_numbered_in_order() {
         let query = SearchQuery {
+            author: Some("tolkien".to_owned()),
+            min_price_minor: Some(100),
+            ..unfiltered_title_page()
+        };
+        let statement = page_statement(DatabaseBackend::Postgres, &query).unwrap();
+        assert!(statement.sql.contains("a.name_key = $1"), "{}", statement.sql);
+        assert!(statement.sql.contains("b.price_minor >= $2"));
+        assert!(statement.sql.ends_with("LIMIT 21"), "{}", statement.sql);
+    }
+
+    /// The storefront's first page: every book on sale by title, 20 a page.
+    fn unfiltered_title_page() -> SearchQuery {
+        SearchQuery {
             text: None,
             isbn: None,
-            author: Some("tolkien".to_owned()),
+            author: None,
             topic: None,
-            min_price_minor: Some(100),
+            min_price_minor: None,
             max_price_minor: None,
             min_year: None,
             max_year: None,
@@ -393,11 +406,7 @@ mod tests {
             sort: BookSort::Title,
             page_size: 20,
             after: None,
-        };
-        let statement = page_statement(DatabaseBackend::Postgres, &query).unwrap();
-        assert!(statement.sql.contains("a.name_key = $1"), "{}", statement.sql);
-        assert!(statement.sql.contains("b.price_minor >= $2"));
-        assert!(statement.sql.ends_with("LIMIT 21"), "{}", statement.sql);
+        }
     }
 
     /// An ISBN-13 with a valid check digit, from a number.
@@ -446,21 +455,7 @@ mod tests {
         }
         catalog.delete_book(ids[3]).await.unwrap();
 
-        let all = SearchQuery {
-            text: None,
-            isbn: None,
-            author: None,
-            topic: None,
-            min_price_minor: None,
-            max_price_minor: None,
-            min_year: None,
-            max_year: None,
-            language: None,
-            in_stock: None,
-            sort: BookSort::Title,
-            page_size: 20,
-            after: None,
-        };
+        let all = unfiltered_title_page();
         let mut queries = Vec::new();
         for sort in [
             BookSort::Title,
@@ -527,21 +522,7 @@ mod tests {
         let db = platform::store::open_database::<crate::migration::Migrator>(&url, true)
             .await
             .unwrap();
-        let query = SearchQuery {
-            text: None,
-            isbn: None,
-            author: None,
-            topic: None,
-            min_price_minor: None,
-            max_price_minor: None,
-            min_year: None,
-            max_year: None,
-            language: None,
-            in_stock: None,
-            sort: BookSort::Title,
-            page_size: 20,
-            after: None,
-        };
+        let query = unfiltered_title_page();
         let count = count_statement(DatabaseBackend::Sqlite, &query).unwrap();
         let plan = db
             .query_all_raw(Statement::from_string(
