@@ -38,8 +38,9 @@ pub struct BookstoreConfig {
     /// between 16 and 24. Size it so that replicas × services × this stays under the
     /// server's `max_connections` (the chart does, from the replicas).
     pub database_pool_size: u32,
-    /// Connections of each SQLite pool: reads run on all of them at once (WAL). Default: one
-    /// per CPU, between 4 and 64.
+    /// Read-only connections to each SQLite file, for the catalogue's searches and stock
+    /// reads: they run on all of them at once (WAL). Default: one per CPU, between 4 and 64.
+    /// Writes go through one connection of their own.
     pub database_sqlite_read_connections: u32,
     /// How long a query may wait for a pooled connection before the call is UNAVAILABLE.
     pub database_acquire_timeout_ms: u32,

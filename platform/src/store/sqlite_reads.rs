@@ -7,8 +7,8 @@
 //! sea-orm's.
 //!
 //! The connections are read-only; in WAL mode they never wait for the writer or each other.
-//! There are as many as the sqlx pool has (`database_sqlite_read_connections`), so reads in
-//! flight follow the CPUs, not a constant.
+//! There are `database_sqlite_read_connections` of them (one per CPU by default), so reads in
+//! flight follow the CPUs, not a constant; the sqlx pool is the one writer connection.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use deadpool::unmanaged::{Pool, PoolConfig, PoolError};
 use rusqlite::OpenFlags;
 use sea_orm::{DatabaseBackend, DbErr, RuntimeErr};
 
-use super::{DATABASE_ACQUIRE_TIMEOUT_MS, SQLITE_MMAP_BYTES, SQLITE_POOL_SIZE, StoreError};
+use super::{DATABASE_ACQUIRE_TIMEOUT_MS, SQLITE_MMAP_BYTES, SQLITE_READ_CONNECTIONS, StoreError};
 use crate::telemetry::db_spans;
 
 /// Prepared statements each connection keeps (rusqlite's default is 16): a search statement
@@ -53,7 +53,7 @@ impl SqliteReads {
         let Some(path) = crate::store_path(url) else {
             return Ok(None);
         };
-        let size = SQLITE_POOL_SIZE.load(Ordering::Relaxed).max(1) as usize;
+        let size = SQLITE_READ_CONNECTIONS.load(Ordering::Relaxed).max(1) as usize;
         let connections = Pool::from_config(&PoolConfig {
             max_size: size,
             timeout: Some(Duration::from_millis(u64::from(
@@ -201,7 +201,6 @@ mod tests {
 
     #[tokio::test]
     async fn reads_see_what_sqlx_wrote_and_run_as_many_at_once_as_there_are_connections() {
-        // As many as the sqlx pool test asks for: the setting is process-wide.
         const READS: usize = 8;
         super::super::configure(16, READS as u32, 5_000, 2_000);
         let (db, directory) = super::super::tests::two_book_sqlite("rusqlite-reads").await;
