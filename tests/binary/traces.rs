@@ -197,11 +197,18 @@ async fn one_place_order_is_one_trace_across_every_hop_and_its_log_lines_carry_t
         let services: BTreeSet<&str> = spans.iter().map(|span| span.service.as_str()).collect();
         let http_done = spans.iter().any(|span| span.name == "POST /graphql");
         let payment = spans.iter().any(|span| span.name == "payment authorize");
-        if expected_services.is_subset(&services) && http_done && payment {
+        // Each process exports its ended spans in batches, so a span can arrive a batch
+        // before its parent: wait for every parent too.
+        let ids: BTreeSet<&str> = spans.iter().map(|span| span.span_id.as_str()).collect();
+        let orphans = spans
+            .iter()
+            .filter(|span| span.parent_span_id != CALLER_SPAN && !ids.contains(span.parent_span_id.as_str()))
+            .count();
+        if expected_services.is_subset(&services) && http_done && payment && orphans == 0 {
             Ok(spans)
         } else {
             Err(format!(
-                "services {services:?}, http span {http_done}, payment {payment}"
+                "services {services:?}, http span {http_done}, payment {payment}, {orphans} spans without their parent"
             ))
         }
     })

@@ -77,13 +77,20 @@ pub async fn mark_published(
     Ok(())
 }
 
+/// The least time between the starts of two passes a write wakes: under a storm of checkouts
+/// a pass (a read, a Redis round trip and an update) followed nearly every write; now the
+/// writes of one gap share a pass. An idle relay still publishes a write at once.
+pub const RELAY_PASS_GAP: Duration = Duration::from_millis(20);
+
 /// Runs `pass` (which publishes up to [`RELAY_BATCH`] rows and returns how many) until
 /// `shutdown`: at once again after a full pass, when `woken` (a write of this replica
-/// committed rows), or every `interval` (rows of other replicas); a failed pass is logged
-/// as `what` and retried after a second.
+/// committed rows) but not sooner than `gap` after the last pass began (use
+/// [`RELAY_PASS_GAP`]), or every `interval` (rows of other replicas); a failed pass is
+/// logged as `what` and retried after a second.
 pub async fn relay<F, Fut>(
     what: &'static str,
     interval: Duration,
+    gap: Duration,
     woken: &Notify,
     shutdown: CancellationToken,
     mut pass: F,
@@ -92,6 +99,7 @@ pub async fn relay<F, Fut>(
     Fut: Future<Output = anyhow::Result<usize>>,
 {
     loop {
+        let began = tokio::time::Instant::now();
         let pause = match pass().await {
             Ok(count) if count as u64 >= RELAY_BATCH => Duration::ZERO,
             Ok(_) => interval,
@@ -101,9 +109,76 @@ pub async fn relay<F, Fut>(
             }
         };
         tokio::select! {
+            biased;
             () = shutdown.cancelled() => return,
-            () = woken.notified() => {}
             () = tokio::time::sleep(pause) => {}
+            () = woken.notified() => {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep_until(began + gap) => {}
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_during_the_gap_share_one_pass_and_an_idle_relay_publishes_at_once() {
+        // A gap far longer than this machine's scheduling noise, so the counts are exact.
+        let gap = Duration::from_secs(1);
+        let woken = Arc::new(Notify::new());
+        let passes = Arc::new(AtomicUsize::new(0));
+        let shutdown = CancellationToken::new();
+        let relay = tokio::spawn({
+            let (woken, passes, shutdown) = (Arc::clone(&woken), Arc::clone(&passes), shutdown.clone());
+            async move {
+                relay(
+                    "test events",
+                    Duration::from_secs(3_600),
+                    gap,
+                    &woken,
+                    shutdown,
+                    || {
+                        passes.fetch_add(1, Ordering::SeqCst);
+                        async { Ok(1) }
+                    },
+                )
+                .await;
+            }
+        });
+        // The first pass, then idle past the gap: a write is published without waiting.
+        tokio::time::sleep(gap + Duration::from_millis(100)).await;
+        assert_eq!(passes.load(Ordering::SeqCst), 1);
+        woken.notify_one();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            passes.load(Ordering::SeqCst),
+            2,
+            "an idle relay waited for the gap"
+        );
+        // Twenty writes within one gap: one more pass carries them all.
+        for _ in 0..20 {
+            woken.notify_one();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The burst's pass runs when the second pass's gap ends, the next a gap after that.
+        tokio::time::sleep(gap).await;
+        assert_eq!(
+            passes.load(Ordering::SeqCst),
+            3,
+            "writes within a gap ran passes of their own"
+        );
+        shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), relay)
+            .await
+            .expect("the relay stops at shutdown")
+            .unwrap();
     }
 }

@@ -61,9 +61,14 @@ impl Catalog {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        outbox::relay("book events", INTERVAL, &self.changed, shutdown, || {
-            self.relay_book_events(&redis, &stream)
-        })
+        outbox::relay(
+            "book events",
+            INTERVAL,
+            outbox::RELAY_PASS_GAP,
+            &self.changed,
+            shutdown,
+            || self.relay_book_events(&redis, &stream),
+        )
         .await;
         Ok(())
     }

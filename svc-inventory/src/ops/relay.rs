@@ -55,9 +55,14 @@ impl Inventory {
         let Some(redis) = redis.connected(&shutdown).await else {
             return Ok(());
         };
-        outbox::relay("stock events", interval, &self.changed, shutdown, || {
-            self.relay_once(&redis, &stream)
-        })
+        outbox::relay(
+            "stock events",
+            interval,
+            outbox::RELAY_PASS_GAP,
+            &self.changed,
+            shutdown,
+            || self.relay_once(&redis, &stream),
+        )
         .await;
         Ok(())
     }
