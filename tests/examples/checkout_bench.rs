@@ -76,6 +76,8 @@ async fn main() {
         .setting("BOOKSTORE_BFF__RATE_PER_ADDRESS", 1_000_000)
         .setting("BOOKSTORE_BFF__RATE_PER_USER", 1_000_000)
         .setting("BOOKSTORE_BFF__RATE_BURST", 1_000_000)
+        // Room for every shopper's request: the bench measures checkouts, not shedding.
+        .setting("BOOKSTORE_BFF__MAX_CONCURRENT_REQUESTS", 64 + 2 * concurrency)
         .setting("RUST_LOG", "warn")
         .start()
         .await
