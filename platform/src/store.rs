@@ -97,9 +97,14 @@ pub fn default_postgres_pool_size() -> u32 {
 /// `redis_timeout_ms`): size the pools so replicas × services fit the server's
 /// `max_connections` and SQLite's reads use the machine, and the waits so a burst queues
 /// instead of failing, while a dead store still shows as an error, not a hang.
-pub fn configure(pool_size: u32, sqlite_connections: u32, acquire_timeout_ms: u32, redis_timeout_ms: u32) {
+pub fn configure(
+    pool_size: u32,
+    sqlite_read_connections: u32,
+    acquire_timeout_ms: u32,
+    redis_timeout_ms: u32,
+) {
     POSTGRES_POOL_SIZE.store(pool_size.max(1), Ordering::Relaxed);
-    SQLITE_READ_CONNECTIONS.store(sqlite_connections.max(1), Ordering::Relaxed);
+    SQLITE_READ_CONNECTIONS.store(sqlite_read_connections.max(1), Ordering::Relaxed);
     DATABASE_ACQUIRE_TIMEOUT_MS.store(acquire_timeout_ms.max(1), Ordering::Relaxed);
     REDIS_TIMEOUT_MS.store(redis_timeout_ms.max(1), Ordering::Relaxed);
 }
@@ -116,6 +121,19 @@ pub(crate) fn redis_timeout() -> Duration {
 /// # Errors
 /// Fails when the directory cannot be created or the database does not answer.
 pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with_sqlite_connections(url, SQLITE_WRITER_CONNECTIONS).await
+}
+
+/// [`connect_database`], with `connections` in a SQLite file's sqlx pool instead of the one
+/// writer: for `sqlite_read_bench`, which measures sqlx's reads against the read connections
+/// at the same count. The services use [`connect_database`].
+///
+/// # Errors
+/// As [`connect_database`].
+pub async fn connect_with_sqlite_connections(
+    url: &str,
+    connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
@@ -131,7 +149,7 @@ pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
         options
-            .max_connections(SQLITE_WRITER_CONNECTIONS)
+            .max_connections(connections.max(1))
             // A file never hangs up: sqlx's ping before every acquire was one more trip to the
             // connection's worker thread per statement, for nothing.
             .test_before_acquire(false)

@@ -1,7 +1,7 @@
 //! The catalogue page's reads on SQLite two ways, same database, same run: sqlx's pool
-//! (what the services use through sea-orm: each connection a worker thread that a query is
-//! handed to and answered from over channels) against rusqlite connections on Tokio's
-//! blocking pool (`spawn_blocking`, the statement cached per connection). Each read is the
+//! (what sea-orm runs on: each connection a worker thread that a query is handed to and
+//! answered from over channels) against rusqlite connections on Tokio's blocking pool
+//! (`spawn_blocking`, the statement cached per connection; what the services read through). Each read is the
 //! storefront's first page by title: the page query and its count, as svc-catalog runs them.
 //! Both get the same number of connections; reported: reads a second and process CPU per read.
 //!
@@ -112,8 +112,10 @@ async fn main() {
     let page = page_statement(DatabaseBackend::Sqlite, &query).unwrap();
     let count = count_statement(DatabaseBackend::Sqlite, &query).unwrap();
 
-    // sqlx, as the services read.
-    let db = platform::store::connect_database(&url).await.unwrap();
+    // sqlx, on a pool of as many connections (the services' own sqlx pool is the one writer).
+    let db = platform::store::connect_with_sqlite_connections(&url, connections)
+        .await
+        .unwrap();
     let (sqlx_page, sqlx_count) = (page.clone(), count.clone());
     let sqlx_read = {
         let db = db.clone();
