@@ -4,9 +4,12 @@
 
 use platform::store::{Classify as _, SqliteReads, sqlite_parameters, traced};
 use rusqlite::params_from_iter;
-use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult as _, QueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryResult,
+    Statement, Value,
+};
 
-use super::book::{BookColumns, Model};
+use super::book::{self, BookColumns, Model};
 use crate::domain::book::Book;
 use crate::domain::search::{BookSort, CursorKey};
 use crate::domain::{Cursor, SearchQuery};
@@ -178,27 +181,57 @@ fn push_keyset(sql: &mut Sql, column: &str, descending: bool, cursor: &Cursor) {
 
 /// Builds the page query (page size + 1 rows, to know whether there is a next page).
 pub fn page_statement(backend: DatabaseBackend, query: &SearchQuery) -> Option<Statement> {
-    let (column, order_by, descending) = order(query.sort);
     let mut sql = Sql::default();
-    sql.push("SELECT * FROM (");
+    sql.push("SELECT *");
+    push_page(&mut sql, backend, query).then(|| sql.statement(backend))
+}
+
+/// Builds the page query with the total of matches in every row (`total`), for a backend
+/// where each statement is a round trip: one round trip a page instead of two. Only the
+/// books' own columns are read (not PostgreSQL's `search` vector, which no reader needs).
+pub fn page_with_total_statement(backend: DatabaseBackend, query: &SearchQuery) -> Option<Statement> {
+    let mut sql = Sql::default();
+    sql.push("SELECT ");
+    for (index, column) in book::Column::iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.push(column.as_str());
+    }
+    if query.sort == BookSort::Relevance {
+        sql.push(", score");
+    }
+    // An uncorrelated subquery: evaluated once per statement, in its snapshot.
+    sql.push(", (");
+    if !push_count(&mut sql, backend, query) {
+        return None;
+    }
+    sql.push(") AS total");
+    push_page(&mut sql, backend, query).then(|| sql.statement(backend))
+}
+
+/// Writes a page query's FROM onwards, after its select list.
+fn push_page(sql: &mut Sql, backend: DatabaseBackend, query: &SearchQuery) -> bool {
+    let (column, order_by, descending) = order(query.sort);
+    sql.push(" FROM (");
     match &query.text {
         Some(text) => {
-            if !push_matches(&mut sql, backend, text, query.sort == BookSort::Relevance) {
-                return None;
+            if !push_matches(sql, backend, text, query.sort == BookSort::Relevance) {
+                return false;
             }
         }
         None => sql.push(" SELECT b.* FROM books b WHERE 1 = 1"),
     }
-    push_filters(&mut sql, query);
+    push_filters(sql, query);
     sql.push(") AS matched WHERE 1 = 1");
     if let Some(cursor) = &query.after {
-        push_keyset(&mut sql, column, descending, cursor);
+        push_keyset(sql, column, descending, cursor);
     }
     // The limit is written into the text, not bound: SQLite (3.47 on) plans with a bound
     // LIMIT's value and so re-prepares the whole statement on every run that binds it anew.
     // A page size is a validated integer, and a handful of sizes keep the statement cache small.
     sql.push(&format!(" ORDER BY {order_by} LIMIT {}", query.page_size + 1));
-    Some(sql.statement(backend))
+    true
 }
 
 /// Whether `query` matches every book on sale: no text and no filter.
@@ -234,37 +267,40 @@ fn matches_every_live_book(query: &SearchQuery) -> bool {
 /// that is the live-book counter the database keeps (migration m0004), one row, instead of
 /// a walk over every book on sale.
 pub fn count_statement(backend: DatabaseBackend, query: &SearchQuery) -> Option<Statement> {
-    if matches_every_live_book(query) {
-        return Some(Statement::from_string(
-            backend,
-            format!(
-                "SELECT value AS total FROM catalog_counters WHERE name = '{}'",
-                crate::migration::m0004_live_books_count::LIVE_BOOKS
-            ),
-        ));
-    }
     let mut sql = Sql::default();
+    push_count(&mut sql, backend, query).then(|| sql.statement(backend))
+}
+
+/// Writes the count query of [`count_statement`].
+fn push_count(sql: &mut Sql, backend: DatabaseBackend, query: &SearchQuery) -> bool {
+    if matches_every_live_book(query) {
+        sql.push(&format!(
+            "SELECT value AS total FROM catalog_counters WHERE name = '{}'",
+            crate::migration::m0004_live_books_count::LIVE_BOOKS
+        ));
+        return true;
+    }
     sql.push("SELECT COUNT(*) AS total FROM (");
     match &query.text {
         Some(text) => {
-            if !push_matches(&mut sql, backend, text, false) {
-                return None;
+            if !push_matches(sql, backend, text, false) {
+                return false;
             }
         }
         None => sql.push(" SELECT b.id FROM books b WHERE 1 = 1"),
     }
-    push_filters(&mut sql, query);
+    push_filters(sql, query);
     sql.push(") AS matched");
-    Some(sql.statement(backend))
+    true
 }
 
-/// Runs a search: one page and the total.
+/// Runs a search: one page and the total, in one statement.
 ///
 /// # Errors
 /// Internal on a database failure.
 pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogResult<SearchPage> {
     let backend = db.get_database_backend();
-    let (Some(page), Some(count)) = (page_statement(backend, query), count_statement(backend, query)) else {
+    let Some(page) = page_with_total_statement(backend, query) else {
         // Text with no searchable word (only punctuation) matches nothing.
         return Ok(SearchPage {
             rows: Vec::new(),
@@ -274,18 +310,31 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
     let rows = traced(db, "SELECT", "books", db.query_all_raw(page))
         .await
         .classify("search")?;
-    let total_row = traced(db, "SELECT", "books", db.query_one_raw(count))
-        .await
-        .classify("search")?;
-    let total = match total_row {
-        Some(row) => row.try_get::<i64>("", "total").classify("search")?,
-        None => 0,
+    let total = match (rows.first(), &query.after) {
+        (Some(row), _) => row.try_get::<i64>("", "total").classify("search")?,
+        // A first page without rows: nothing matches.
+        (None, None) => 0,
+        // Past the last match: the earlier pages' matches still count.
+        (None, Some(_)) => count(db, query).await?,
     };
-    let mut books = Vec::new();
+    let mut books = Vec::with_capacity(rows.len());
     for row in rows {
         books.push(read_row(&row, query.sort)?);
     }
     Ok(SearchPage { rows: books, total })
+}
+
+async fn count(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogResult<i64> {
+    let Some(count) = count_statement(db.get_database_backend(), query) else {
+        return Ok(0);
+    };
+    let row = traced(db, "SELECT", "books", db.query_one_raw(count))
+        .await
+        .classify("search")?;
+    match row {
+        Some(row) => Ok(row.try_get::<i64>("", "total").classify("search")?),
+        None => Ok(0),
+    }
 }
 
 /// Runs a search on SQLite through the read connections (rusqlite on the blocking pool):
@@ -388,6 +437,24 @@ mod tests {
         assert!(statement.sql.contains("a.name_key = $1"), "{}", statement.sql);
         assert!(statement.sql.contains("b.price_minor >= $2"));
         assert!(statement.sql.ends_with("LIMIT 21"), "{}", statement.sql);
+
+        // The total's subquery comes first in the text, so its values are bound first.
+        let statement = page_with_total_statement(DatabaseBackend::Postgres, &query).unwrap();
+        for (number, fragment) in [
+            (1, "a.name_key = $1"),
+            (2, "b.price_minor >= $2"),
+            (3, "a.name_key = $3"),
+            (4, "b.price_minor >= $4"),
+        ] {
+            assert!(statement.sql.contains(fragment), "${number}: {}", statement.sql);
+        }
+        // The books' columns, not PostgreSQL's search vector.
+        assert!(
+            statement.sql.starts_with("SELECT id, search_rowid, isbn13,"),
+            "{}",
+            statement.sql
+        );
+        assert_eq!(statement.values.unwrap().0.len(), 4);
     }
 
     /// The storefront's first page: every book on sale by title, 20 a page.
@@ -511,6 +578,32 @@ mod tests {
             }
         }
         assert!(compared > 150, "{compared} rows compared");
+        // Past the last match: no rows, and the total still counts every match.
+        for query in [
+            all.clone(),
+            SearchQuery {
+                text: Some("ring".to_owned()),
+                sort: BookSort::Relevance,
+                ..all.clone()
+            },
+        ] {
+            let everything = SearchQuery {
+                page_size: 100,
+                ..query.clone()
+            };
+            let last = search(&db, &everything).await.unwrap().rows.pop().unwrap().1;
+            let past = SearchQuery {
+                after: Some(last),
+                ..query
+            };
+            let through_sea_orm = search(&db, &past).await.unwrap();
+            assert!(through_sea_orm.rows.is_empty(), "{past:?}");
+            assert!(through_sea_orm.total > 10, "{past:?}: {}", through_sea_orm.total);
+            assert_eq!(
+                search_sqlite(&reads, &past).await.unwrap().total,
+                through_sea_orm.total
+            );
+        }
         db.close().await.unwrap();
         let _ = std::fs::remove_dir_all(directory);
     }
