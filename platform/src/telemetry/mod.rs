@@ -113,7 +113,13 @@ pub fn init(service: &str, default_filter: &str, config: &TelemetryConfig) -> an
             .with_filter(filter)
             .boxed(),
     };
+    // Without the per-span extras an operator does not read: a tokio worker's thread name
+    // and id, the source location (the span's name says where it is), and busy/idle times
+    // (clock reads on every poll's enter and exit; the span's duration remains).
     let trace_layer = tracing_opentelemetry::layer()
+        .with_threads(false)
+        .with_location(false)
+        .with_tracked_inactivity(false)
         .with_tracer(tracer)
         .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
     tracing_subscriber::registry()
