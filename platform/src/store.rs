@@ -65,9 +65,15 @@ static DATABASE_ACQUIRE_TIMEOUT_MS: AtomicU32 = AtomicU32::new(5_000);
 /// How long Redis may take to answer one command, in milliseconds.
 static REDIS_TIMEOUT_MS: AtomicU32 = AtomicU32::new(2_000);
 
-/// How much of a SQLite file its connections map into memory (address space, not memory:
-/// the pages are the kernel's page cache, shared by every connection and process).
+/// How much of a SQLite file its read connections map into memory (address space, not
+/// memory: the pages are the kernel's page cache, shared by every connection and process).
+/// Every mapped page the process touches counts in its RSS, so only connections whose reads
+/// walk the data map it; the writer reads through its own bounded page cache.
 const SQLITE_MMAP_BYTES: i64 = 1 << 30;
+/// The page cache of a SQLite file's writer, in KiB (SQLite's default is 2 MiB): a write
+/// touches the right edge of each table and index it appends to and the pages of the rows
+/// it updates; the rest of the file waits in the kernel's page cache, a `pread` away.
+const SQLITE_WRITER_CACHE_KIB: u32 = 1024;
 
 /// The fewest SQLite connections the default gives: what the pool had before it followed
 /// the CPUs (a read, a write and room for a slow one beside them).
@@ -121,12 +127,13 @@ pub(crate) fn redis_timeout() -> Duration {
 /// # Errors
 /// Fails when the directory cannot be created or the database does not answer.
 pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect_with_sqlite_connections(url, SQLITE_WRITER_CONNECTIONS).await
+    connect(url, SQLITE_WRITER_CONNECTIONS, SqliteMap::Unmapped).await
 }
 
 /// [`connect_database`], with `connections` in a SQLite file's sqlx pool instead of the one
-/// writer: for `sqlite_read_bench`, which measures sqlx's reads against the read connections
-/// at the same count. The services use [`connect_database`].
+/// writer, each mapping the file as the read connections do: for `sqlite_read_bench`, which
+/// measures sqlx's reads against the read connections at the same count. The services use
+/// [`connect_database`].
 ///
 /// # Errors
 /// As [`connect_database`].
@@ -134,6 +141,19 @@ pub async fn connect_with_sqlite_connections(
     url: &str,
     connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
+    connect(url, connections, SqliteMap::Mapped).await
+}
+
+/// Whether a SQLite connection reads its file through a memory map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteMap {
+    Mapped,
+    /// Through the connection's own page cache ([`SQLITE_WRITER_CACHE_KIB`]), which stays
+    /// that size however large the file grows; a map's touched pages stayed in the RSS.
+    Unmapped,
+}
+
+async fn connect(url: &str, connections: u32, map: SqliteMap) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
@@ -153,16 +173,17 @@ pub async fn connect_with_sqlite_connections(
             // A file never hangs up: sqlx's ping before every acquire was one more trip to the
             // connection's worker thread per statement, for nothing.
             .test_before_acquire(false)
-            .map_sqlx_sqlite_opts(|sqlite| {
-                sqlite
+            .map_sqlx_sqlite_opts(move |sqlite| {
+                let sqlite = sqlite
                     .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    // Pages read through a shared memory map rather than `pread` into each
-                    // connection's own cache: the catalogue page's count walks the whole books
-                    // table, and copying it out of the kernel was a fifth of `up`'s CPU.
-                    .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+                    .busy_timeout(Duration::from_secs(10));
+                match map {
+                    SqliteMap::Mapped => sqlite.pragma("mmap_size", SQLITE_MMAP_BYTES.to_string()),
+                    // Negative: a size in KiB rather than in pages.
+                    SqliteMap::Unmapped => sqlite.pragma("cache_size", format!("-{SQLITE_WRITER_CACHE_KIB}")),
+                }
             });
     } else {
         options
@@ -530,6 +551,46 @@ mod tests {
             write.expect("every queued write ran, none refused as busy");
         }
         assert_eq!(db.get_sqlite_connection_pool().size(), 1);
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(directory);
+    }
+
+    async fn pragma(db: &DatabaseConnection, name: &str) -> i64 {
+        let rows = query(db, "pragma", &format!("PRAGMA {name}"), []).await.unwrap();
+        rows[0].try_get_by_index(0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_sqlite_read_connections_map_the_file() {
+        // A mapped page the process touched stays in its RSS, so a writer that mapped the
+        // file grew with every order it stored (issue #23); reads that walk the books keep
+        // the map, where it saved copying them out of the kernel.
+        let (db, directory) = two_book_sqlite("mapped").await;
+        let url = format!("sqlite://{}/mapped.db?mode=rwc", directory.display());
+        assert_eq!(
+            pragma(&db, "mmap_size").await,
+            0,
+            "the writer reads through its page cache"
+        );
+        assert_eq!(
+            pragma(&db, "cache_size").await,
+            -i64::from(SQLITE_WRITER_CACHE_KIB)
+        );
+        let reads = SqliteReads::open(&url).unwrap().expect("a SQLite URL");
+        let read_map: i64 = reads
+            .read("pragma", "book", |connection| {
+                connection.query_row("PRAGMA mmap_size", [], |row| row.get(0))
+            })
+            .await
+            .unwrap();
+        assert_eq!(read_map, SQLITE_MMAP_BYTES);
+        let bench = connect_with_sqlite_connections(&url, 2).await.unwrap();
+        assert_eq!(
+            pragma(&bench, "mmap_size").await,
+            SQLITE_MMAP_BYTES,
+            "the bench's sqlx reads map as the read connections do"
+        );
+        bench.close().await.unwrap();
         db.close().await.unwrap();
         let _ = std::fs::remove_dir_all(directory);
     }
