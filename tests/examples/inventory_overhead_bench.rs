@@ -1,7 +1,8 @@
 //! What svc-inventory adds to a checkout's two phases: Reserve+Commit through real gRPC next
 //! to a tight client issuing the same SQL statements in the same transactions directly
 //! (the service's own `store::phases`, on a pool of the same size on the same database), on
-//! one hot book and spread over 1000 books, in the same run.
+//! one hot book and spread over 1000 books, in the same run: the two take turns a second at
+//! a time, so neither gets the fresher database or the quieter machine.
 //!
 //! `cargo run --release -p bookstore-tests --example inventory_overhead_bench`
 //! (`BENCH_SECONDS` per measure, default 5; `BENCH_CONCURRENCY`, default 16;
@@ -10,7 +11,7 @@
 
 use std::sync::Arc;
 
-use bookstore_tests::bench::{Row, env_number, rate, record};
+use bookstore_tests::bench::{Row, env_number, interleaved_rates, record};
 use bookstore_tests::{TestMesh, with_token};
 use platform::ServiceName;
 use platform::auth::Role;
@@ -136,13 +137,12 @@ async fn main() {
     for (name, pick) in [("one hot book", pick_hot), ("1000 books", pick_many)] {
         let direct_db = db.clone();
         let direct_pick = Arc::clone(&pick);
-        let tight = rate(concurrency, seconds, move |round| {
+        let tight = move |round| {
             let db = direct_db.clone();
             let book = direct_pick(round);
             async move { direct(&db, book).await }
-        })
-        .await;
-        let grpc = rate(concurrency, seconds, service(Arc::clone(&pick))).await;
+        };
+        let (grpc, tight) = interleaved_rates(concurrency, seconds, service(Arc::clone(&pick)), tight).await;
         println!(
             "Reserve+Commit, {name}: gRPC {grpc:.0}/s, the same SQL directly {tight:.0}/s, ratio {:.3}",
             grpc / tight

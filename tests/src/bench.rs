@@ -18,16 +18,68 @@ where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
-    let work = Arc::new(work);
+    let (calls, elapsed) = run_for(concurrency, Duration::from_secs(seconds), &Arc::new(work), 0).await;
+    calls as f64 / elapsed.as_secs_f64()
+}
+
+/// The rates of `a` and of `b`, as [`rate`], measured in alternating one-second slices
+/// (`a b`, `b a`, `a b`, …) for `seconds` each, so that the machine's drift and a database
+/// that grows as it is written (its tables, its vacuum, its checkpoints) weigh on both
+/// alike rather than on whichever ran second.
+pub async fn interleaved_rates<A, FutA, B, FutB>(concurrency: u64, seconds: u64, a: A, b: B) -> (f64, f64)
+where
+    A: Fn(u64) -> FutA + Send + Sync + 'static,
+    FutA: std::future::Future<Output = ()> + Send,
+    B: Fn(u64) -> FutB + Send + Sync + 'static,
+    FutB: std::future::Future<Output = ()> + Send,
+{
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let slice = Duration::from_secs(1);
+    let (mut a_calls, mut a_time, mut b_calls, mut b_time) = (0, Duration::ZERO, 0, Duration::ZERO);
+    for round in 0..seconds.max(1) {
+        // Distinct round numbers in every slice, so picks keep moving.
+        let first_round = round << 32;
+        let a_first = round % 2 == 0;
+        for run_a in [a_first, !a_first] {
+            let (calls, elapsed) = if run_a {
+                run_for(concurrency, slice, &a, first_round).await
+            } else {
+                run_for(concurrency, slice, &b, first_round).await
+            };
+            if run_a {
+                (a_calls, a_time) = (a_calls + calls, a_time + elapsed);
+            } else {
+                (b_calls, b_time) = (b_calls + calls, b_time + elapsed);
+            }
+        }
+    }
+    (
+        a_calls as f64 / a_time.as_secs_f64(),
+        b_calls as f64 / b_time.as_secs_f64(),
+    )
+}
+
+/// Runs `work` on `concurrency` tasks for `duration` (each task finishes its call in
+/// flight); returns the calls completed and the time it took.
+async fn run_for<F, Fut>(
+    concurrency: u64,
+    duration: Duration,
+    work: &Arc<F>,
+    first_round: u64,
+) -> (u64, Duration)
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
-        let work = Arc::clone(&work);
+        let work = Arc::clone(work);
         let done = Arc::clone(&done);
         tasks.spawn(async move {
-            let mut round = 0;
+            let mut round = first_round;
             while Instant::now() < deadline {
                 work(worker * 1_000_000 + round).await;
                 done.fetch_add(1, Ordering::Relaxed);
@@ -36,7 +88,7 @@ where
         });
     }
     while tasks.join_next().await.is_some() {}
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    (done.load(Ordering::Relaxed), started.elapsed())
 }
 
 /// One row of the benchmark table: a measure, its baseline from the same run, and the
