@@ -41,14 +41,11 @@ where
         let first_round = round << 32;
         let a_first = round % 2 == 0;
         for run_a in [a_first, !a_first] {
-            let (calls, elapsed) = if run_a {
-                run_for(concurrency, slice, &a, first_round).await
-            } else {
-                run_for(concurrency, slice, &b, first_round).await
-            };
             if run_a {
+                let (calls, elapsed) = run_for(concurrency, slice, &a, first_round).await;
                 (a_calls, a_time) = (a_calls + calls, a_time + elapsed);
             } else {
+                let (calls, elapsed) = run_for(concurrency, slice, &b, first_round).await;
                 (b_calls, b_time) = (b_calls + calls, b_time + elapsed);
             }
         }
