@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bookstore_tests::bench::{Row, env_number, record};
+use bookstore_tests::bench::{Row, cpu_seconds, env_number, record};
 use bookstore_tests::free_port;
 use platform::ServiceName;
 use platform::testing::{Backend, TestDatabase};
@@ -98,16 +98,6 @@ struct Measured {
     /// The load generator's own CPU per page (this process), to show it is cheap.
     client_us_per_page: f64,
     failed: u64,
-}
-
-/// user + system CPU of `pid` so far, from `/proc/<pid>/stat` (clock ticks of 10 ms).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    // utime and stime: fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
 }
 
 /// Starts `run` on `stores`; returns the child once it serves the seeded page, or the exit

@@ -25,11 +25,9 @@ use svc_catalog::store::search::{count_statement, page_statement};
 #[global_allocator]
 static ALLOCATOR: platform::Allocator = platform::Allocator;
 
-/// user + system CPU seconds of this process so far (`/proc/self/stat`, 10 ms ticks).
+/// user + system CPU seconds of this process so far.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / 100.0
+    bookstore_tests::bench::cpu_seconds(std::process::id())
 }
 
 /// A statement's bound values as rusqlite parameters (the title page binds only its LIMIT).

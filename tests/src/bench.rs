@@ -22,11 +22,43 @@ where
     calls as f64 / elapsed.as_secs_f64()
 }
 
+/// user + system CPU seconds `pid` has used so far, from `/proc/<pid>/stat` (10 ms ticks).
+///
+/// # Panics
+/// When the file cannot be read or is not as the kernel writes it (a bench cannot go on
+/// without the figure).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let after_name = stat
+        .rfind(')')
+        .and_then(|end| stat.get(end + 2..))
+        .unwrap_or_default();
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // utime and stime: fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks = |index: usize| -> u64 {
+        fields
+            .get(index)
+            .and_then(|field| field.parse().ok())
+            .unwrap_or_else(|| panic!("{path} has no CPU time in field {}: {stat}", index + 3))
+    };
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// One side of [`interleaved_rates`]: calls a second, and the CPU this process spent a call
+/// while that side ran (its client, and whatever of the work runs in this process).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Side {
+    pub rate: f64,
+    pub cpu_us_per_call: f64,
+}
+
 /// The rates of `a` and of `b`, as [`rate`], measured in alternating one-second slices
 /// (`a b`, `b a`, `a b`, …) for `seconds` each, so that the machine's drift and a database
 /// that grows as it is written (its tables, its vacuum, its checkpoints) weigh on both
-/// alike rather than on whichever ran second.
-pub async fn interleaved_rates<A, FutA, B, FutB>(concurrency: u64, seconds: u64, a: A, b: B) -> (f64, f64)
+/// alike rather than on whichever ran second; with this process's CPU a call on each side.
+pub async fn interleaved_rates<A, FutA, B, FutB>(concurrency: u64, seconds: u64, a: A, b: B) -> (Side, Side)
 where
     A: Fn(u64) -> FutA + Send + Sync + 'static,
     FutA: std::future::Future<Output = ()> + Send,
@@ -35,25 +67,48 @@ where
 {
     let (a, b) = (Arc::new(a), Arc::new(b));
     let slice = Duration::from_secs(1);
-    let (mut a_calls, mut a_time, mut b_calls, mut b_time) = (0, Duration::ZERO, 0, Duration::ZERO);
+    let pid = std::process::id();
+    let (mut a_total, mut b_total) = (Totals::default(), Totals::default());
     for round in 0..seconds.max(1) {
         // Distinct round numbers in every slice, so picks keep moving.
         let first_round = round << 32;
         let a_first = round % 2 == 0;
         for run_a in [a_first, !a_first] {
+            let cpu_before = cpu_seconds(pid);
             if run_a {
                 let (calls, elapsed) = run_for(concurrency, slice, &a, first_round).await;
-                (a_calls, a_time) = (a_calls + calls, a_time + elapsed);
+                a_total.add(calls, elapsed, cpu_seconds(pid) - cpu_before);
             } else {
                 let (calls, elapsed) = run_for(concurrency, slice, &b, first_round).await;
-                (b_calls, b_time) = (b_calls + calls, b_time + elapsed);
+                b_total.add(calls, elapsed, cpu_seconds(pid) - cpu_before);
             }
         }
     }
-    (
-        a_calls as f64 / a_time.as_secs_f64(),
-        b_calls as f64 / b_time.as_secs_f64(),
-    )
+    (a_total.side(), b_total.side())
+}
+
+/// What the slices of one side of [`interleaved_rates`] add up to.
+#[derive(Debug, Default)]
+struct Totals {
+    calls: u64,
+    time: Duration,
+    cpu_seconds: f64,
+}
+
+impl Totals {
+    fn add(&mut self, calls: u64, time: Duration, cpu_seconds: f64) {
+        self.calls += calls;
+        self.time += time;
+        self.cpu_seconds += cpu_seconds;
+    }
+
+    fn side(&self) -> Side {
+        let calls = self.calls.max(1) as f64;
+        Side {
+            rate: self.calls as f64 / self.time.as_secs_f64(),
+            cpu_us_per_call: self.cpu_seconds * 1e6 / calls,
+        }
+    }
 }
 
 /// Runs `work` on `concurrency` tasks for `duration` (each task finishes its call in
