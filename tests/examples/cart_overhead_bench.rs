@@ -1,7 +1,8 @@
 //! What svc-cart adds to AddItem: the service through real gRPC (token check, policy, the
 //! catalog's book check, the platform's layers) next to a bare tonic server, in the same
 //! process, running the same Lua script through the same store code on the same Redis and
-//! answering the same message, with the same clients and concurrency, in the same run.
+//! answering the same message, with the same clients and concurrency, in the same run: the
+//! two take turns a second at a time, and each reports the CPU this process spent a call.
 //!
 //! `cargo run --release -p bookstore-tests --example cart_overhead_bench`
 //! (`BENCH_SECONDS`, default 5; `BENCH_CONCURRENCY`, default 16). `scripts/bench.sh` runs it.
@@ -9,8 +10,9 @@
 
 use std::time::Duration;
 
-use bookstore_tests::bench::{Row, env_number, rate, record};
+use bookstore_tests::bench::{Row, env_number, interleaved_rates, record};
 use bookstore_tests::{TestMesh, with_token};
+use futures::future::BoxFuture;
 use platform::ServiceName;
 use platform::auth::Role;
 use platform::store::LazyRedis;
@@ -98,15 +100,13 @@ fn guest(index: u64) -> Option<pb::CartOwner> {
     })
 }
 
-/// AddItem on `channel` from `concurrency` clients for `seconds`; calls a second.
-async fn add_items(
+/// One AddItem call on `channel` a round, for [`interleaved_rates`].
+fn add_item(
     channel: tonic::transport::Channel,
     token: String,
     book: String,
-    concurrency: u64,
-    seconds: u64,
-) -> f64 {
-    rate(concurrency, seconds, move |round| {
+) -> impl Fn(u64) -> BoxFuture<'static, ()> + Send + Sync + 'static {
+    move |round| {
         let mut client = CartServiceClient::new(channel.clone());
         let request = pb::AddItemRequest {
             owner: guest(round % 5_000),
@@ -114,12 +114,11 @@ async fn add_items(
             quantity: 1,
         };
         let token = token.clone();
-        async move {
+        Box::pin(async move {
             // Past 99 copies a cart refuses more; that is still a full round trip.
             let _ = client.add_item(with_token(request, &token)).await;
-        }
-    })
-    .await
+        })
+    }
 }
 
 #[tokio::main]
@@ -174,25 +173,30 @@ async fn main() {
         .unwrap();
 
     let token = mesh.bff_token(ServiceName::Cart);
-    let service = add_items(
-        mesh.channel(ServiceName::Cart),
-        token.clone(),
-        book.clone(),
+    // The two take turns a second at a time, so neither gets the quieter machine.
+    let (service, bare) = interleaved_rates(
         concurrency,
         seconds,
+        add_item(mesh.channel(ServiceName::Cart), token.clone(), book.clone()),
+        add_item(bare_channel, token, book),
     )
     .await;
-    let bare = add_items(bare_channel, token, book, concurrency, seconds).await;
     println!("concurrency {concurrency}, {seconds} s per measure");
     println!(
-        "AddItem: svc-cart {service:.0}/s, bare tonic + the same Lua script {bare:.0}/s, ratio {:.3}",
-        service / bare
+        "AddItem: svc-cart {:.0}/s, bare tonic + the same Lua script {:.0}/s, ratio {:.3}",
+        service.rate,
+        bare.rate,
+        service.rate / bare.rate
+    );
+    println!(
+        "  CPU of this process an AddItem: svc-cart {:.0} µs, bare {:.0} µs",
+        service.cpu_us_per_call, bare.cpu_us_per_call
     );
     record(&Row::ratio(
         &format!("cart AddItem via gRPC, {concurrency} clients (vs bare tonic server, same Lua script)"),
-        service,
+        service.rate,
         "/s",
-        bare,
+        bare.rate,
         0.7,
     ));
     stop.cancel();
