@@ -6,6 +6,7 @@ mod m0001_books;
 mod m0002_book_events;
 mod m0003_live_books_index;
 pub(crate) mod m0004_live_books_count;
+mod m0005_book_events_pending_index;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_book_events::Migration),
             Box::new(m0003_live_books_index::Migration),
             Box::new(m0004_live_books_count::Migration),
+            Box::new(m0005_book_events_pending_index::MIGRATION),
         ]
     }
 }

@@ -35,18 +35,17 @@ pub async fn append(db: &impl ConnectionTrait, change: BookChange) -> CatalogRes
     Ok(())
 }
 
+/// The relay's read of the oldest `limit` unpublished events (its plan is tested: it must go
+/// through the index of unpublished rows alone).
+#[must_use]
+pub fn unpublished_sql(limit: u64) -> String {
+    // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
+    format!("SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT {limit}")
+}
+
 /// Returns the oldest unpublished events.
 pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> CatalogResult<Vec<PendingEvent>> {
-    let rows = query(
-        db,
-        "book event",
-        // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
-        &format!(
-            "SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT {limit}"
-        ),
-        [],
-    )
-    .await?;
+    let rows = query(db, "book event", &unpublished_sql(limit), []).await?;
     let mut events = Vec::new();
     for row in rows {
         events.push(PendingEvent {

@@ -37,16 +37,19 @@ pub async fn append(db: &impl ConnectionTrait, level: StockLevel) -> InventoryRe
     Ok(())
 }
 
+/// The relay's read of the oldest `limit` unpublished events (its plan is tested: it must go
+/// through the index of unpublished rows alone).
+#[must_use]
+pub fn unpublished_sql(limit: u64) -> String {
+    // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
+    format!(
+        "SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT {limit}"
+    )
+}
+
 /// Returns the oldest unpublished events.
 pub async fn unpublished(db: &impl ConnectionTrait, limit: u64) -> InventoryResult<Vec<PendingEvent>> {
-    let rows = query(
-        db,
-        "outbox",
-        // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
-        &format!("SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT {limit}"),
-        [],
-    )
-    .await?;
+    let rows = query(db, "outbox", &unpublished_sql(limit), []).await?;
     let mut events = Vec::new();
     for row in rows {
         events.push(PendingEvent {

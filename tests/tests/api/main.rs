@@ -8,6 +8,7 @@ mod catalog;
 mod health;
 mod inventory;
 mod order;
+mod outbox;
 mod tls;
 mod user;
 
