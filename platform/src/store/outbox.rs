@@ -22,12 +22,10 @@ pub const RELAY_BATCH: u64 = 100;
 /// rows alone (partial: `published_at IS NULL`, in id order), replacing `old_index` on
 /// `(published_at, id)`; each service names it in its own numbered list.
 ///
-/// Why: PostgreSQL does not take the old index's id order under `IS NULL`, so every pass
-/// sorted all it matched; and as marked rows leave their old entries behind until a vacuum,
-/// under load it planned the read as a bitmap scan, which visits the row of every such entry.
-/// A pass took 9-13 ms after a minute of checkouts and grew all along (README, "Measured
-/// choices"). An ordered scan of the partial index stops at the batch's last row, and skips
-/// the entries it has found dead without visiting their rows again.
+/// Why: the old index held an entry for every row, published or not, and marking a row
+/// published added another; this one holds the pending rows, and marking adds nothing. The
+/// relay finds its first pending row in it in order ([`unpublished_sql`] says why that
+/// matters), and SQLite reads its batch from it without sorting.
 #[derive(Debug, Clone, Copy)]
 pub struct PendingRowsIndex {
     /// The migration's name as the migrations table records it.
@@ -98,6 +96,25 @@ impl sea_orm_migration::MigrationTrait for PendingRowsIndex {
 #[must_use]
 pub fn pending_index(table: &str) -> String {
     format!("{table}_pending")
+}
+
+/// A relay's read of the oldest `limit` unpublished rows of `table`, with `columns`.
+///
+/// The read starts at the lowest pending id, looked up by `min(id)`: PostgreSQL always takes
+/// that through the index of pending rows in order, and an ordered index scan marks the
+/// entries of rows published since the last vacuum as dead as it passes them, so the next
+/// pass skips them. Without that bound PostgreSQL planned the read as a bitmap scan (its
+/// usual choice while the table has no statistics, and the plan a relay's prepared statement
+/// keeps), which never marks an entry and so visited every published row on every pass: a
+/// pass took 4-9 ms after a minute of checkouts and grew all along (README, "Measured
+/// choices"). The limit is in the text: SQLite re-prepares a statement whose bound LIMIT is
+/// bound anew.
+#[must_use]
+pub fn unpublished_sql(table: &str, columns: &str, limit: u64) -> String {
+    format!(
+        "SELECT {columns} FROM {table} WHERE published_at IS NULL \
+         AND id >= (SELECT min(id) FROM {table} WHERE published_at IS NULL) ORDER BY id LIMIT {limit}"
+    )
 }
 
 /// An outbox row to publish: its id and the stream entry's fields.

@@ -35,12 +35,10 @@ pub async fn append(db: &impl ConnectionTrait, change: BookChange) -> CatalogRes
     Ok(())
 }
 
-/// The relay's read of the oldest `limit` unpublished events (its plan is tested: it must go
-/// through the index of unpublished rows alone).
+/// The relay's read of the oldest `limit` unpublished events (its cost is tested).
 #[must_use]
 pub fn unpublished_sql(limit: u64) -> String {
-    // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
-    format!("SELECT id, book_id, kind FROM book_events WHERE published_at IS NULL ORDER BY id LIMIT {limit}")
+    platform::store::outbox::unpublished_sql("book_events", "id, book_id, kind", limit)
 }
 
 /// Returns the oldest unpublished events.

@@ -37,14 +37,10 @@ pub async fn append(db: &impl ConnectionTrait, level: StockLevel) -> InventoryRe
     Ok(())
 }
 
-/// The relay's read of the oldest `limit` unpublished events (its plan is tested: it must go
-/// through the index of unpublished rows alone).
+/// The relay's read of the oldest `limit` unpublished events (its cost is tested).
 #[must_use]
 pub fn unpublished_sql(limit: u64) -> String {
-    // The limit in the text: SQLite re-prepares a statement whose bound LIMIT is bound anew.
-    format!(
-        "SELECT id, book_id, available, version FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT {limit}"
-    )
+    platform::store::outbox::unpublished_sql("outbox", "id, book_id, available, version", limit)
 }
 
 /// Returns the oldest unpublished events.
