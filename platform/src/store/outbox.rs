@@ -105,10 +105,9 @@ pub fn pending_index(table: &str) -> String {
 /// entries of rows published since the last vacuum as dead as it passes them, so the next
 /// pass skips them. Without that bound PostgreSQL planned the read as a bitmap scan (its
 /// usual choice while the table has no statistics, and the plan a relay's prepared statement
-/// keeps), which never marks an entry and so visited every published row on every pass: a
-/// pass took 4-9 ms after a minute of checkouts and grew all along (README, "Measured
-/// choices"). The limit is in the text: SQLite re-prepares a statement whose bound LIMIT is
-/// bound anew.
+/// keeps), which never marks an entry and so visited every published row on every pass,
+/// slower as the outbox grew (figures: README, "Measured choices"). The limit is in the text:
+/// SQLite re-prepares a statement whose bound LIMIT is bound anew.
 #[must_use]
 pub fn unpublished_sql(table: &str, columns: &str, limit: u64) -> String {
     format!(
