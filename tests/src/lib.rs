@@ -298,10 +298,23 @@ impl TestMesh {
     /// # Panics
     /// When the test CA file cannot be read.
     pub fn channel(&self, service: ServiceName) -> Channel {
+        self.channel_with_deadline(service, Duration::from_secs(10))
+    }
+
+    /// [`TestMesh::channel`] for a bulk call (an import of thousands of books), whose deadline
+    /// is that of the work rather than of one read: `bookstore seed` sets none.
+    ///
+    /// # Panics
+    /// As [`TestMesh::channel`].
+    pub fn long_call_channel(&self, service: ServiceName) -> Channel {
+        self.channel_with_deadline(service, Duration::from_secs(120))
+    }
+
+    fn channel_with_deadline(&self, service: ServiceName, deadline: Duration) -> Channel {
         let port = self.address(service).port();
         let Some(tls) = &self.tls else {
             return Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-                .map(|endpoint| endpoint.timeout(Duration::from_secs(10)).connect_lazy())
+                .map(|endpoint| endpoint.timeout(deadline).connect_lazy())
                 .unwrap_or_else(|error| panic!("loopback address is a valid uri: {error}"));
         };
         let ca = std::fs::read(&tls.ca_file).unwrap_or_else(|error| panic!("test ca: {error}"));
@@ -310,7 +323,7 @@ impl TestMesh {
             .domain_name("localhost");
         Endpoint::from_shared(format!("https://localhost:{port}"))
             .and_then(|endpoint| endpoint.tls_config(tls_config))
-            .map(|endpoint| endpoint.timeout(Duration::from_secs(10)).connect_lazy())
+            .map(|endpoint| endpoint.timeout(deadline).connect_lazy())
             .unwrap_or_else(|error| panic!("tls endpoint: {error}"))
     }
 

@@ -10,7 +10,7 @@ use super::{admin, catalog_mesh, page, search, titles};
 async fn import_goodbooks(mesh: &TestMesh) -> bookstore::seed::ImportReport {
     let rows = bookstore::seed::goodbooks::read(&bookstore::seed::goodbooks::repository_copy())
         .expect("the repository copy of goodbooks-10k");
-    let channel = mesh.channel(ServiceName::Catalog);
+    let channel = mesh.long_call_channel(ServiceName::Catalog);
     bookstore::seed::import(channel, &admin(mesh), rows.into_iter())
         .await
         .unwrap()
