@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bookstore_tests::audit::{Audit, audit};
+use bookstore_tests::audit::Audit;
 use bookstore_tests::stack::shop::Shopper;
 use bookstore_tests::stack::{GraphQl, Stack, StackBuilder};
 use futures::future::join_all;
@@ -15,7 +15,7 @@ use platform::ServiceName;
 use rand::seq::SliceRandom as _;
 use sea_orm::ConnectionTrait as _;
 
-use crate::support::{admin_token, env_count, fill_carts, report, shoppers, storm_stack};
+use crate::support::{admin_token, after_recovery, env_count, fill_carts, report, shoppers, storm_stack};
 
 const STOCK: i64 = 25;
 
@@ -111,23 +111,6 @@ async fn storm_under(
         .collect::<Result<_, _>>()
         .unwrap_or_else(|unexpected| panic!("unexpected answer: {unexpected}"));
     (outcomes, faults)
-}
-
-/// Waits until the audit is clean or the recovery window (lease + TTL + sweeps) has passed,
-/// and returns the last audit.
-async fn after_recovery(stack: &Stack) -> Audit {
-    let deadline = Instant::now() + Duration::from_secs(45);
-    loop {
-        let audit = audit(
-            stack.database_url(ServiceName::Order),
-            stack.database_url(ServiceName::Inventory),
-        )
-        .await;
-        if audit.violations.is_empty() || Instant::now() > deadline {
-            return audit;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }
 
 /// `rounds` storms ran on one stack, each for a book of its own with `STOCK` copies.

@@ -1,7 +1,8 @@
 //! What every system suite shares: the stack they run on, shoppers, and the report line.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use bookstore_tests::audit::{Audit, audit};
 use bookstore_tests::stack::shop::Shopper;
 use bookstore_tests::stack::{ADMIN_EMAIL, ADMIN_PASSWORD, GraphQl, Stack, StackBuilder};
 use futures::StreamExt as _;
@@ -112,4 +113,22 @@ pub(crate) async fn damage(stack: &mut Stack) -> Vec<String> {
         }
     }
     damage
+}
+
+/// Waits until the audit is clean or the recovery window (lease + TTL + sweeps) has passed,
+/// and returns the last audit: an undo whose upstream did not answer in time is the
+/// recovery loop's to finish.
+pub(crate) async fn after_recovery(stack: &Stack) -> Audit {
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let audit = audit(
+            stack.database_url(ServiceName::Order),
+            stack.database_url(ServiceName::Inventory),
+        )
+        .await;
+        if audit.violations.is_empty() || Instant::now() > deadline {
+            return audit;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
