@@ -16,7 +16,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Default of `bff.max_concurrent_requests`: 16 requests per CPU. A BFF pod mostly waits for
 /// upstreams on other pods, so a few per core would leave it idle and refusing; where it shares
-/// its cores with every service (`bookstore up` on a small machine) about 2 per CPU keeps the
+/// its cores with every service (`bookstore up` on a small machine) 1 per CPU keeps the
 /// accepted latency flat under overload (the README's "measured choices").
 pub fn default_max_concurrent_requests() -> usize {
     16 * platform::server::available_cpus()
