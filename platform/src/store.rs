@@ -4,6 +4,7 @@
 mod connection;
 mod lazy;
 pub mod outbox;
+mod postgres_reads;
 pub mod round_trips;
 mod sql;
 mod sqlite_reads;
@@ -27,6 +28,7 @@ use crate::server::ReadinessCheck;
 
 pub use connection::{CLUSTER_SCHEME, CLUSTER_TLS_SCHEME, RedisConnection, cluster_nodes};
 pub use lazy::LazyRedis;
+pub use postgres_reads::PostgresReads;
 pub use sql::{
     Classify, StoreError, Violation, begin, column, commit, execute, numbered_placeholders, placeholders,
     query, statement, traced,
@@ -127,7 +129,17 @@ pub(crate) fn redis_timeout() -> Duration {
 /// # Errors
 /// Fails when the directory cannot be created or the database does not answer.
 pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect(url, SQLITE_WRITER_CONNECTIONS, SqliteMap::Unmapped).await
+    connect(
+        url,
+        SQLITE_WRITER_CONNECTIONS,
+        SqliteMap::Unmapped,
+        postgres_pool_size(),
+    )
+    .await
+}
+
+fn postgres_pool_size() -> u32 {
+    POSTGRES_POOL_SIZE.load(Ordering::Relaxed)
 }
 
 /// [`connect_database`], with `connections` in a SQLite file's sqlx pool instead of the one
@@ -141,7 +153,7 @@ pub async fn connect_with_sqlite_connections(
     url: &str,
     connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
-    connect(url, connections, SqliteMap::Mapped).await
+    connect(url, connections, SqliteMap::Mapped, postgres_pool_size()).await
 }
 
 /// Whether a SQLite connection reads its file through a memory map.
@@ -153,7 +165,13 @@ enum SqliteMap {
     Unmapped,
 }
 
-async fn connect(url: &str, connections: u32, map: SqliteMap) -> anyhow::Result<DatabaseConnection> {
+/// `sqlite_connections` and `map` apply to a SQLite file, `postgres_connections` to PostgreSQL.
+async fn connect(
+    url: &str,
+    sqlite_connections: u32,
+    map: SqliteMap,
+    postgres_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
@@ -169,7 +187,7 @@ async fn connect(url: &str, connections: u32, map: SqliteMap) -> anyhow::Result<
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
         options
-            .max_connections(connections.max(1))
+            .max_connections(sqlite_connections.max(1))
             // A file never hangs up: sqlx's ping before every acquire was one more trip to the
             // connection's worker thread per statement, for nothing.
             .test_before_acquire(false)
@@ -187,7 +205,7 @@ async fn connect(url: &str, connections: u32, map: SqliteMap) -> anyhow::Result<
             });
     } else {
         options
-            .max_connections(POSTGRES_POOL_SIZE.load(Ordering::Relaxed))
+            .max_connections(postgres_connections.max(1))
             // Ping only a connection that sat idle long enough for a proxy, a failover or a
             // restart to have dropped it; a busy one goes straight to its statement rather
             // than paying a round trip first.
@@ -213,6 +231,52 @@ pub async fn open_database<M: MigratorTrait>(
         migrate::<M>(&db).await?;
     }
     Ok(db)
+}
+
+/// Where a service's hot reads go, beside the pool its writes use.
+#[derive(Debug, Clone)]
+pub enum Reads {
+    /// Read-only rusqlite connections to the SQLite file.
+    Sqlite(SqliteReads),
+    /// PostgreSQL connections lent without sqlx's ping on return.
+    Postgres(PostgresReads),
+}
+
+/// A PostgreSQL `database_pool_size` split into (read connections, the rest): a quarter for
+/// the reads, at least one each. The reads are single statements that hold a connection for
+/// a round trip; the rest hold theirs for a transaction.
+fn postgres_connection_split(pool_size: u32) -> (u32, u32) {
+    let reads = (pool_size / 4).max(1);
+    (reads, pool_size.saturating_sub(reads).max(1))
+}
+
+/// [`open_database`], plus the connections the service's hot reads go through
+/// ([`Reads`]). On PostgreSQL the two together open at most `database_pool_size`
+/// connections (two when it is one: each side needs one), so the deployment's sum against
+/// `max_connections` stays what it was.
+///
+/// # Errors
+/// As [`open_database`], and when the read connections cannot be opened.
+pub async fn open_database_with_reads<M: MigratorTrait>(
+    url: &str,
+    run_migrations: bool,
+) -> anyhow::Result<(DatabaseConnection, Reads)> {
+    let (read_connections, write_connections) = postgres_connection_split(postgres_pool_size());
+    let db = connect(
+        url,
+        SQLITE_WRITER_CONNECTIONS,
+        SqliteMap::Unmapped,
+        write_connections,
+    )
+    .await?;
+    if run_migrations {
+        migrate::<M>(&db).await?;
+    }
+    let reads = match SqliteReads::open(url)? {
+        Some(sqlite) => Reads::Sqlite(sqlite),
+        None => Reads::Postgres(PostgresReads::open(url, read_connections)?),
+    };
+    Ok((db, reads))
 }
 
 /// Key of the PostgreSQL advisory lock every migration run holds (any fixed number; it
@@ -640,6 +704,21 @@ mod tests {
             cpus.clamp(SQLITE_READ_CONNECTIONS_FLOOR, SQLITE_READ_CONNECTIONS_CEILING)
         );
         assert!(default_postgres_pool_size() >= 16 && default_postgres_pool_size() <= 24);
+    }
+
+    #[test]
+    fn the_read_connections_come_out_of_the_pool_size() {
+        for (pool_size, split) in [
+            (24, (6, 18)),
+            (16, (4, 12)),
+            (8, (2, 6)),
+            (4, (1, 3)),
+            (2, (1, 1)),
+        ] {
+            assert_eq!(postgres_connection_split(pool_size), split, "{pool_size}");
+        }
+        // One each, where one was asked for: neither side can do without.
+        assert_eq!(postgres_connection_split(1), (1, 1));
     }
 
     #[test]

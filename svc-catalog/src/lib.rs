@@ -50,9 +50,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     platform::telemetry::metrics::recorder();
     metrics::describe();
-    let db = context.open_database::<migration::Migrator>().await?;
-    let reads = platform::store::SqliteReads::open(&context.stores.database_url)?;
-    let catalog = Catalog::new(db.clone(), reads);
+    let (db, reads) = context.open_database_with_reads::<migration::Migrator>().await?;
+    let catalog = Catalog::new(db.clone(), Some(reads));
     let redis = context.redis();
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(

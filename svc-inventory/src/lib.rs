@@ -57,7 +57,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db = context.open_database::<migration::Migrator>().await?;
+    let (db, reads) = context.open_database_with_reads::<migration::Migrator>().await?;
     platform::telemetry::metrics::recorder();
     metrics::describe();
     let redis = context.redis();
@@ -66,7 +66,7 @@ pub async fn serve(
         Arc::new(clock::SystemClock),
         settings.reservation_ttl(),
     )
-    .reading_from(platform::store::SqliteReads::open(&context.stores.database_url)?);
+    .reading_from(Some(reads));
     if settings.verify_books {
         inventory = inventory.verifying_books(upstream::Catalog::new(context.channel(ServiceName::Catalog)?));
     }

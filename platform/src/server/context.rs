@@ -60,6 +60,17 @@ impl ServeContext {
         crate::store::open_database::<M>(&self.stores.database_url, self.stores.migrate_on_start).await
     }
 
+    /// [`Self::open_database`], plus the connections its hot reads go through.
+    ///
+    /// # Errors
+    /// As [`Self::open_database`].
+    pub async fn open_database_with_reads<M: MigratorTrait>(
+        &self,
+    ) -> anyhow::Result<(DatabaseConnection, crate::store::Reads)> {
+        crate::store::open_database_with_reads::<M>(&self.stores.database_url, self.stores.migrate_on_start)
+            .await
+    }
+
     /// Returns the service's Redis, to be connected by its background task.
     pub fn redis(&self) -> LazyRedis {
         LazyRedis::new(

@@ -27,7 +27,7 @@ pub(super) fn is_transient_db(error: &DbErr) -> bool {
     }
 }
 
-fn is_transient_sqlx(error: &sea_orm::sqlx::Error) -> bool {
+pub(super) fn is_transient_sqlx(error: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
     match error {
         Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,

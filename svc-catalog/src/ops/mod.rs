@@ -10,7 +10,7 @@ pub mod stock_events;
 
 use std::sync::Arc;
 
-use platform::store::SqliteReads;
+use platform::store::Reads;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
@@ -18,16 +18,15 @@ use tokio::sync::Notify;
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub(crate) db: DatabaseConnection,
-    /// On SQLite, the read connections searches run on (see [`SqliteReads`]); `None` on
-    /// PostgreSQL, where every read goes through `db`.
-    pub(crate) reads: Option<SqliteReads>,
+    /// The connections searches run on (see [`Reads`]); `None`: through `db`.
+    pub(crate) reads: Option<Reads>,
     /// Woken after a write committed a book event, so the relay publishes it at once.
     pub(crate) changed: Arc<Notify>,
 }
 
 impl Catalog {
-    /// Creates the handle over a migrated database and, on SQLite, its read connections.
-    pub fn new(db: DatabaseConnection, reads: Option<SqliteReads>) -> Self {
+    /// Creates the handle over a migrated database and its read connections.
+    pub fn new(db: DatabaseConnection, reads: Option<Reads>) -> Self {
         Self {
             db,
             reads,

@@ -1,5 +1,7 @@
 //! `SearchBooks`: full text, filters, sorts, keyset pages and the total.
 
+use platform::store::Reads;
+
 use super::Catalog;
 use crate::domain::SearchQuery;
 use crate::domain::search::SearchResults;
@@ -14,7 +16,8 @@ impl Catalog {
     #[tracing::instrument(name = "catalog.search_books", skip_all, fields(sort = ?query.sort, text = query.text.is_some()))]
     pub async fn search(&self, query: &SearchQuery) -> CatalogResult<SearchResults> {
         let page = match &self.reads {
-            Some(reads) => store::search::search_sqlite(reads, query).await?,
+            Some(Reads::Sqlite(reads)) => store::search::search_sqlite(reads, query).await?,
+            Some(Reads::Postgres(reads)) => store::search::search(reads, query).await?,
             None => store::search::search(&self.db, query).await?,
         };
         let page_size = usize::try_from(query.page_size).unwrap_or(usize::MAX);

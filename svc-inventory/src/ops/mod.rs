@@ -30,9 +30,9 @@ pub struct Inventory {
     /// Asked before stock is set and before a reservation holds (`inventory.verify_books`);
     /// `None`: every book id is taken as existing.
     pub(crate) catalog: Option<Catalog>,
-    /// On SQLite, the read connections stock levels are read from (see
-    /// [`platform::store::SqliteReads`]); `None`: every read goes through `db`.
-    pub(crate) reads: Option<platform::store::SqliteReads>,
+    /// The connections stock levels are read from (see [`platform::store::Reads`]); `None`:
+    /// every read goes through `db`.
+    pub(crate) reads: Option<platform::store::Reads>,
     /// Woken after a write committed stock events, so the relay publishes them at once.
     pub(crate) changed: Arc<Notify>,
 }
@@ -62,7 +62,7 @@ impl Inventory {
     }
 
     /// Reads stock levels (`GetStock`, `BatchGetStock`) from `reads` instead of `db`.
-    pub fn reading_from(mut self, reads: Option<platform::store::SqliteReads>) -> Self {
+    pub fn reading_from(mut self, reads: Option<platform::store::Reads>) -> Self {
         self.reads = reads;
         self
     }

@@ -1,5 +1,6 @@
 //! `GetStock`, `BatchGetStock`, and the admin writes `SetStock` and `Restock`.
 
+use platform::store::Reads;
 use proto::types::{BookId, OrderId};
 
 use super::{Inventory, commit, publish_level};
@@ -41,7 +42,8 @@ impl Inventory {
     /// The levels of `books` that have a row, from the read connections when there are.
     async fn levels(&self, books: &[BookId]) -> InventoryResult<Vec<StockLevel>> {
         match &self.reads {
-            Some(reads) => stock::get_many_sqlite(reads, books).await,
+            Some(Reads::Sqlite(reads)) => stock::get_many_sqlite(reads, books).await,
+            Some(Reads::Postgres(reads)) => stock::get_many(reads, books).await,
             None => stock::get_many(&self.db, books).await,
         }
     }

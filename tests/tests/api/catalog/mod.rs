@@ -3,6 +3,7 @@
 mod book_events;
 mod books;
 mod goodbooks;
+mod read_connections;
 mod search;
 mod stock_events;
 
