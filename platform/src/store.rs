@@ -243,24 +243,25 @@ pub enum Reads {
 }
 
 /// A PostgreSQL `database_pool_size` split into (read connections, the rest): a quarter for
-/// the reads, at least one each. The reads are single statements that hold a connection for
-/// a round trip; the rest hold theirs for a transaction.
+/// the reads, which are single statements holding a connection for a round trip; the rest
+/// hold theirs for a transaction. Under four, none: the reads share the pool, which a
+/// transaction would otherwise wait behind a read connection for.
 fn postgres_connection_split(pool_size: u32) -> (u32, u32) {
-    let reads = (pool_size / 4).max(1);
+    let reads = pool_size / 4;
     (reads, pool_size.saturating_sub(reads).max(1))
 }
 
 /// [`open_database`], plus the connections the service's hot reads go through
-/// ([`Reads`]). On PostgreSQL the two together open at most `database_pool_size`
-/// connections (two when it is one: each side needs one), so the deployment's sum against
-/// `max_connections` stays what it was.
+/// ([`Reads`]; `None` on a PostgreSQL pool of under four, whose reads share it). On
+/// PostgreSQL the two together open at most `database_pool_size` connections, so the
+/// deployment's sum against `max_connections` stays what it was.
 ///
 /// # Errors
 /// As [`open_database`], and when the read connections cannot be opened.
 pub async fn open_database_with_reads<M: MigratorTrait>(
     url: &str,
     run_migrations: bool,
-) -> anyhow::Result<(DatabaseConnection, Reads)> {
+) -> anyhow::Result<(DatabaseConnection, Option<Reads>)> {
     let (read_connections, write_connections) = postgres_connection_split(postgres_pool_size());
     let db = connect(
         url,
@@ -273,8 +274,9 @@ pub async fn open_database_with_reads<M: MigratorTrait>(
         migrate::<M>(&db).await?;
     }
     let reads = match SqliteReads::open(url)? {
-        Some(sqlite) => Reads::Sqlite(sqlite),
-        None => Reads::Postgres(PostgresReads::open(url, read_connections)?),
+        Some(sqlite) => Some(Reads::Sqlite(sqlite)),
+        None if read_connections > 0 => Some(Reads::Postgres(PostgresReads::open(url, read_connections)?)),
+        None => None,
     };
     Ok((db, reads))
 }
@@ -708,17 +710,17 @@ mod tests {
 
     #[test]
     fn the_read_connections_come_out_of_the_pool_size() {
-        for (pool_size, split) in [
+        let splits = [
             (24, (6, 18)),
             (16, (4, 12)),
             (8, (2, 6)),
             (4, (1, 3)),
-            (2, (1, 1)),
-        ] {
+            (3, (0, 3)),
+            (1, (0, 1)),
+        ];
+        for (pool_size, split) in splits {
             assert_eq!(postgres_connection_split(pool_size), split, "{pool_size}");
         }
-        // One each, where one was asked for: neither side can do without.
-        assert_eq!(postgres_connection_split(1), (1, 1));
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub async fn serve(
     platform::telemetry::metrics::recorder();
     metrics::describe();
     let (db, reads) = context.open_database_with_reads::<migration::Migrator>().await?;
-    let catalog = Catalog::new(db.clone(), Some(reads));
+    let catalog = Catalog::new(db.clone(), reads);
     let redis = context.redis();
     let mut routes = tonic::service::RoutesBuilder::default();
     routes.add_service(

@@ -66,7 +66,7 @@ pub async fn serve(
         Arc::new(clock::SystemClock),
         settings.reservation_ttl(),
     )
-    .reading_from(Some(reads));
+    .reading_from(reads);
     if settings.verify_books {
         inventory = inventory.verifying_books(upstream::Catalog::new(context.channel(ServiceName::Catalog)?));
     }

@@ -66,7 +66,7 @@ impl ServeContext {
     /// As [`Self::open_database`].
     pub async fn open_database_with_reads<M: MigratorTrait>(
         &self,
-    ) -> anyhow::Result<(DatabaseConnection, crate::store::Reads)> {
+    ) -> anyhow::Result<(DatabaseConnection, Option<crate::store::Reads>)> {
         crate::store::open_database_with_reads::<M>(&self.stores.database_url, self.stores.migrate_on_start)
             .await
     }
