@@ -52,7 +52,8 @@ impl std::fmt::Debug for PostgresReads {
     }
 }
 
-/// Opens connections for the pool; lends them back without a check (the module's why).
+/// Opens connections for the pool and checks one before it is lent only when it sat unlent
+/// for a while (the module's why).
 struct Connector {
     options: PgConnectOptions,
 }
