@@ -239,6 +239,14 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
 /// then writes fails at once with `SQLITE_BUSY_SNAPSHOT` when another connection committed
 /// in between, as the catalog's outbox relay does beside every admin write.
 ///
+/// The BEGIN runs in a task of its own, so a caller that stops waiting (a cancelled RPC) does
+/// not cancel it halfway: sqlx 0.9's `begin` counts the transaction only once the server has
+/// answered, and its guard for a cancelled BEGIN rolls back only a transaction it counted, so
+/// a BEGIN cancelled after it was sent left the connection in a transaction sqlx did not
+/// know of, back in the pool; once a statement failed in it, every later one on that
+/// connection failed too ("current transaction is aborted"). Finished in its task, a
+/// transaction nobody takes is dropped there and rolled back as any other.
+///
 /// # Errors
 /// The classified database error.
 pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<DatabaseTransaction, StoreError> {
@@ -248,11 +256,15 @@ pub async fn begin(db: &DatabaseConnection, what: &'static str) -> Result<Databa
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
     };
-    let result = db
-        .begin_with_options(options)
-        .instrument(span.clone())
-        .await
-        .classify(what);
+    let pool = db.clone();
+    let began = tokio::spawn(async move { pool.begin_with_options(options).await }.instrument(span.clone()));
+    let result = match began.await {
+        Ok(began) => began.classify(what),
+        Err(join) => Err(StoreError::Other {
+            what,
+            source: DbErr::Custom(format!("the BEGIN stopped: {join}")),
+        }),
+    };
     db_spans::record(&span, &result, StoreError::kind);
     result
 }

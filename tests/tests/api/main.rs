@@ -10,6 +10,7 @@ mod inventory;
 mod order;
 mod outbox;
 mod tls;
+mod transactions;
 mod user;
 
 // mimalloc, as every binary of the mesh (why: the README's benchmark section).
