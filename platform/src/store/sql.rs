@@ -245,7 +245,8 @@ pub fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreEr
 /// a BEGIN cancelled after it was sent left the connection in a transaction sqlx did not
 /// know of, back in the pool; once a statement failed in it, every later one on that
 /// connection failed too ("current transaction is aborted"). Finished in its task, a
-/// transaction nobody takes is dropped there and rolled back as any other.
+/// transaction nobody takes is dropped there and rolled back as any other (sqlx issue #4393,
+/// fixed upstream by transact-rs/sqlx#4394; this can go once a release carries it).
 ///
 /// # Errors
 /// The classified database error.
