@@ -459,6 +459,11 @@ async fn a_service_waiting_for_svc_user_logs_one_line_and_stays_small() {
         !logged.to_lowercase().contains("backtrace"),
         "a backtrace in the log:\n{logged}"
     );
+    // stderr is a pipe here, as under a log shipper: no terminal colours in the lines.
+    assert!(
+        !logged.contains('\u{1b}'),
+        "terminal escape codes in a piped log:\n{logged:?}"
+    );
     let heap_kib: u64 = status
         .lines()
         .find_map(|line| line.strip_prefix("RssAnon:"))

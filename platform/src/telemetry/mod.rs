@@ -19,6 +19,8 @@ pub mod metrics;
 pub mod propagation;
 pub mod rpc;
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
@@ -98,7 +100,10 @@ pub fn init(service: &str, default_filter: &str, config: &TelemetryConfig) -> an
     };
     let format = tracing_subscriber::fmt::format();
     let fmt_layer = match config.format {
+        // Colours only on a terminal: a file or a log shipper would keep the escape codes,
+        // and every span's fields would be painted as the span opens, read or not.
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
             .event_format(logs::WithTraceIds::new(format.with_target(false), false))
             .with_writer(std::io::stderr)
             .with_filter(filter)

@@ -82,26 +82,45 @@ impl BookColumns {
     /// # Errors
     /// A column the statement does not return.
     pub fn of(statement: &rusqlite::Statement<'_>) -> rusqlite::Result<Self> {
+        Self::find(|name| statement.column_index(name))
+    }
+
+    /// Finds every column of `books` among a sea-orm row's (any row of the statement; sqlx
+    /// too finds a name by hashing it and comparing, column after column, row after row).
+    ///
+    /// # Errors
+    /// A column the row does not have.
+    pub fn of_row(row: &QueryResult) -> Result<Self, DbErr> {
+        let names = row.column_names();
+        Self::find(|name| {
+            names
+                .iter()
+                .position(|column| column == name)
+                .ok_or_else(|| DbErr::Type(format!("the books row has no column `{name}`")))
+        })
+    }
+
+    fn find<E>(index: impl Fn(&str) -> Result<usize, E>) -> Result<Self, E> {
         Ok(Self {
-            id: statement.column_index("id")?,
-            search_rowid: statement.column_index("search_rowid")?,
-            isbn13: statement.column_index("isbn13")?,
-            title: statement.column_index("title")?,
-            title_key: statement.column_index("title_key")?,
-            authors: statement.column_index("authors")?,
-            topics: statement.column_index("topics")?,
-            description: statement.column_index("description")?,
-            published_year: statement.column_index("published_year")?,
-            sort_year: statement.column_index("sort_year")?,
-            language: statement.column_index("language")?,
-            price_minor: statement.column_index("price_minor")?,
-            currency: statement.column_index("currency")?,
-            cover_url: statement.column_index("cover_url")?,
-            in_stock: statement.column_index("in_stock")?,
-            stock_version: statement.column_index("stock_version")?,
-            created_at: statement.column_index("created_at")?,
-            updated_at: statement.column_index("updated_at")?,
-            deleted_at: statement.column_index("deleted_at")?,
+            id: index("id")?,
+            search_rowid: index("search_rowid")?,
+            isbn13: index("isbn13")?,
+            title: index("title")?,
+            title_key: index("title_key")?,
+            authors: index("authors")?,
+            topics: index("topics")?,
+            description: index("description")?,
+            published_year: index("published_year")?,
+            sort_year: index("sort_year")?,
+            language: index("language")?,
+            price_minor: index("price_minor")?,
+            currency: index("currency")?,
+            cover_url: index("cover_url")?,
+            in_stock: index("in_stock")?,
+            stock_version: index("stock_version")?,
+            created_at: index("created_at")?,
+            updated_at: index("updated_at")?,
+            deleted_at: index("deleted_at")?,
         })
     }
 }
@@ -138,6 +157,35 @@ impl Model {
         })
     }
 
+    /// Reads a `books` row from sea-orm (the PostgreSQL read path) at the positions
+    /// `columns` found once for the statement.
+    ///
+    /// # Errors
+    /// A column of another type.
+    pub fn from_query_row(row: &QueryResult, columns: &BookColumns) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get_by_index(columns.id)?,
+            search_rowid: row.try_get_by_index(columns.search_rowid)?,
+            isbn13: row.try_get_by_index(columns.isbn13)?,
+            title: row.try_get_by_index(columns.title)?,
+            title_key: row.try_get_by_index(columns.title_key)?,
+            authors: row.try_get_by_index(columns.authors)?,
+            topics: row.try_get_by_index(columns.topics)?,
+            description: row.try_get_by_index(columns.description)?,
+            published_year: row.try_get_by_index(columns.published_year)?,
+            sort_year: row.try_get_by_index(columns.sort_year)?,
+            language: row.try_get_by_index(columns.language)?,
+            price_minor: row.try_get_by_index(columns.price_minor)?,
+            currency: row.try_get_by_index(columns.currency)?,
+            cover_url: row.try_get_by_index(columns.cover_url)?,
+            in_stock: row.try_get_by_index(columns.in_stock)?,
+            stock_version: row.try_get_by_index(columns.stock_version)?,
+            created_at: row.try_get_by_index(columns.created_at)?,
+            updated_at: row.try_get_by_index(columns.updated_at)?,
+            deleted_at: row.try_get_by_index(columns.deleted_at)?,
+        })
+    }
+
     /// Returns the authors, in order.
     pub fn author_list(&self) -> Vec<String> {
         serde_json::from_str(&self.authors).unwrap_or_default()
@@ -153,22 +201,23 @@ impl Model {
     /// # Errors
     /// Internal when the row breaks what every write guarantees (a price's currency, the
     /// author and topic lists): it is reported, never read as an empty or zero value.
-    pub fn to_book(&self) -> CatalogResult<Book> {
+    pub fn into_book(self) -> CatalogResult<Book> {
+        let id = self.id;
         let broken = |what: &str, error: &dyn std::fmt::Display| {
-            CatalogError::Internal(anyhow::anyhow!("book {} has a broken {what}: {error}", self.id))
+            CatalogError::Internal(anyhow::anyhow!("book {id} has a broken {what}: {error}"))
         };
         Ok(Book {
             id: self.id.into(),
-            isbn13: self.isbn13.clone(),
-            title: self.title.clone(),
+            isbn13: self.isbn13,
+            title: self.title,
             authors: serde_json::from_str(&self.authors).map_err(|error| broken("author list", &error))?,
             topics: serde_json::from_str(&self.topics).map_err(|error| broken("topic list", &error))?,
-            description: self.description.clone(),
+            description: self.description,
             published_year: self.published_year,
-            language: self.language.clone(),
+            language: self.language,
             price: Money::parse("price", self.price_minor, &self.currency)
                 .map_err(|error| broken("price", &error))?,
-            cover_url: self.cover_url.clone(),
+            cover_url: self.cover_url,
             in_stock: self.in_stock,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -241,7 +290,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, drafts: &[BookDraft]) -> Cat
     for model in &models {
         write_children(db, model).await?;
     }
-    models.iter().map(Model::to_book).collect()
+    models.into_iter().map(Model::into_book).collect()
 }
 
 /// Replaces a live book's fields (inside the caller's transaction).
@@ -270,7 +319,7 @@ pub async fn update(db: &impl ConnectionTrait, id: BookId, draft: &BookDraft) ->
         .classify("a book with this isbn already exists")?;
     clear_children(db, &updated).await?;
     write_children(db, &updated).await?;
-    updated.to_book()
+    updated.into_book()
 }
 
 /// Soft-deletes a book: it leaves reads and search. Idempotent.
@@ -359,7 +408,7 @@ async fn execute(db: &impl ConnectionTrait, statement: Statement) -> CatalogResu
 /// # Errors
 /// `NotFound` for an unknown or deleted book.
 pub async fn get_live(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Book> {
-    live_model(db, id).await?.to_book()
+    live_model(db, id).await?.into_book()
 }
 
 async fn live_model(db: &impl ConnectionTrait, id: BookId) -> CatalogResult<Model> {
@@ -382,7 +431,7 @@ pub async fn find_live(db: &impl ConnectionTrait, ids: &[BookId]) -> CatalogResu
         .filter(Column::DeletedAt.is_null())
         .all(db);
     let rows = traced(db, "SELECT", "books", found).await.classify("book")?;
-    rows.iter().map(Model::to_book).collect()
+    rows.into_iter().map(Model::into_book).collect()
 }
 
 /// Returns the live book with this ISBN-13.
@@ -395,7 +444,7 @@ pub async fn find_by_isbn(db: &impl ConnectionTrait, isbn13: &str) -> CatalogRes
         .filter(Column::DeletedAt.is_null())
         .one(db);
     let row = traced(db, "SELECT", "books", found).await.classify("book")?;
-    row.as_ref().map(Model::to_book).transpose()
+    row.map(Model::into_book).transpose()
 }
 
 /// Returns which of `isbns` are taken (by live or deleted books: an ISBN is never reused).

@@ -5,8 +5,7 @@
 use platform::store::{Classify as _, SqliteReads, sqlite_parameters, traced};
 use rusqlite::params_from_iter;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, FromQueryResult as _, IdenStatic as _, Iterable as _, QueryResult,
-    Statement, Value,
+    ConnectionTrait, DatabaseBackend, IdenStatic as _, Iterable as _, QueryResult, Statement, Value,
 };
 
 use super::book::{self, BookColumns, Model};
@@ -318,8 +317,15 @@ pub async fn search(db: &impl ConnectionTrait, query: &SearchQuery) -> CatalogRe
         (None, Some(_)) => count(db, query).await?,
     };
     let mut books = Vec::with_capacity(rows.len());
-    for row in rows {
-        books.push(read_row(&row, query.sort)?);
+    if let Some(first) = rows.first() {
+        let columns = BookColumns::of_row(first).classify("search")?;
+        let score = match query.sort {
+            BookSort::Relevance => Some(score_column(first).classify("search")?),
+            _ => None,
+        };
+        for row in rows {
+            books.push(read_row(&row, query.sort, &columns, score)?);
+        }
     }
     Ok(SearchPage { rows: books, total })
 }
@@ -377,20 +383,34 @@ pub async fn search_sqlite(reads: &SqliteReads, query: &SearchQuery) -> CatalogR
     let mut rows = Vec::with_capacity(models.len());
     for (model, score) in models {
         let cursor = cursor_after(sort, &model, score);
-        rows.push((model.to_book()?, cursor));
+        rows.push((model.into_book()?, cursor));
     }
     Ok(SearchPage { rows, total })
 }
 
-fn read_row(row: &QueryResult, sort: BookSort) -> CatalogResult<(Book, Cursor)> {
-    let model = Model::from_query_result(row, "").classify("search")?;
-    let score = if sort == BookSort::Relevance {
-        Some(row.try_get::<f64>("", "score").classify("search")?)
-    } else {
-        None
-    };
+/// Where a text search's rows carry their `score`.
+fn score_column(row: &QueryResult) -> Result<usize, sea_orm::DbErr> {
+    row.column_names()
+        .iter()
+        .position(|name| name == "score")
+        .ok_or_else(|| sea_orm::DbErr::Type("a text search row has no column `score`".to_owned()))
+}
+
+/// Reads one row of a page: the book at the positions found once for the page, and the
+/// `score` when the page is by relevance.
+fn read_row(
+    row: &QueryResult,
+    sort: BookSort,
+    columns: &BookColumns,
+    score: Option<usize>,
+) -> CatalogResult<(Book, Cursor)> {
+    let model = Model::from_query_row(row, columns).classify("search")?;
+    let score = score
+        .map(|index| row.try_get_by_index::<f64>(index))
+        .transpose()
+        .classify("search")?;
     let cursor = cursor_after(sort, &model, score);
-    Ok((model.to_book()?, cursor))
+    Ok((model.into_book()?, cursor))
 }
 
 /// Returns the cursor that continues after `book`.

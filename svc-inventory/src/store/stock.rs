@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::StockLevel;
 use crate::error::InventoryResult;
-use platform::store::{SqliteReads, column, execute, placeholders, query};
+use platform::store::{Classify as _, SqliteReads, execute, placeholders, query};
 
 /// Creates the book's row with zero stock if it has none (a write, so on SQLite it takes the
 /// write lock at once).
@@ -100,12 +100,14 @@ pub async fn get_many_sqlite(reads: &SqliteReads, books: &[BookId]) -> Inventory
     Ok(levels)
 }
 
+/// Reads a row of [`get_many`]'s SELECT by position, as it lists the columns: sqlx finds a
+/// name by hashing and comparing it, on every row.
 fn level(row: &sea_orm::QueryResult) -> InventoryResult<StockLevel> {
     Ok(StockLevel {
-        book_id: column::<Uuid>(row, "book_id")?.into(),
-        on_hand: column(row, "on_hand")?,
-        reserved: column(row, "reserved")?,
-        version: column(row, "version")?,
+        book_id: row.try_get_by_index::<Uuid>(0).classify("column")?.into(),
+        on_hand: row.try_get_by_index(1).classify("column")?,
+        reserved: row.try_get_by_index(2).classify("column")?,
+        version: row.try_get_by_index(3).classify("column")?,
     })
 }
 
